@@ -1,0 +1,51 @@
+"""Closure summaries: one row per version of a member's summary (owned by the closure area).
+
+A finalized version is immutable: later changes go into a new version (an amendment), so
+every version a member or a colleague has read stays readable as it was.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class SummaryStatus(StrEnum):
+    DRAFT = "draft"
+    FINALIZED = "finalized"
+
+
+class ClosureSummary(Model):
+    id = fields.IntField(primary_key=True)
+    enrollment = fields.ForeignKeyField("models.Enrollment", related_name="closure_summaries")
+    version = fields.IntField(default=1)
+    status = fields.CharEnumField(SummaryStatus, max_length=16, default=SummaryStatus.DRAFT)
+    # server.closure.SummaryRecord.to_json(): sections 1-10.
+    content = fields.JSONField(default=dict)
+    # Why an amendment was made (empty for version 1).
+    amendment_reason = fields.CharField(max_length=500, default="")
+    created_by = fields.ForeignKeyField(
+        "models.User", related_name="summaries_created", null=True,
+        on_delete=fields.SET_NULL,
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_by = fields.ForeignKeyField(
+        "models.User", related_name="summaries_updated", null=True,
+        on_delete=fields.SET_NULL,
+    )
+    updated_at = fields.DatetimeField(auto_now=True)
+    finalized_by = fields.ForeignKeyField(
+        "models.User", related_name="summaries_finalized", null=True,
+        on_delete=fields.SET_NULL,
+    )
+    finalized_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "closure_summaries"
+        unique_together = (("enrollment", "version"),)
+        ordering = ["enrollment_id", "version"]
+
+    @property
+    def is_final(self) -> bool:
+        return self.status == SummaryStatus.FINALIZED

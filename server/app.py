@@ -1,0 +1,160 @@
+"""The application factory: settings in, a Starlette app out."""
+from __future__ import annotations
+
+import contextlib
+import logging
+from urllib.parse import quote
+
+from asgi_csrf import asgi_csrf
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from tortoise.contrib.starlette import RegisterTortoise
+
+from server import auth
+from server.board.hub import Hub
+from server.edge import EdgeMiddleware
+from server.errors import NotAuthenticated, PlatformError
+from server.routes import ROUTE_MODULES
+from server.settings import PROJECT_ROOT, Settings
+from server.templating import templates
+
+log = logging.getLogger("groupipt")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    hub = Hub.from_url(settings.broadcast_url)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        async with RegisterTortoise(app, config=settings.tortoise_config(), generate_schemas=False):
+            async with hub.running():
+                yield
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        *[route for module in ROUTE_MODULES for route in module.routes],
+        Mount("/static", app=StaticFiles(directory=str(PROJECT_ROOT / "static")), name="static"),
+    ]
+    middleware = [
+        Middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes),
+        Middleware(EdgeMiddleware, allowed_origins={settings.origin}),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key,
+            session_cookie="__Host-session" if settings.https_only else "session",
+            max_age=14 * 24 * 3600,
+            same_site="lax",
+            https_only=settings.https_only,
+        ),
+        Middleware(AuthenticationMiddleware, backend=auth.SessionOrTokenBackend()),
+        Middleware(_CsrfMiddleware, secret=settings.secret_key, secure=settings.https_only),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={
+            PlatformError: platform_error,
+            HTTPException: http_error,
+            Exception: server_error,
+        },
+    )
+    app.state.settings = settings
+    app.state.passwords = auth.Passwords(settings.password_profile)
+    app.state.hub = hub
+    return app
+
+
+class _ProtectAll:
+    """asgi-csrf skips cookie-less requests unless their path is 'always protected'.
+
+    Every browser form here is reached after a GET that set the CSRF cookie, so we protect
+    all paths except the token-authenticated API and calendar feeds (tech-notes 5.1).
+    """
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and not path.startswith(("/api/", "/feeds/"))
+
+
+def _CsrfMiddleware(app, *, secret: str, secure: bool):
+    async def csrf_failed(scope, send, message_id):
+        response = HTMLResponse(
+            templates.get_template("errors/csrf.html").render(),
+            status_code=403,
+        )
+        await send({"type": "http.response.start", "status": 403, "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+    return asgi_csrf(
+        app,
+        signing_secret=secret,
+        always_protect=_ProtectAll(),
+        cookie_secure=secure,
+        cookie_samesite="Lax",
+        send_csrf_failed=csrf_failed,
+    )
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+
+def problem(status: int, title: str, detail: str, *, code: str, fields: dict | None = None) -> JSONResponse:
+    body = {"type": "about:blank", "status": status, "title": title, "detail": detail, "code": code}
+    if fields:
+        body["fields"] = fields
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+async def platform_error(request: Request, exc: PlatformError) -> Response:
+    if _wants_json(request):
+        return problem(exc.status_code, exc.title, exc.message, code=exc.code, fields=exc.fields)
+    if isinstance(exc, NotAuthenticated):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    return _error_page(request, exc.status_code, exc.title, exc.message)
+
+
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    titles = {404: "Not found", 405: "Not allowed", 413: "That is too large"}
+    detail = {
+        404: "There is nothing at this address. It may have moved, or the link may be incomplete.",
+        405: "This address does not accept that kind of request.",
+    }.get(exc.status_code, str(exc.detail))
+    title = titles.get(exc.status_code, "Something is not right")
+    if _wants_json(request):
+        return problem(exc.status_code, title, detail, code=f"http_{exc.status_code}")
+    return _error_page(request, exc.status_code, title, detail, headers=exc.headers)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    detail = "Something went wrong on our side. Nothing you did caused it; please try again in a moment."
+    if _wants_json(request):
+        return problem(500, "Server error", detail, code="server_error")
+    return _error_page(request, 500, "Sorry, something went wrong", detail)
+
+
+def _error_page(request: Request, status: int, title: str, detail: str, headers=None) -> Response:
+    user = request.scope.get("user")
+    context = {
+        "status": status,
+        "title": title,
+        "detail": detail,
+        "user": user if user is not None and user.is_authenticated else None,
+        "settings": request.app.state.settings,
+    }
+    return templates.TemplateResponse(request, "errors/error.html", context, status_code=status, headers=headers)

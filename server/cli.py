@@ -1,0 +1,182 @@
+"""The `groupipt` command: serve, migrate, create-user, demo, token."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+
+from tortoise.context import TortoiseContext
+
+from server.settings import Settings, SettingsError
+
+
+async def _with_db(settings: Settings, work: Callable[[], Awaitable]):
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=settings.tortoise_config())
+        return await work()
+
+
+def cmd_migrate(settings: Settings, args) -> int:
+    from server.db import migrate
+
+    asyncio.run(migrate(settings))
+    print("Database is up to date.")
+    return 0
+
+
+def cmd_serve(settings: Settings, args) -> int:
+    import uvicorn
+
+    from server.db import migrate
+    from server.logconfig import log_config
+
+    if not os.environ.get("GROUPIPT_BASE_URL"):
+        # Links printed and e-mailed must point at the port actually served.
+        os.environ["GROUPIPT_BASE_URL"] = f"http://{args.host}:{args.port}"
+        settings = Settings.from_env()
+    if not args.no_migrate:
+        asyncio.run(migrate(settings))
+    link = asyncio.run(_with_db(settings, _setup_link_if_needed))
+    if link:
+        bar = "=" * 72
+        print(f"\n{bar}\nNo coordinator exists yet. Open this one-time link to create the first\n"
+              f"coordinator account (it also offers to load demo data):\n\n    {settings.base_url}{link}\n{bar}\n",
+              flush=True)
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=log_config(),
+        proxy_headers=True,
+        ws_max_size=64 * 1024,  # board commands are small; uvicorn's default is 16 MiB
+        ws_per_message_deflate=False,
+        timeout_graceful_shutdown=5,  # close board sockets instead of hanging on SIGTERM
+    )
+    return 0
+
+
+async def _setup_link_if_needed() -> str | None:
+    from models.accounts import LinkPurpose, Role, User
+    from server.auth import issue_link
+
+    if await User.filter(role=Role.COORDINATOR).exists():
+        return None
+    return await issue_link(LinkPurpose.SETUP)
+
+
+def cmd_create_user(settings: Settings, args) -> int:
+    from models.accounts import Role, User
+    from server import auth
+
+    password = args.password or getpass.getpass("Password (at least 10 characters): ")
+
+    async def work():
+        email = auth.normalize_email(args.email)
+        if await User.filter(email=email).exists():
+            raise auth.BadRequest(f"{email} already has an account.")
+        password_hash = await auth.Passwords(settings.password_profile).hash(password)
+        return await User.create(email=email, display_name=args.name, role=Role(args.role), password_hash=password_hash)
+
+    user = asyncio.run(_with_db(settings, work))
+    print(f"Created {user.role.value} {user.display_name} <{user.email}> (id {user.id}).")
+    return 0
+
+
+def cmd_token(settings: Settings, args) -> int:
+    from models.accounts import ApiToken, User
+    from server import auth
+
+    async def create():
+        user = await User.get_or_none(email=auth.normalize_email(args.email))
+        if user is None:
+            raise auth.BadRequest(f"No account with e-mail {args.email}.")
+        token, secret = await auth.create_api_token(user, args.name)
+        return f"{secret}\n(token id {token.id} for {user.email}; shown only now)"
+
+    async def revoke():
+        token = await ApiToken.get_or_none(id=args.token_id, revoked_at=None)
+        if token is None:
+            raise auth.BadRequest(f"No active token with id {args.token_id}.")
+        token.revoked_at = auth.now()
+        await token.save(update_fields=["revoked_at"])
+        return f"Revoked token {token.id} ({token.name})."
+
+    print(asyncio.run(_with_db(settings, create if args.action == "create" else revoke)))
+    return 0
+
+
+def cmd_demo(settings: Settings, args) -> int:
+    from server.db import migrate
+    from server.demo import load_demo
+
+    async def work():
+        await migrate(settings)
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=settings.tortoise_config())
+            return await load_demo(settings)
+
+    result = asyncio.run(work())
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"Demo loaded. Open {result['base_url']} and log in as:")
+        for user in result["users"]:
+            print(f"  {user['role']:<12} {user['name']:<22} {user['email']:<32} password: {user['password']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="groupipt", description="Run group IPT cohorts.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate, then serve the platform")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="several workers need PostgreSQL")
+    serve.add_argument("--no-migrate", action="store_true")
+    serve.set_defaults(run=cmd_serve)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
+
+    create = sub.add_parser("create-user", help="create an account with a password")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, choices=["coordinator", "facilitator", "member"])
+    create.add_argument("--password", help="prompted for when omitted")
+    create.set_defaults(run=cmd_create_user)
+
+    demo = sub.add_parser("demo", help="load a realistic demo clinic")
+    demo.add_argument("--json", action="store_true", help="print logins, tokens and URLs as JSON")
+    demo.set_defaults(run=cmd_demo)
+
+    token = sub.add_parser("token", help="create or revoke a personal API token")
+    token_sub = token.add_subparsers(dest="action", required=True)
+    token_create = token_sub.add_parser("create")
+    token_create.add_argument("--email", required=True)
+    token_create.add_argument("--name", default="command line")
+    token_revoke = token_sub.add_parser("revoke")
+    token_revoke.add_argument("token_id", type=int)
+    token.set_defaults(run=cmd_token)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from server.errors import PlatformError
+
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return args.run(settings, args)
+    except (SettingsError, PlatformError) as exc:
+        print(f"groupipt: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,16 @@
+"""Route modules, one per area; each exports `routes`."""
+from server.routes import (
+    accounts,
+    api,
+    boards,
+    closure,
+    enrollment,
+    feeds,
+    home,
+    intake,
+    measures,
+    portal,
+    schedule,
+)
+
+ROUTE_MODULES = [accounts, home, api, schedule, feeds, enrollment, intake, measures, portal, boards, closure]

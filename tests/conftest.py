@@ -1,0 +1,82 @@
+"""Fixtures shared by the whole suite.
+
+Integration tests run against a real uvicorn server (`groupipt serve`, migrations and all)
+on a free port. They run on SQLite always, and on PostgreSQL too when
+GROUPIPT_TEST_POSTGRES_URL is set (each backend gets a fresh database).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from tortoise import Tortoise
+
+from models import MODEL_MODULES
+from tests.support.server import LiveServer, fresh_postgres_database
+from tests.support.world import build_world
+
+POSTGRES_URL = os.environ.get("GROUPIPT_TEST_POSTGRES_URL", "")
+REDIS_URL = os.environ.get("GROUPIPT_TEST_REDIS_URL", "")
+BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def tortoise_config(database_url: str) -> dict:
+    return {
+        "connections": {"default": database_url},
+        "apps": {"models": {"models": MODEL_MODULES, "default_connection": "default", "migrations": "migrations"}},
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def live_server(request, tmp_path_factory):
+    """A running server. `live_server.database_url` is where tests may seed data."""
+    var_dir: Path = tmp_path_factory.mktemp(f"var-{request.param}")
+    drop = None
+    if request.param == "postgres":
+        database_url, drop = fresh_postgres_database(POSTGRES_URL)
+    else:
+        database_url = f"sqlite://{var_dir / 'groupipt.sqlite3'}"
+    server = LiveServer(var_dir=var_dir, database_url=database_url).start()
+    server.backend = request.param
+    yield server
+    server.stop()
+    if drop:
+        drop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def db(live_server):
+    """The test process's own connection to the live server's database."""
+    await Tortoise.init(config=tortoise_config(live_server.database_url), _enable_global_fallback=True)
+    yield
+    await Tortoise.close_connections()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def world(live_server, db):
+    built = await build_world(live_server.url)
+    yield built
+    await built.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def browser():
+    """Debian's chromium driven by Playwright (never a downloaded browser)."""
+    from playwright.async_api import async_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"chromium is not installed at {CHROMIUM}; run `make test`, which installs it")
+    async with async_playwright() as pw:
+        instance = await pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        yield instance
+        await instance.close()

@@ -1,0 +1,110 @@
+"""A real uvicorn server in a subprocess, on a free port, over a fresh database."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fresh_postgres_database(admin_url: str) -> tuple[str, callable]:
+    """Create an empty database beside the admin one; return its URL and a dropper."""
+    import asyncio
+
+    import asyncpg
+
+    name = f"gipt_{uuid.uuid4().hex[:12]}"
+    dsn = admin_url.replace("postgres://", "postgresql://", 1)
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    base, _, _ = admin_url.rpartition("/")
+
+    def drop() -> None:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    return f"{base}/{name}", drop
+
+
+class LiveServer:
+    """`groupipt serve` as a newcomer runs it (migrations included), with test settings."""
+
+    def __init__(self, *, var_dir: Path, database_url: str, broadcast_url: str = "memory://", extra_env: dict | None = None):
+        self.var_dir = var_dir
+        self.database_url = database_url
+        self.broadcast_url = broadcast_url
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "GROUPIPT_VAR_DIR": str(var_dir),
+            "GROUPIPT_DATABASE_URL": database_url,
+            "GROUPIPT_BASE_URL": self.url,
+            "GROUPIPT_BROADCAST_URL": broadcast_url,
+            "GROUPIPT_PASSWORD_PROFILE": "cheapest",
+            "GROUPIPT_SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
+            "GROUPIPT_LOGIN_ATTEMPTS": "50",
+            **(extra_env or {}),
+        }
+        self.process: subprocess.Popen | None = None
+        self.log_path = var_dir / f"server-{self.port}.log"
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://", 1)
+
+    def start(self, *, timeout: float = 30) -> LiveServer:
+        var = self.var_dir
+        var.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log_path.read_text()[-4000:]}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not start in {timeout}s:\n{self.log_path.read_text()[-4000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def restart(self) -> LiveServer:
+        self.stop()
+        return self.start()
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
