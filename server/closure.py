@@ -25,7 +25,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from server import measures
+from zoneinfo import ZoneInfo
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models.accounts import Role
+from models.board import Attendance, RolePlayTurn, TurnStatus
+from models.clinical import Goal, GoalProgress, GoalStatus, MeasureResponse, RiskCheck
+from models.clinical import SafetyItem as SafetyItemRow
+from models.closure import ClosureSummary, SummaryStatus
+from models.cohorts import CohortStatus, Enrollment, EnrollmentStatus, Meeting, MeetingKind, MeetingStatus
+from server import audit, measures
+from server.access import visible_enrollment
+from server.errors import BadRequest, Conflict, NotFound
 
 GOAL_STATUSES = ("achieved", "partly", "not_yet")
 GOAL_STATUS_LABELS = {"achieved": "Achieved", "partly": "Partly", "not_yet": "Not yet"}
@@ -105,6 +118,7 @@ class MeasureFact:
     instrument: str  # server.measures.Instrument value: "phq9" or "gad7"
     on: date
     total: int
+    label: str = ""  # "Baseline", "Session 3"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -188,6 +202,7 @@ class ScorePoint:
     on: date
     total: int
     band: str
+    label: str = ""
 
 
 @dataclass(kw_only=True)
@@ -408,7 +423,7 @@ def trajectory(instrument: str, facts: Iterable[MeasureFact]) -> Trajectory | No
     points = sorted((m for m in facts if m.instrument == instrument), key=lambda m: m.on)
     if not points:
         return None
-    scores = [ScorePoint(on=m.on, total=m.total, band=measures.band_for(instrument, m.total).label) for m in points]
+    scores = [ScorePoint(on=m.on, total=m.total, band=measures.band_for(instrument, m.total).label, label=m.label) for m in points]
     baseline, last = scores[0], (scores[-1] if len(scores) > 1 else None)
     outcome = measures.change_from_baseline(instrument, baseline.total, last.total) if last else None
     percent = outcome.percent_change if outcome else None
@@ -742,3 +757,410 @@ def _safety_line(item: SafetyItem) -> str:
 
 def _d(value: date | None) -> str:
     return value.isoformat() if value else "\u2014"
+
+
+# --- The cohort's outcomes, without names or narrative -------------------------------
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    of: int
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.count / self.of) if self.of else None
+
+    def __str__(self) -> str:
+        return f"{self.count} of {self.of} ({self.percent}%)" if self.of else "no data"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutcomeReport:
+    members: int
+    attendance: Rate  # group sessions attended, summed over members, of sessions held
+    phq9_response: Rate  # of members with a baseline and a later PHQ-9
+    phq9_remission: Rate
+    gad7_response: Rate
+    goals: Mapping[str, int]  # GOAL_STATUSES -> count
+    role_plays_done: int
+
+    @property
+    def goals_total(self) -> int:
+        return sum(self.goals.values())
+
+    @property
+    def goals_achieved(self) -> Rate:
+        return Rate(self.goals.get("achieved", 0), self.goals_total)
+
+
+def outcome_report(summaries: Sequence[SummaryRecord]) -> OutcomeReport:
+    """Aggregates over a cohort's members: numbers only, so nobody can be picked out by name."""
+    phq9 = [t for s in summaries if (t := s.trajectory("phq9")) and t.last is not None]
+    gad7 = [t for s in summaries if (t := s.trajectory("gad7")) and t.last is not None]
+    goals = {status: 0 for status in GOAL_STATUSES}
+    for s in summaries:
+        for g in s.goals:
+            goals[g.status] = goals.get(g.status, 0) + 1
+    return OutcomeReport(
+        members=len(summaries),
+        attendance=Rate(
+            sum(s.overview.group_sessions_attended for s in summaries),
+            sum(s.overview.group_sessions_held for s in summaries),
+        ),
+        phq9_response=Rate(sum(1 for t in phq9 if t.response), sum(1 for t in phq9 if t.response is not None)),
+        phq9_remission=Rate(sum(1 for t in phq9 if t.remission), len(phq9)),
+        gad7_response=Rate(sum(1 for t in gad7 if t.response), sum(1 for t in gad7 if t.response is not None)),
+        goals=goals,
+        role_plays_done=sum(len(s.skills) for s in summaries),
+    )
+
+
+# =======================================================================================
+# Services: the record in, versions out. Everything above is pure; below reads the DB.
+# =======================================================================================
+
+_PROBLEM_AREA_LABELS = {
+    "clinical": {
+        "grief": "Grief", "role_dispute": "Role dispute",
+        "role_transition": "Role transition", "interpersonal_deficits": "Interpersonal deficits",
+    },
+    "lay": {
+        "grief": "Grief", "role_dispute": "Disputes",
+        "role_transition": "Life changes", "interpersonal_deficits": "Loneliness and isolation",
+    },
+}
+_ATTENDED = ("present", "late")
+
+
+def problem_area_label(value: str | None, labels: str = "clinical") -> str:
+    if not value:
+        return ""
+    return _PROBLEM_AREA_LABELS.get(labels, _PROBLEM_AREA_LABELS["clinical"]).get(str(value), str(value))
+
+
+def meeting_label(kind: str, number: int) -> str:
+    return {
+        "group": f"Group session {number}",
+        "pregroup": "Pre-group meeting" if number <= 1 else f"Pre-group meeting {number}",
+        "mid": "Mid-group meeting",
+        "post": "Post-group meeting",
+    }.get(str(kind), f"Meeting {number}")
+
+
+def _measure_label(window: str, meeting_name: str) -> str:
+    if window == "baseline":
+        return "Baseline"
+    if window == "closure":
+        return "Closure"
+    if window.startswith("session-") and window.removeprefix("session-").isdigit():
+        return f"Session {window.removeprefix('session-')}"
+    return meeting_name
+
+
+async def cohort_record(cohort: Any, enrollments: Sequence[Any], *, now: Any) -> dict[int, RecordFacts]:
+    """The record of each enrollment in one cohort, read in a fixed number of queries."""
+    zone = ZoneInfo(cohort.time_zone)
+    ids = [e.id for e in enrollments]
+    meetings = await Meeting.filter(cohort_id=cohort.id).order_by("starts_at", "id")
+    attendance = await Attendance.filter(enrollment_id__in=ids).values_list("meeting_id", "enrollment_id", "status")
+    goals = await Goal.filter(enrollment_id__in=ids, status__in=[GoalStatus.ACTIVE, GoalStatus.ACHIEVED])
+    progress = await GoalProgress.filter(goal_id__in=[g.id for g in goals]).order_by("at", "id")
+    responses = await MeasureResponse.filter(enrollment_id__in=ids, superseded=False).order_by("administered_at", "id")
+    turns = await RolePlayTurn.filter(protagonist_id__in=ids, status=TurnStatus.DONE)
+    safety = await SafetyItemRow.filter(enrollment_id__in=ids).order_by("opened_at", "id")
+    checks = await RiskCheck.filter(safety_item_id__in=[s.id for s in safety]).order_by("checked_at", "id")
+
+    by_id = {m.id: m for m in meetings}
+    attended = {(m, e) for m, e, status in attendance if str(status) in _ATTENDED}
+    recorded = {m for m, _, _ in attendance}
+
+    def local(moment: Any) -> date:
+        return moment.astimezone(zone).date()
+
+    def held(m: Any) -> bool:
+        if m.status == MeetingStatus.CANCELLED:
+            return False
+        return m.status == MeetingStatus.COMPLETED or m.id in recorded or m.ends_at <= now
+
+    def label_of(meeting_id: int | None) -> str:
+        m = by_id.get(meeting_id) if meeting_id else None
+        return meeting_label(m.kind, m.number) if m else ""
+
+    group = [m for m in meetings if m.kind == "group" and m.status != MeetingStatus.CANCELLED]
+    labels = cohort.template.problem_area_labels  # the cohort must come with its template
+    last_check = {c.safety_item_id: c for c in checks}
+    facts: dict[int, RecordFacts] = {}
+    for e in enrollments:
+        own_meetings = [
+            MeetingFact(
+                kind=str(m.kind), label=meeting_label(m.kind, m.number), on=local(m.starts_at),
+                held=held(m), attended=(m.id, e.id) in attended,
+            )
+            for m in meetings
+            if m.kind == "group" or m.enrollment_id == e.id
+        ]
+        own_goals = [g for g in goals if g.enrollment_id == e.id]
+        goal_facts = []
+        for g in own_goals:
+            checkins = [p for p in progress if p.goal_id == g.id]
+            ratings = [p.rating for p in checkins if p.rating is not None]
+            goal_facts.append(GoalFact(
+                goal_id=g.id, text=g.text,
+                status=goal_status(str(g.status), ratings[-1] if ratings else None),
+                progress=[
+                    ProgressFact(meeting_label=label_of(p.meeting_id) or "Between meetings", on=local(p.at),
+                                 rating=p.rating, note=p.note)
+                    for p in checkins if p.rating is not None or p.note
+                ],
+            ))
+        facts[e.id] = RecordFacts(
+            cohort_title=cohort.public_title or cohort.name,
+            n_group_sessions=cohort.n_group_sessions,
+            start_date=local(group[0].starts_at) if group else cohort.start_date,
+            end_date=local(group[-1].starts_at) if group else None,
+            meetings=own_meetings,
+            primary_problem_area=problem_area_label(e.primary_problem_area, labels),
+            secondary_problem_areas=[problem_area_label(e.secondary_problem_area, labels)]
+            if e.secondary_problem_area else [],
+            formulation=e.formulation,
+            goals=goal_facts,
+            measures=[
+                MeasureFact(instrument=str(r.instrument), on=local(r.administered_at), total=r.total,
+                            label=_measure_label(r.window, label_of(r.meeting_id)))
+                for r in responses if r.enrollment_id == e.id
+            ],
+            role_plays=[
+                RolePlayFact(meeting_label=label_of(t.meeting_id), on=local(by_id[t.meeting_id].starts_at),
+                             role_label=t.role_label, scenario=t.scenario, next_step=t.next_step)
+                for t in sorted(turns, key=lambda t: (by_id[t.meeting_id].starts_at, t.position, t.id))
+                if t.protagonist_id == e.id and t.meeting_id in by_id
+            ],
+            safety=[
+                SafetyFact(
+                    raised_on=local(s.opened_at),
+                    trigger=f"PHQ-9 item 9 answered {s.item9} of 3",
+                    outcome=last_check[s.id].outcome if s.id in last_check else "",
+                    action=_RISK_ACTIONS.get(str(last_check[s.id].action), str(last_check[s.id].action))
+                    if s.id in last_check else "",
+                    closed_on=local(s.closed_at) if s.closed_at else None,
+                )
+                for s in safety if s.enrollment_id == e.id
+            ],
+        )
+    return facts
+
+
+_RISK_ACTIONS = {
+    "none": "No further action", "safety_plan": "Safety plan",
+    "referral": "Referral", "emergency": "Emergency response",
+}
+
+
+async def termination_reached(cohort: Any, *, now: Any) -> bool:
+    """Summaries may be drafted from the first termination-phase session on (issue 6)."""
+    if cohort.status == CohortStatus.COMPLETED:
+        return True
+    first = _first_termination_session(cohort.phases, cohort.n_group_sessions)
+    meeting = await Meeting.filter(
+        cohort_id=cohort.id, kind=MeetingKind.GROUP, number__gte=first,
+    ).exclude(status=MeetingStatus.CANCELLED).order_by("starts_at").first()
+    return meeting is not None and meeting.starts_at <= now
+
+
+def _first_termination_session(phases: Any, n_group_sessions: int) -> int:
+    for phase in phases or []:
+        if isinstance(phase, Mapping) and phase.get("name") == "termination":
+            try:
+                return int(phase.get("first"))
+            except (TypeError, ValueError):
+                break
+    return n_group_sessions
+
+
+# --- Versions -----------------------------------------------------------------------------
+
+
+async def record_and_other_names(enrollment: Any, *, now: Any) -> tuple[RecordFacts, list[str]]:
+    """This member's record, and the names of everyone else in the cohort."""
+    others = await Enrollment.filter(cohort_id=enrollment.cohort_id).exclude(id=enrollment.id).select_related("member")
+    facts = await cohort_record(enrollment.cohort, [enrollment], now=now)
+    return facts[enrollment.id], [o.member.display_name for o in others]
+
+
+async def versions_of(enrollment: Any) -> list[Any]:
+    return await ClosureSummary.filter(enrollment_id=enrollment.id).order_by("version").select_related(
+        "created_by", "finalized_by", "updated_by"
+    )
+
+
+async def draft(enrollment: Any, actor: Any, *, now: Any) -> Any:
+    """Start the summary (version 1) or refresh the open draft from the record.
+
+    Refreshing replaces sections 1-5 and 10 and keeps what the facilitator wrote."""
+    if not await termination_reached(enrollment.cohort, now=now):
+        raise Conflict(
+            "Summaries can be drafted from the first session of the termination phase on.",
+            code="too_early",
+        )
+    facts, _ = await record_and_other_names(enrollment, now=now)
+    try:
+        async with in_transaction():
+            latest = await ClosureSummary.filter(enrollment_id=enrollment.id).order_by("-version").first()
+            if latest is not None and latest.is_final:
+                raise finalized_conflict(latest)
+            previous = SummaryRecord.from_json(latest.content) if latest is not None else None
+            content = draft_summary(facts, previous=previous).to_json()
+            if latest is None:
+                row = await ClosureSummary.create(
+                    enrollment_id=enrollment.id, version=1, status=SummaryStatus.DRAFT,
+                    content=content, created_by=actor, updated_by=actor,
+                )
+            else:
+                await _update_draft(latest, actor, content, now=now)
+                row = latest
+    except IntegrityError:
+        raise Conflict("Someone else started this summary a moment ago; reload the page.") from None
+    await audit.record(actor, "change", "closure_summary", row.id, member=enrollment.member_id,
+                       detail=f"drafted version {row.version} from the record")
+    return row
+
+
+def finalized_conflict(row: Any) -> Conflict:
+    return Conflict(
+        f"Version {row.version} is finalized and cannot change. Make an amendment instead.",
+        code="finalized",
+    )
+
+
+async def _update_draft(row: Any, actor: Any, content: dict[str, Any], *, now: Any) -> None:
+    """Write a draft's content; refuses (409) if the version was finalized meanwhile."""
+    # The status test is inside the UPDATE itself, so a form replayed after finalizing,
+    # or a finalize racing an edit, can never change a finalized version.
+    changed = await ClosureSummary.filter(id=row.id, status=SummaryStatus.DRAFT).update(
+        content=content, updated_by_id=actor.id, updated_at=now,
+    )
+    if not changed:
+        raise finalized_conflict(row)
+    row.content = content
+
+
+async def save_edits(row: Any, actor: Any, form: Mapping[str, Any], *, now: Any) -> SummaryRecord:
+    if row.is_final:
+        raise finalized_conflict(row)
+    try:
+        edited = apply_edits(SummaryRecord.from_json(row.content), form)
+    except SummaryInputError as exc:
+        raise BadRequest("Some fields need attention: " + "; ".join(exc.problems.values()),
+                         fields=exc.problems) from None
+    await _update_draft(row, actor, edited.to_json(), now=now)
+    await audit.record(actor, "change", "closure_summary", row.id, member=row.enrollment.member_id,
+                       detail=f"edited version {row.version}")
+    return edited
+
+
+async def finalize(row: Any, actor: Any, *, now: Any) -> Any:
+    if row.is_final:
+        raise Conflict(f"Version {row.version} is already finalized.", code="finalized")
+    enrollment = row.enrollment
+    _, other_names = await record_and_other_names(enrollment, now=now)
+    problems = finalize_problems(
+        SummaryRecord.from_json(row.content), other_member_names=other_names,
+        own_name=enrollment.member.display_name,
+    )
+    if problems:
+        raise BadRequest("This summary cannot be finalized yet: " + " ".join(problems),
+                         fields={f"problem_{i}": p for i, p in enumerate(problems, 1)}, code="incomplete")
+    changed = await ClosureSummary.filter(id=row.id, status=SummaryStatus.DRAFT).update(
+        status=SummaryStatus.FINALIZED, finalized_by_id=actor.id, finalized_at=now,
+    )
+    if not changed:
+        raise Conflict(f"Version {row.version} is already finalized.", code="finalized")
+    row.status, row.finalized_by, row.finalized_at = SummaryStatus.FINALIZED, actor, now
+    await audit.record(actor, "change", "closure_summary", row.id, member=enrollment.member_id,
+                       detail=f"finalized version {row.version}")
+    return row
+
+
+async def amend(enrollment: Any, actor: Any, reason: str, *, now: Any) -> Any:
+    """A new draft version from the latest finalized one; earlier versions stay as they were."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise BadRequest("Say why the summary is being amended.", fields={"reason": "Required."})
+    if len(reason) > 500:
+        raise BadRequest("Keep the reason under 500 characters.", fields={"reason": "Too long."})
+    try:
+        async with in_transaction():
+            latest = await ClosureSummary.filter(enrollment_id=enrollment.id).order_by("-version").first()
+            if latest is None:
+                raise NotFound("There is no summary to amend yet; draft one first.")
+            if not latest.is_final:
+                raise Conflict(
+                    f"Version {latest.version} is still a draft; edit it instead of amending.",
+                    code="draft_open",
+                )
+            row = await ClosureSummary.create(
+                enrollment_id=enrollment.id, version=latest.version + 1, status=SummaryStatus.DRAFT,
+                content=latest.content, amendment_reason=reason, created_by=actor, updated_by=actor,
+            )
+    except IntegrityError:
+        raise Conflict("Someone else amended this summary a moment ago; reload the page.") from None
+    await audit.record(actor, "change", "closure_summary", row.id, member=enrollment.member_id,
+                       detail=f"amendment: version {row.version}")
+    return row
+
+
+async def summary_row(summary_id: Any, user: Any) -> Any:
+    """One version, if this person may see it (members: only their own, finalized)."""
+    row = await ClosureSummary.get_or_none(id=_positive_id(summary_id)).select_related(
+        "created_by", "updated_by", "finalized_by"
+    )
+    if row is None:
+        raise NotFound("There is no such summary.")
+    row.enrollment = await visible_enrollment(user, row.enrollment_id)
+    if user.role == Role.MEMBER and not row.is_final:
+        raise NotFound("There is no such summary.")
+    return row
+
+
+def _positive_id(value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise NotFound("There is no such summary.") from None
+    if not 0 < number < 2**31:
+        raise NotFound("There is no such summary.")
+    return number
+
+
+async def cohort_overview(cohort: Any) -> list[dict[str, Any]]:
+    """Each member's summary state: missing, draft (version n) or finalized (version n)."""
+    enrollments = await Enrollment.filter(
+        cohort_id=cohort.id,
+        status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.COMPLETED, EnrollmentStatus.WITHDRAWN],
+    ).select_related("member").order_by("id")
+    rows = await ClosureSummary.filter(enrollment_id__in=[e.id for e in enrollments]).order_by("version")
+    latest: dict[int, Any] = {}
+    finalized: dict[int, Any] = {}
+    for row in rows:
+        latest[row.enrollment_id] = row
+        if row.is_final:
+            finalized[row.enrollment_id] = row
+    return [
+        {
+            "enrollment": e,
+            "latest": latest.get(e.id),
+            "finalized": finalized.get(e.id),
+            "state": ("missing" if e.id not in latest else str(latest[e.id].status)),
+        }
+        for e in enrollments
+    ]
+
+
+async def cohort_outcomes(cohort: Any, *, now: Any) -> OutcomeReport:
+    """The outcome report, from the record of members who stayed to the end."""
+    enrollments = await Enrollment.filter(
+        cohort_id=cohort.id, status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.COMPLETED]
+    )
+    facts = await cohort_record(cohort, enrollments, now=now)
+    return outcome_report([draft_summary(f) for f in facts.values()])
