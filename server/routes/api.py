@@ -148,7 +148,7 @@ async def users(request: Request) -> Response:
 async def user_detail(request: Request) -> Response:
     """
     get:
-      summary: One person (coordinators: anyone; others: themselves)
+      summary: "One person (coordinators: anyone; others: themselves)"
       tags: [people]
       responses:
         200: {description: The user}
@@ -231,9 +231,8 @@ _schemas = SchemaGenerator(OPENAPI_BASE)
 
 
 async def openapi(request: Request) -> Response:
-    schema = _schemas.get_schema(routes=request.app.routes)
-    schema["paths"] = {path: ops for path, ops in schema.get("paths", {}).items() if path.startswith("/api/v1")}
-    return JSONResponse(schema)
+    api_routes = [route for route in request.app.routes if getattr(route, "path", "").startswith("/api/v1/")]
+    return JSONResponse(_schemas.get_schema(routes=api_routes))
 
 
 routes = [
