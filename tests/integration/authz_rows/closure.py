@@ -1,0 +1,74 @@
+"""Closure summaries (issue 6). `summary_id` is a finalized version 1 of the member's
+summary in cohort A, made for the table; writing to it is refused with 409 (authorized,
+then refused because it is finalized), which the table counts as OK."""
+from __future__ import annotations
+
+from models.closure import ClosureSummary, SummaryStatus
+from server import auth
+from server.closure import RecordFacts, draft_summary
+from tests.integration.authz_rows import DENY, LOGIN, OK, Row, own_member, staff_only
+
+
+async def finalized_summary(world) -> int:
+    existing = getattr(world, "closure_summary_id", None)
+    if existing is None:
+        content = draft_summary(RecordFacts(
+            cohort_title=world.cohort.public_title, n_group_sessions=world.cohort.n_group_sessions,
+            start_date=world.cohort.start_date, end_date=None,
+        )).to_json()
+        row = await ClosureSummary.create(
+            enrollment_id=world.enrollment.id, version=1, status=SummaryStatus.FINALIZED, content=content,
+            created_by=world.users["facilitator"], finalized_by=world.users["facilitator"], finalized_at=auth.now(),
+        )
+        world.closure_summary_id = existing = row.id
+    return existing
+
+
+async def enrollment_with_summary(world) -> int:
+    await finalized_summary(world)
+    return world.enrollment.id
+
+
+SUMMARY = {"summary_id": finalized_summary}
+ENROLLMENT = {"enrollment_id": enrollment_with_summary}
+
+
+def facilitator_only(method: str, path: str, **kw) -> Row:
+    """This cohort's facilitators write summaries; coordinators read them."""
+    return Row(method, path, anon=LOGIN, member=DENY, other_member=DENY, other_facilitator=DENY,
+               facilitator=OK, coordinator=DENY, **kw)
+
+
+ROWS = [
+    staff_only("GET", "/cohorts/{cohort_id}/summaries"),
+    staff_only("GET", "/cohorts/{cohort_id}/outcomes"),
+    facilitator_only("POST", "/enrollments/{enrollment_id}/summary/draft",
+                     note="409 for the facilitator: cohort A has not reached the termination phase"),
+    facilitator_only("POST", "/enrollments/{enrollment_id}/summary/amend", params=ENROLLMENT,
+                     note="400 for the facilitator: no reason given"),
+    own_member("GET", "/enrollments/{enrollment_id}/summary/history", params=ENROLLMENT),
+    own_member("GET", "/summaries/{summary_id}", params=SUMMARY),
+    facilitator_only("GET", "/summaries/{summary_id}/edit", params=SUMMARY,
+                     note="a finalized version redirects to its page"),
+    facilitator_only("POST", "/summaries/{summary_id}/edit", params=SUMMARY, note="409: finalized"),
+    facilitator_only("POST", "/summaries/{summary_id}/redraft", params=SUMMARY, note="409: finalized"),
+    facilitator_only("POST", "/summaries/{summary_id}/finalize", params=SUMMARY, note="409: already finalized"),
+    own_member("GET", "/summaries/{summary_id}/print", params=SUMMARY),
+    own_member("GET", "/summaries/{summary_id}/pdf", params=SUMMARY),
+    Row("GET", "/portal/summaries", anon=LOGIN, member=OK, other_member=OK, other_facilitator=DENY,
+        facilitator=DENY, coordinator=DENY, note="each member sees only their own list"),
+    # JSON API
+    staff_only("GET", "/api/v1/cohorts/{cohort_id}/summaries"),
+    staff_only("GET", "/api/v1/cohorts/{cohort_id}/outcomes"),
+    own_member("GET", "/api/v1/enrollments/{enrollment_id}/summaries", params=ENROLLMENT),
+    facilitator_only("POST", "/api/v1/enrollments/{enrollment_id}/summaries", json=True, body={},
+                     note="409 for the facilitator: too early"),
+    facilitator_only("POST", "/api/v1/enrollments/{enrollment_id}/summaries/amend", params=ENROLLMENT, json=True, body={},
+                     note="400: no reason"),
+    own_member("GET", "/api/v1/summaries/{summary_id}", params=SUMMARY),
+    facilitator_only("PATCH", "/api/v1/summaries/{summary_id}", params=SUMMARY, json=True, body={},
+                     note="409: finalized"),
+    facilitator_only("POST", "/api/v1/summaries/{summary_id}/finalize", params=SUMMARY, json=True, body={},
+                     note="409: already finalized"),
+    own_member("GET", "/api/v1/summaries/{summary_id}/diff", params=SUMMARY, note="400 without ?against="),
+]
