@@ -2,6 +2,7 @@
 from server.routes import (
     accounts,
     api,
+    audit,
     boards,
     closure,
     enrollment,
@@ -13,4 +14,4 @@ from server.routes import (
     schedule,
 )
 
-ROUTE_MODULES = [accounts, home, api, schedule, feeds, enrollment, intake, measures, portal, boards, closure]
+ROUTE_MODULES = [accounts, home, api, audit, schedule, feeds, enrollment, intake, measures, portal, boards, closure]

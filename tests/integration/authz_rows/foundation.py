@@ -40,4 +40,6 @@ ROWS = [
     Row("GET", "/api/v1/cohorts/{cohort_id}", anon=LOGIN, member=OK, other_member=DENY, other_facilitator=DENY,
         facilitator=OK, coordinator=OK),
     staff_only("GET", "/api/v1/cohorts/{cohort_id}/enrollments"),
+    coordinator_only("GET", "/audit"),
+    coordinator_only("GET", "/api/v1/audit"),
 ]
