@@ -127,7 +127,8 @@ def _facilitator_entry(f: Mapping[str, Any]) -> dict[str, Any]:
 def _goal_entry(g: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "id": str(g["id"]), "member": _id(g.get("member")), "text": g["text"],
-        "status": g.get("status", "active"), "rating": None, "revised_text": None,
+        "status": g.get("status", "active"), "status_at_open": g.get("status", "active"),
+        "rating": None, "revised_text": None,
     }
 
 

@@ -1,0 +1,287 @@
+"""One board socket: a receive loop for commands and a send loop fed by a bounded queue.
+
+Everything this socket sends goes through its hub subscription's queue, in order: an
+`ack` is queued before the event it produced, so a facilitator sees their ack first.
+When the queue overflows the socket is closed with 1013 and the client resumes with
+`hello`; the other clients never wait for it (tech-notes.md 4.4).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+import anyio
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from models.accounts import ApiToken, Role, User
+from models.board import Board
+from models.cohorts import Enrollment, EnrollmentStatus, Meeting
+from server.access import facilitates
+from server.auth import sha256
+from server.board.hub import SlowConsumer, Subscription
+from server.board.service import DISPLAY, FACILITATOR, BoardService, Outcome, decode_payload, now_ms
+from server.board.state import Command
+from server.errors import PlatformError
+
+log = logging.getLogger("groupipt.board")
+
+MAX_FRAME_CHARS = 16 * 1024
+RATE_PER_SECOND = 20.0  # sustained frames a client may send
+RATE_BURST = 40.0
+FLOOD_LIMIT = 100  # frames refused for rate before the socket is closed
+ACCESS_RECHECK_SECONDS = 30.0
+HELLO = "hello:"
+RESYNC = "resync"
+
+
+def _frame(**fields: Any) -> str:
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+
+
+class BoardConnection:
+    def __init__(self, websocket: WebSocket, service: BoardService, *, board: Board, meeting: Meeting,
+                 user: User, view: str, credential: dict[str, Any]):
+        self.ws, self.service = websocket, service
+        self.board, self.meeting, self.user, self.view = board, meeting, user, view
+        self.credential = credential
+        self.sent_seq: int | None = None  # last seq this client has, once it said hello
+        self.close_code: tuple[int, str] | None = None
+        self.scope: anyio.CancelScope | None = None
+        self.closed = asyncio.Event()
+        self.tokens, self.refill_at, self.refused = RATE_BURST, time.monotonic(), 0
+        self.epoch = f"{board.id}.{int(board.created_at.timestamp())}"
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def run(self) -> None:
+        await self.ws.accept()
+        hub = self.service.hub
+        self.sub = hub.subscribe(self.board.id, on_overflow=self._overflowed, on_resync=self._resync,
+                                 on_shutdown=self._shutdown)
+        try:
+            self._queue(_frame(type="welcome", board=self.board.id, meeting=self.meeting.id, view=self.view,
+                               epoch=self.epoch, user=self._who(),
+                               limits={"max_frame_chars": MAX_FRAME_CHARS, "commands_per_second": RATE_PER_SECOND},
+                               now=now_ms()))
+            if self.view == FACILITATOR:
+                try:
+                    await self.service.refresh_safety(self.board.id, self.meeting)
+                except PlatformError:
+                    pass
+            async with anyio.create_task_group() as tg:
+                self.scope = tg.cancel_scope
+                if self.close_code is not None:  # stopped before the loops started
+                    tg.cancel_scope.cancel()
+                tg.start_soon(self._receive_loop)
+                tg.start_soon(self._send_loop)
+                tg.start_soon(self._watch_access)
+        finally:
+            self.sub.hub._remove(self.sub)
+            if self.close_code is not None:
+                code, reason = self.close_code
+                try:
+                    with anyio.move_on_after(5):
+                        await self.ws.close(code=code, reason=reason)
+                except Exception:  # the client went away first
+                    pass
+            self.closed.set()
+
+    def _who(self) -> dict[str, str]:
+        # The display may be on the room's screen: it carries no full names at all.
+        if self.view == DISPLAY:
+            return {"id": str(self.user.id)}
+        return {"id": str(self.user.id), "name": self.user.display_name}
+
+    def stop(self, code: int, reason: str) -> None:
+        if self.close_code is None:
+            self.close_code = (code, reason)
+        if self.scope is not None:
+            self.scope.cancel()
+
+    def _overflowed(self) -> None:
+        self.stop(1013, "Too far behind; reconnect and resume with hello.")
+
+    def _resync(self) -> None:
+        self.sub.deliver(RESYNC)
+
+    async def _shutdown(self, code: int) -> None:
+        self.stop(code, "The server is restarting; reconnect and resume with hello.")
+        with anyio.move_on_after(3):
+            await self.closed.wait()
+
+    def _queue(self, frame: str) -> None:
+        self.sub.deliver(frame)
+
+    def _error(self, code: str, message: str, command_id: Any = None) -> None:
+        self._queue(_frame(type="error", id=command_id, code=code, message=message))
+
+    # ------------------------------------------------------------ sending
+
+    async def _send_loop(self) -> None:
+        sub: Subscription = self.sub
+        while True:
+            try:
+                item = await sub.get()
+            except SlowConsumer:
+                self._overflowed()
+                return
+            if item.startswith("{"):
+                await self.ws.send_text(item)
+            elif item.startswith(HELLO):
+                await self._answer_hello(item[len(HELLO):])
+            elif item == RESYNC:
+                await self._fill_gap(None)
+            elif self.sent_seq is not None:
+                seq, frame = decode_payload(item, self.view)
+                if seq <= self.sent_seq:
+                    continue
+                if seq > self.sent_seq + 1:
+                    await self._fill_gap(seq - 1)  # a message was lost or overtaken: read the log
+                if frame is not None:
+                    await self.ws.send_text(frame)
+                self.sent_seq = seq
+
+    async def _answer_hello(self, arg: str) -> None:
+        last_seq, _, epoch = arg.partition(":")
+        last = int(last_seq) if epoch == self.epoch else 0  # another log: start from a snapshot
+        frames, head = await self.service.catch_up(self.board.id, last, self.view)
+        for frame in frames:
+            await self.ws.send_text(frame)
+        self.sent_seq = head
+        await self.ws.send_text(_frame(type="synced", seq=head, epoch=self.epoch, now=now_ms()))
+
+    async def _fill_gap(self, upto: int | None) -> None:
+        if self.sent_seq is None:
+            return
+        if upto is None:
+            upto = await self.service.head(self.board.id)
+        if upto <= self.sent_seq:
+            return
+        for frame in await self.service.event_frames(self.board.id, self.sent_seq, upto, self.view):
+            await self.ws.send_text(frame)
+        self.sent_seq = upto
+
+    # ------------------------------------------------------------ receiving
+
+    async def _receive_loop(self) -> None:
+        while True:
+            try:
+                message = await self.ws.receive()
+            except (WebSocketDisconnect, RuntimeError):
+                break
+            if message["type"] == "websocket.disconnect":
+                break
+            if not self._within_rate():
+                self.refused += 1
+                if self.refused > FLOOD_LIMIT:
+                    self.stop(1008, "Too many messages; slow down and reconnect.")
+                    return
+                self._error("rate_limited", f"More than {RATE_PER_SECOND:g} messages a second; this one was ignored.")
+                continue
+            text = message.get("text")
+            if text is None:
+                self._error("malformed", "Send JSON text frames, not binary.")
+                continue
+            if len(text) > MAX_FRAME_CHARS:
+                self._error("too_large", f"A frame may carry at most {MAX_FRAME_CHARS} characters.")
+                continue
+            try:
+                frame = json.loads(text)
+            except ValueError:
+                self._error("malformed", "That frame is not valid JSON.")
+                continue
+            if not isinstance(frame, dict):
+                self._error("malformed", "A frame must be a JSON object with a 'type'.")
+                continue
+            await self._handle(frame)
+        self.stop(1000, "")
+
+    def _within_rate(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(RATE_BURST, self.tokens + (now - self.refill_at) * RATE_PER_SECOND)
+        self.refill_at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+    async def _handle(self, frame: dict[str, Any]) -> None:
+        kind = frame.get("type")
+        if kind == "hello":
+            last_seq, epoch = frame.get("last_seq", 0), frame.get("epoch", self.epoch)
+            if isinstance(last_seq, bool) or not isinstance(last_seq, int) or last_seq < 0 \
+                    or not isinstance(epoch, str):
+                self._error("malformed", "hello needs last_seq, a whole number of 0 or more.")
+                return
+            self._queue(f"{HELLO}{last_seq}:{epoch}")
+        elif kind == "ping":
+            self._queue(_frame(type="pong", t=frame.get("t") if isinstance(frame.get("t"), (int, float)) else None,
+                               now=now_ms()))
+        elif kind == "command":
+            await self._command(frame)
+        else:
+            self._error("unknown_type", "Frame type must be hello, command or ping.")
+
+    async def _command(self, frame: dict[str, Any]) -> None:
+        command_id, name, data = frame.get("id"), frame.get("command"), frame.get("data", {})
+        if not isinstance(command_id, str) or not 0 < len(command_id) <= 64:
+            self._error("malformed", "A command needs an 'id': 1-64 characters, unique per command.",
+                        command_id if isinstance(command_id, (str, int)) else None)
+            return
+        if not isinstance(name, str) or not isinstance(data, dict):
+            self._error("malformed", "A command needs 'command' (a name) and 'data' (an object).", command_id)
+            return
+        if self.view != FACILITATOR:
+            self._error("read_only", "The participant display is read-only.", command_id)
+            return
+        if self.sent_seq is None:
+            self._error("hello_first", "Say hello first, so that you see the board you change.", command_id)
+            return
+        if not await self._still_allowed():
+            self._error("forbidden", "You may no longer change this board.", command_id)
+            self.stop(1008, "Access to this board has ended.")
+            return
+
+        def ack(outcome: Outcome) -> None:
+            self._queue(_frame(type="ack", id=command_id, seq=outcome.seq, duplicate=outcome.duplicate))
+
+        try:
+            await self.service.execute(self.board.id, Command(name, data), self.user, client_cmd_id=command_id,
+                                       on_commit=ack)
+        except PlatformError as exc:
+            self._error(exc.code, exc.message, command_id)
+        except Exception:
+            log.exception("board %s: command %s failed", self.board.id, name)
+            self._error("unavailable", "The board could not store that just now; nothing changed. Try again.",
+                        command_id)
+
+    # ------------------------------------------------------------ authorization, again
+
+    async def _still_allowed(self) -> bool:
+        """Role, activity, session or token, and this cohort: checked for every command."""
+        user = await User.get_or_none(id=self.user.id, is_active=True)
+        if user is None:
+            return False
+        if "token" in self.credential:
+            if not await ApiToken.filter(user_id=user.id, token_sha256=sha256(self.credential["token"]),
+                                         revoked_at=None).exists():
+                return False
+        elif self.credential.get("epoch") != user.session_epoch:
+            return False
+        if user.role == Role.COORDINATOR:
+            return True
+        if user.role == Role.FACILITATOR:
+            return await facilitates(user, self.meeting.cohort_id)
+        return self.view == DISPLAY and await Enrollment.filter(
+            cohort_id=self.meeting.cohort_id, member_id=user.id, status=EnrollmentStatus.ENROLLED).exists()
+
+    async def _watch_access(self) -> None:
+        # Displays send no commands; look again now and then so a revoked person is dropped.
+        while True:
+            await anyio.sleep(ACCESS_RECHECK_SECONDS)
+            if not await self._still_allowed():
+                self.stop(1008, "Access to this board has ended.")
+                return

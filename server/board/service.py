@@ -1,0 +1,360 @@
+"""The board's durable side: open a board, run a command, read the log, close the meeting.
+
+A command is decided against the board's state and its event written in one transaction
+with the Board row locked (tech-notes.md 2.3): sequence numbers are gap-free, two
+facilitators are serialized, and a retried client command id gets the same answer. The
+acknowledgement and the broadcast happen only after the commit, so a restart loses
+nothing acknowledged; the state is rebuilt by folding `apply` over the log.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models.accounts import User
+from models.board import Attendance, Board, BoardEvent, FacilitatorNote, RolePlayTurn, TurnStatus
+from models.clinical import Goal, GoalProgress, GoalStatus, SafetyItem, SafetyItemStatus
+from models.cohorts import Cohort, Enrollment, EnrollmentStatus, Meeting, MeetingKind, MeetingStatus
+from server import audit
+from server.board.hub import Hub
+from server.board.state import (
+    Command, Event, State, apply, decide, empty_state, opening_event, safety_event,
+)
+from server.board.views import changed_sections, display_event, display_view, facilitator_view
+from server.errors import Conflict, NotFound
+
+FACILITATOR, DISPLAY = "facilitator", "display"
+CATCH_UP_LIMIT = 500  # beyond this many missed events a snapshot is cheaper
+
+
+@dataclass(frozen=True)
+class Outcome:
+    seq: int
+    duplicate: bool = False
+
+
+class BoardService:
+    """One per process. Caches each board's state; the database stays the truth."""
+
+    def __init__(self, hub: Hub):
+        self.hub = hub
+        self._states: dict[int, State] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def _lock(self, board_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(board_id, asyncio.Lock())
+
+    # ------------------------------------------------------------ opening
+
+    async def board_for(self, meeting: Meeting) -> Board:
+        """The meeting's board, opened (first event written) on first use."""
+        board = await Board.get_or_none(meeting_id=meeting.id)
+        if board is not None:
+            return board
+        if meeting.kind != MeetingKind.GROUP:
+            raise NotFound("Only group sessions have a live board.")
+        if meeting.status == MeetingStatus.CANCELLED:
+            raise Conflict("This session was cancelled, so it has no live board.", code="meeting_cancelled")
+        if meeting.status == MeetingStatus.COMPLETED:
+            raise Conflict("This session is already completed.", code="meeting_completed")
+        roster = await _roster(meeting)
+        now = _now()
+        try:
+            async with in_transaction():
+                board = await Board.create(meeting_id=meeting.id, next_seq=2)
+                await _store(board.id, opening_event(roster, now=now), None)
+        except IntegrityError:  # another facilitator (or process) opened it at the same moment
+            board = await Board.get(meeting_id=meeting.id)
+        return board
+
+    # ------------------------------------------------------------ state and log
+
+    async def state(self, board_id: int) -> State:
+        async with self._lock(board_id):
+            return await self._current(board_id)
+
+    async def _current(self, board_id: int, head: int | None = None) -> State:
+        state = self._states.get(board_id) or empty_state()
+        if head is None:
+            head = (await Board.get(id=board_id).values_list("next_seq", flat=True)) - 1
+        if state["seq"] > head:  # the log was restored from an older backup: start over
+            state = empty_state()
+        if state["seq"] < head:
+            for event in await self.events(board_id, after=state["seq"], upto=head):
+                state = apply(state, event)
+            self._states[board_id] = state
+        return state
+
+    async def events(self, board_id: int, *, after: int = 0, upto: int | None = None) -> list[Event]:
+        query = BoardEvent.filter(board_id=board_id, seq__gt=after)
+        if upto is not None:
+            query = query.filter(seq__lte=upto)
+        rows = await query.order_by("seq").values(
+            "seq", "type", "data", "audience", "at", "actor_id", "actor__display_name")
+        return [_event_from_row(row) for row in rows]
+
+    async def head(self, board_id: int) -> int:
+        return (await Board.get(id=board_id).values_list("next_seq", flat=True)) - 1
+
+    # ------------------------------------------------------------ commands
+
+    async def execute(
+        self, board_id: int, command: Command, actor: User, *, client_cmd_id: str | None,
+        on_commit: Callable[[Outcome], None] | None = None,
+    ) -> Outcome:
+        """Decide, store and apply one command; then `on_commit` (the ack), then publish."""
+        async with self._lock(board_id):
+            try:
+                outcome, before, after, events = await self._commit(board_id, command, actor, client_cmd_id)
+            except IntegrityError:
+                # Two processes raced one client command id past the row lock: answer as a retry.
+                seq = await _seq_of(board_id, client_cmd_id)
+                if seq is None:
+                    raise Conflict("Another change happened at the same moment; please try again.",
+                                   code="retry") from None
+                outcome, events = Outcome(seq, duplicate=True), []
+            if on_commit is not None:
+                on_commit(outcome)
+            if events:
+                await self.publish(board_id, before, after, events)
+            return outcome
+
+    async def _commit(self, board_id: int, command: Command, actor: User, client_cmd_id: str | None):
+        async with in_transaction():
+            board = await Board.select_for_update().get(id=board_id)
+            if client_cmd_id is not None:
+                seq = await _seq_of(board_id, client_cmd_id)
+                if seq is not None:
+                    return Outcome(seq, duplicate=True), None, None, []
+            before = await self._current(board_id, board.next_seq - 1)
+            now = _now()
+            events = decide(before, command, {"id": actor.id, "name": actor.display_name}, now)
+            state = before
+            for i, event in enumerate(events):
+                last = i == len(events) - 1
+                await _store(board_id, event, client_cmd_id if last else None)
+                state = apply(state, event)
+            board.next_seq = events[-1].seq + 1
+            await board.save(update_fields=["next_seq"])
+            if state["status"] == "closed" and before["status"] != "closed":
+                await _store_meeting_record(board, state, actor, now)
+        self._states[board_id] = state
+        return Outcome(events[-1].seq), before, state, events
+
+    async def refresh_safety(self, board_id: int, meeting: Meeting) -> None:
+        """Bring the open safety items up to date (a member may answer a PHQ-9 mid-session)."""
+        items = await _safety_items(meeting.cohort_id)
+        async with self._lock(board_id):
+            async with in_transaction():
+                board = await Board.select_for_update().get(id=board_id)
+                before = await self._current(board_id, board.next_seq - 1)
+                if before.get("status") != "open":
+                    return
+                event = safety_event(before, items, now=_now())
+                if event is None:
+                    return
+                await _store(board_id, event, None)
+                board.next_seq = event.seq + 1
+                await board.save(update_fields=["next_seq"])
+            after = apply(before, event)
+            self._states[board_id] = after
+            await self.publish(board_id, before, after, [event])
+
+    # ------------------------------------------------------------ frames
+
+    async def publish(self, board_id: int, before: State, after: State, events: list[Event]) -> None:
+        state = before
+        for event in events:
+            new = apply(state, event) if event is not events[-1] else after
+            await self.hub.publish(board_id, encode_payload(event, state, new))
+            state = new
+
+    async def catch_up(self, board_id: int, last_seq: int, view: str) -> tuple[list[str], int]:
+        """Frames for everything after `last_seq` (events, or one snapshot), and the head."""
+        async with self._lock(board_id):
+            state = await self._current(board_id)
+        head = state["seq"]
+        if 0 < last_seq <= head and head - last_seq <= CATCH_UP_LIMIT:
+            return await self.event_frames(board_id, last_seq, head, view), head
+        return [snapshot_frame(state, view)], head
+
+    async def event_frames(self, board_id: int, after: int, upto: int, view: str) -> list[str]:
+        """Event frames (after, upto] for one kind of client, each with its view changes."""
+        frames = []
+        state = empty_state()
+        for event in await self.events(board_id, upto=upto):
+            new = apply(state, event)
+            if event.seq > after:
+                frame = event_frame(event, state, new, view)
+                if frame is not None:
+                    frames.append(frame)
+            state = new
+        return frames
+
+
+# ---------------------------------------------------------------- wire frames
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def snapshot_frame(state: State, view: str) -> str:
+    body = facilitator_view(state) if view == FACILITATOR else display_view(state)
+    return _json({"type": "snapshot", "seq": state["seq"], "state": body, "now": now_ms()})
+
+
+def event_frame(event: Event, before: State, after: State, view: str) -> str | None:
+    if view == FACILITATOR:
+        wire, changes = event.to_wire(), changed_sections(facilitator_view(before), facilitator_view(after))
+    else:
+        wire = display_event(event)
+        if wire is None:
+            return None
+        changes = changed_sections(display_view(before), display_view(after))
+    return _json({"type": "event", "event": wire, "view": changes, "now": now_ms()})
+
+
+def encode_payload(event: Event, before: State, after: State) -> str:
+    """One hub message per event: its seq, the display frame (may be empty), the facilitator frame."""
+    display = event_frame(event, before, after, DISPLAY) or ""
+    return f"{event.seq}\n{display}\n{event_frame(event, before, after, FACILITATOR)}"
+
+
+def decode_payload(payload: str, view: str) -> tuple[int, str | None]:
+    seq, display, facilitator = payload.split("\n", 2)
+    frame = facilitator if view == FACILITATOR else display
+    return int(seq), frame or None
+
+
+# ---------------------------------------------------------------- persistence helpers
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _event_from_row(row: Mapping[str, Any]) -> Event:
+    actor = None
+    if row["actor_id"] is not None:
+        actor = {"id": str(row["actor_id"]), "name": row["actor__display_name"] or ""}
+    data = row["data"]
+    if isinstance(data, str):
+        data = json.loads(data)
+    return Event(seq=row["seq"], type=row["type"], data=data, audience=row["audience"], actor=actor, at=row["at"])
+
+
+async def _store(board_id: int, event: Event, client_cmd_id: str | None) -> None:
+    actor_id = int(event.actor["id"]) if event.actor else None
+    await BoardEvent.create(board_id=board_id, seq=event.seq, type=event.type, data=dict(event.data),
+                            audience=event.audience, actor_id=actor_id, client_cmd_id=client_cmd_id, at=event.at)
+
+
+async def _seq_of(board_id: int, client_cmd_id: str | None) -> int | None:
+    if client_cmd_id is None:
+        return None
+    return await BoardEvent.filter(board_id=board_id, client_cmd_id=client_cmd_id).first().values_list(
+        "seq", flat=True)
+
+
+async def _safety_items(cohort_id: int) -> list[dict[str, Any]]:
+    rows = await SafetyItem.filter(enrollment__cohort_id=cohort_id, status=SafetyItemStatus.OPEN,
+                                   enrollment__status=EnrollmentStatus.ENROLLED).order_by("opened_at", "id").values(
+        "id", "enrollment_id", "item9", "opened_at")
+    return [{"id": r["id"], "member": r["enrollment_id"], "item9": r["item9"],
+             "opened_at": r["opened_at"].isoformat()} for r in rows]
+
+
+async def _roster(meeting: Meeting) -> dict[str, Any]:
+    cohort = await Cohort.get(id=meeting.cohort_id)
+    enrollments = await Enrollment.filter(cohort_id=cohort.id, status=EnrollmentStatus.ENROLLED).order_by(
+        "id").select_related("member")
+    ids = [e.id for e in enrollments]
+    prior: dict[int, int] = {}
+    for pid in await RolePlayTurn.filter(protagonist_id__in=ids, status=TurnStatus.DONE).exclude(
+            meeting_id=meeting.id).values_list("protagonist_id", flat=True):
+        prior[pid] = prior.get(pid, 0) + 1
+    goals = await Goal.filter(cohort_id=cohort.id, status__in=[GoalStatus.ACTIVE, GoalStatus.REVISED]).filter(
+        enrollment_id__in=ids).values("id", "enrollment_id", "text", "status") if ids else []
+    group_goals = await Goal.filter(cohort_id=cohort.id, enrollment_id=None,
+                                    status__in=[GoalStatus.ACTIVE, GoalStatus.REVISED]).values(
+        "id", "enrollment_id", "text", "status")
+    facilitators = await cohort.facilitators.all().order_by("id")
+    return {
+        "meeting": {
+            "id": meeting.id, "cohort": cohort.id, "number": meeting.number, "phase": meeting.phase,
+            "title": f"{cohort.public_title} {meeting.number} of {cohort.n_group_sessions}",
+            "starts_at": meeting.starts_at.isoformat(), "ends_at": meeting.ends_at.isoformat(),
+        },
+        "members": [
+            {"id": e.id, "name": e.member.display_name, "first_name": e.member.first_name,
+             "initials": e.member.initials, "problem_area": e.primary_problem_area and str(e.primary_problem_area),
+             "prior_turns": prior.get(e.id, 0)}
+            for e in enrollments
+        ],
+        "facilitators": [{"id": f.id, "name": f.display_name, "first_name": f.first_name} for f in facilitators],
+        "goals": [{"id": g["id"], "member": g["enrollment_id"], "text": g["text"], "status": str(g["status"])}
+                  for g in [*goals, *group_goals]],
+        "safety": await _safety_items(cohort.id),
+    }
+
+
+async def _store_meeting_record(board: Board, state: State, actor: User, now: datetime) -> None:
+    """Attendance, role-play turns, goal progress and notes become the meeting's record."""
+    meeting_id = board.meeting_id
+    for member, mark in state["attendance"].items():
+        await Attendance.update_or_create(
+            defaults={"status": mark["status"], "reason": mark["reason"], "recorded_by_id": actor.id},
+            meeting_id=meeting_id, enrollment_id=int(member))
+    await RolePlayTurn.filter(meeting_id=meeting_id).delete()
+    position = {tid: i for i, tid in enumerate(state["queue"])}
+    for tid, turn in state["turns"].items():
+        counterpart = turn["counterpart"]
+        await RolePlayTurn.create(
+            meeting_id=meeting_id, protagonist_id=int(turn["protagonist"]),
+            counterpart_user_id=int(counterpart["id"]) if counterpart["kind"] == "facilitator" else None,
+            counterpart_enrollment_id=int(counterpart["id"]) if counterpart["kind"] == "member" else None,
+            role_label=turn["role_label"], scenario=turn["scenario"],
+            goal_id=int(turn["goal"]) if turn["goal"] else None,
+            status=TurnStatus.SKIPPED if turn["status"] == "skipped" else (
+                TurnStatus.QUEUED if turn["status"] == "queued" else TurnStatus.DONE),
+            role_reversal=turn["role_reversal"], next_step=turn["next_step"],
+            position=position.get(tid, int(tid)),
+            started_at=_parse(turn["started_at"]), ended_at=_parse(turn["ended_at"]),
+        )
+    for gid, goal in state["goals"].items():
+        changed_status = goal["status"] != goal["status_at_open"]
+        if goal["rating"] is None and not changed_status and not goal["revised_text"]:
+            continue
+        row = await Goal.get(id=int(gid))
+        note = ""
+        if goal["revised_text"] and goal["revised_text"] != row.text:
+            note = f"Revised from: {row.text}"
+            row.text = goal["revised_text"]
+        row.status = GoalStatus(goal["status"])
+        await row.save(update_fields=["text", "status", "updated_at"])
+        await GoalProgress.create(goal_id=row.id, meeting_id=meeting_id, rating=goal["rating"],
+                                  status=GoalStatus(goal["status"]) if changed_status else None,
+                                  note=note, recorded_by_id=actor.id)
+    for note in state["notes"]:
+        await FacilitatorNote.create(meeting_id=meeting_id, author_id=int(note["by"]) if note["by"] else None,
+                                     text=note["text"])
+    board.closed_at = now
+    await board.save(update_fields=["closed_at"])
+    await Meeting.filter(id=meeting_id).update(status=MeetingStatus.COMPLETED)
+    await audit.record(actor, "change", "meeting_record", meeting_id,
+                       detail=f"board closed: {len(state['attendance'])} attendance, {len(state['turns'])} turns")
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

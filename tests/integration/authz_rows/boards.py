@@ -1,0 +1,15 @@
+"""The live board (issue 5). `meeting_id` is cohort A's next group session (4 of 8).
+
+The facilitator page and socket: coordinators and the cohort's facilitators. The
+participant display: those and the cohort's enrolled members (a member may follow the
+room's screen on their own device), never another cohort's people.
+"""
+from __future__ import annotations
+
+from tests.integration.authz_rows import own_member, staff_only
+
+ROWS = [
+    staff_only("GET", "/boards/{meeting_id}"),
+    own_member("GET", "/boards/{meeting_id}/display"),
+    staff_only("WS", "/boards/{meeting_id}/ws", note="?view=display also admits the cohort's members"),
+]

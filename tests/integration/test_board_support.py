@@ -1,0 +1,130 @@
+"""Board test support (no tests here): a cohort with a board-ready meeting, and a `websockets` client
+that speaks the board protocol."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import websockets
+
+from models.clinical import Goal
+from server import auth
+from tests.support.world import enroll, make_cohort, make_template, make_user
+
+_ids = itertools.count(1)
+
+
+@dataclass
+class BoardWorld:
+    meeting_id: int
+    cohort_id: int
+    tokens: dict[str, str]  # "fac1", "fac2", "coordinator", "member", "outsider"
+    members: list[str]  # enrollment ids, as the board names them
+    member_goal: str
+    group_goal: str
+    fac1_id: str
+
+
+async def make_board_world(n_members: int = 3) -> BoardWorld:
+    template = await make_template()
+    fac1 = await make_user("facilitator", "Fiona Lead")
+    fac2 = await make_user("facilitator", "Farid Second")
+    cohort, meetings = await make_cohort(template, "Board test group", fac1)
+    await cohort.facilitators.add(fac2)
+    names = ["Maria Lopez", "Tom Hill", "Sara Kim", "Omar Diaz", "Lena Berg", "Ivo Petrov"]
+    enrollments = []
+    for name in names[:n_members]:
+        enrollments.append(await enroll(cohort, await make_user("member", name)))
+    member_goal = await Goal.create(cohort=cohort, enrollment=enrollments[0], text="Ask my sister for help")
+    group_goal = await Goal.create(cohort=cohort, enrollment=None, text="Everyone gives positive feedback")
+    outsider = await make_user("facilitator", "Otto Outside")
+    coordinator = await make_user("coordinator", "Cora Boards")
+    tokens = {}
+    for key, user in (("fac1", fac1), ("fac2", fac2), ("coordinator", coordinator), ("outsider", outsider),
+                      ("member", enrollments[0].member)):
+        tokens[key] = (await auth.create_api_token(user, "board tests"))[1]
+    return BoardWorld(meeting_id=meetings[3].id, cohort_id=cohort.id, tokens=tokens,
+                      members=[str(e.id) for e in enrollments], member_goal=str(member_goal.id),
+                      group_goal=str(group_goal.id), fac1_id=str(fac1.id))
+
+
+class BoardClient:
+    """One socket. Frames that are not the answer being waited for are kept, in order."""
+
+    def __init__(self, ws: websockets.ClientConnection):
+        self.ws = ws
+        self.frames: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+        self.last_seq = 0
+        self.welcome: dict[str, Any] = {}
+        self.snapshot: dict[str, Any] | None = None
+
+    @classmethod
+    async def open(cls, ws_url: str, meeting_id: int, token: str | None, *, view: str = "facilitator",
+                   hello: int | None = 0, epoch: str | None = None, **kwargs) -> BoardClient:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        ws = await websockets.connect(f"{ws_url}/boards/{meeting_id}/ws?view={view}", additional_headers=headers,
+                                      open_timeout=10, **kwargs)
+        client = cls(ws)
+        client.welcome = await client.recv()
+        assert client.welcome["type"] == "welcome", client.welcome
+        if hello is not None:
+            await client.hello(hello, epoch=epoch)
+        return client
+
+    async def recv(self, timeout: float = 10) -> dict[str, Any]:
+        frame = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+        self.frames.append(frame)
+        if frame["type"] == "event":
+            assert frame["event"]["seq"] > self.last_seq, (frame["event"]["seq"], self.last_seq)
+            self.events.append(frame["event"])
+            self.last_seq = frame["event"]["seq"]
+        elif frame["type"] == "snapshot":
+            self.snapshot = frame
+            self.last_seq = frame["seq"]
+        return frame
+
+    async def until(self, predicate, timeout: float = 10) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            frame = await self.recv(max(0.01, deadline - asyncio.get_running_loop().time()))
+            if predicate(frame):
+                return frame
+
+    async def hello(self, last_seq: int, *, epoch: str | None = None) -> dict[str, Any]:
+        await self.send({"type": "hello", "last_seq": last_seq, "epoch": epoch or self.welcome["epoch"]})
+        return await self.until(lambda f: f["type"] == "synced")
+
+    async def send(self, frame: dict[str, Any] | str | bytes) -> None:
+        await self.ws.send(frame if isinstance(frame, (str, bytes)) else json.dumps(frame))
+
+    async def command(self, command: str, data: dict | None = None, *, id: str | None = None) -> dict[str, Any]:
+        """Send a command; return its ack or error frame."""
+        cid = id or f"t{next(_ids)}"
+        await self.send({"type": "command", "id": cid, "command": command, "data": data or {}})
+        return await self.until(lambda f: f["type"] in ("ack", "error") and f.get("id") == cid)
+
+    async def ok(self, command: str, data: dict | None = None, **kw) -> int:
+        answer = await self.command(command, data, **kw)
+        assert answer["type"] == "ack", answer
+        return answer["seq"]
+
+    async def wait_seq(self, seq: int, timeout: float = 10) -> None:
+        if self.last_seq < seq:
+            await self.until(lambda f: self.last_seq >= seq, timeout)
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+async def present_all(client: BoardClient, world: BoardWorld) -> None:
+    for member in world.members:
+        await client.ok("mark_attendance", {"member": member, "status": "present"})
+
+
+def turn_data(world: BoardWorld, protagonist: int = 0, **extra) -> dict[str, Any]:
+    return {"protagonist": world.members[protagonist], "counterpart": {"kind": "facilitator", "id": world.fac1_id},
+            "role_label": "my boss", "scenario": "Ask for a day off", **extra}
