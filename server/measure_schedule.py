@@ -4,7 +4,7 @@ Pure code over plain values. The template's ``measures_schedule`` names occasion
 instrument, e.g. ``{"phq9": "baseline,every_group_session,closure",
 "gad7": "baseline,midpoint,closure"}`` (domain-ipt.md 5e: the recommended default).
 Accepted tokens: ``baseline``, ``every_group_session``, ``every_N_sessions``,
-``session_N``, ``midpoint``, ``closure``.
+``session_N``, ``midpoint``, ``closure`` (a comma-separated string or a list).
 
 The window rule (shown to members and staff as WINDOW_RULE):
 - every occasion belongs to one meeting; its window closes when that meeting ends;
@@ -77,7 +77,8 @@ def parse_schedule(spec: Mapping[str, str] | None) -> dict[Instrument, tuple[str
             instrument = Instrument(name)
         except ValueError:
             raise ScheduleError(f"Unknown questionnaire {name!r} in the measure schedule.") from None
-        tokens = tuple(t.strip() for t in str(raw).split(",") if t.strip())
+        parts = raw.split(",") if isinstance(raw, str) else list(raw or [])
+        tokens = tuple(str(t).strip() for t in parts if str(t).strip())
         for token in tokens:
             if not _TOKEN.match(token):
                 raise ScheduleError(

@@ -1,0 +1,98 @@
+"""The coordinator's figures per cohort: fill, next meeting, attendance so far, open safety items.
+
+A fixed number of queries whatever the number of cohorts (style.md: a page's queries do not
+grow with rows). ``cohort_overview`` has the signature the start page's hook expects
+(``app.state.cohort_overview(user, cohorts)``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from models.accounts import Role, User
+from models.board import Attendance, AttendanceStatus
+from models.cohorts import (
+    Cohort,
+    Enrollment,
+    EnrollmentStatus,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    ProtocolTemplate,
+)
+from server import auth, safety
+from server.enrollment import size_warnings
+
+ATTENDED = {AttendanceStatus.PRESENT.value, AttendanceStatus.LATE.value}
+MISSED = {AttendanceStatus.ABSENT_NOTIFIED.value, AttendanceStatus.ABSENT_UNNOTIFIED.value}
+
+
+@dataclass
+class Overview:
+    enrolled: int
+    waitlisted: int
+    capacity: int
+    in_screening: int
+    next_meeting: str
+    next_meeting_at: datetime | None
+    attendance: str
+    attendance_rate: float | None
+    open_safety_items: int
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def fill_percent(self) -> int:
+        return round(100 * self.enrolled / self.capacity) if self.capacity else 0
+
+
+async def cohort_overview(user: User, cohorts: Sequence[Cohort], *, now: datetime | None = None) -> dict[int, Overview]:
+    now = now or auth.now()
+    ids = [c.id for c in cohorts]
+    if not ids or user.role not in (Role.COORDINATOR, Role.FACILITATOR):
+        return {}
+    statuses: dict[int, Counter] = defaultdict(Counter)
+    for cohort_id, status in await Enrollment.filter(cohort_id__in=ids).values_list("cohort_id", "status"):
+        statuses[cohort_id][str(status.value if hasattr(status, "value") else status)] += 1
+    upcoming: dict[int, datetime] = {}
+    rows = await Meeting.filter(cohort_id__in=ids, kind=MeetingKind.GROUP, ends_at__gt=now).exclude(
+        status=MeetingStatus.CANCELLED
+    ).order_by("starts_at").values_list("cohort_id", "starts_at")
+    for cohort_id, starts_at in rows:
+        upcoming.setdefault(cohort_id, starts_at)
+    attended: Counter = Counter()
+    counted: Counter = Counter()
+    for cohort_id, status in await Attendance.filter(meeting__cohort_id__in=ids).values_list(
+        "meeting__cohort_id", "status"
+    ):
+        value = str(status.value if hasattr(status, "value") else status)
+        if value in ATTENDED:
+            attended[cohort_id] += 1
+            counted[cohort_id] += 1
+        elif value in MISSED:
+            counted[cohort_id] += 1
+    open_items = await safety.open_counts(ids)
+    out: dict[int, Overview] = {}
+    for cohort in cohorts:
+        counts = statuses[cohort.id]
+        starts = upcoming.get(cohort.id)
+        rate = attended[cohort.id] / counted[cohort.id] if counted[cohort.id] else None
+        overview = Overview(
+            enrolled=counts[EnrollmentStatus.ENROLLED.value],
+            waitlisted=counts[EnrollmentStatus.WAITLISTED.value],
+            in_screening=counts[EnrollmentStatus.SCREENING.value] + counts[EnrollmentStatus.INVITED.value],
+            capacity=cohort.capacity,
+            next_meeting=starts.astimezone(ZoneInfo(cohort.time_zone)).strftime("%a %d %b, %H:%M") if starts else "",
+            next_meeting_at=starts,
+            attendance=f"{round(100 * rate)}%" if rate is not None else "",
+            attendance_rate=rate,
+            open_safety_items=open_items.get(cohort.id, 0),
+        )
+        template = getattr(cohort, "template", None)
+        if isinstance(template, ProtocolTemplate):  # only when the caller fetched it
+            overview.warnings = size_warnings(cohort, template, overview.enrolled)
+        out[cohort.id] = overview
+    return out

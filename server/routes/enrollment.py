@@ -1,0 +1,428 @@
+"""Enrollment pages and /api/v1 endpoints: enroll, status, withdraw, transfer, consent, CSV import.
+
+Handlers authorize, parse, call one service in server/enrollment.py or
+server/enrollment_import.py, and render. Facilitators may look at their cohort's roster;
+only coordinators change it.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from models.accounts import Role, User
+from models.cohorts import Cohort, Enrollment, EnrollmentStatus
+from server import access, auth, dashboard, enrollment_import
+from server import enrollment as service
+from server.auth import requires, user_of
+from server.errors import BadRequest, PlatformError
+from server.forms import form_data
+from server.templating import render
+
+COORD = (Role.COORDINATOR,)
+STAFF = (Role.COORDINATOR, Role.FACILITATOR)
+MAX_CSV_BYTES = 1024 * 1024
+
+
+# --- shared little parsers ----------------------------------------------------------------
+
+async def json_body(request: Request) -> dict:
+    try:
+        body = await request.json()
+    except Exception:
+        raise BadRequest("The request body must be a JSON object.") from None
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return body
+
+
+def int_or_none(value, field: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise BadRequest(f"{field} must be a number.", fields={field: "Not a number."}) from None
+    if not 0 < number < 2**31:
+        raise BadRequest(f"{field} is out of range.", fields={field: "Out of range."})
+    return number
+
+
+def parse_moment(raw: str, zone: ZoneInfo, field: str) -> datetime | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"{raw!r} is not a date and time.", fields={field: "Use 2026-03-03T18:30."}) from None
+    return value if value.tzinfo else value.replace(tzinfo=zone)
+
+
+def enrollment_json(e: Enrollment) -> dict:
+    return {
+        "id": e.id,
+        "cohort_id": e.cohort_id,
+        "member": {"id": e.member_id, "display_name": e.member.display_name} if hasattr(e.member, "display_name") else {"id": e.member_id},
+        "status": e.status.value if e.status else None,
+        "waitlisted_at": e.waitlisted_at.isoformat() if e.waitlisted_at else None,
+        "consent_at": e.consent_at.isoformat() if e.consent_at else None,
+        "consent_version": e.consent_version,
+        "withdrawal_reason": e.withdrawal_reason,
+        "late_join_reason": e.late_join_reason,
+        "transferred_from": e.transferred_from_id,
+    }
+
+
+def outcome_json(outcome: service.Outcome, status_code: int = 200) -> JSONResponse:
+    body = {"enrollment": enrollment_json(outcome.enrollment), "message": outcome.message, "warnings": outcome.warnings}
+    if outcome.invitation_path:
+        body["invitation_path"] = outcome.invitation_path
+    if outcome.promoted is not None:
+        body["promoted"] = enrollment_json(outcome.promoted)
+    return JSONResponse(body, status_code=status_code)
+
+
+# --- pages --------------------------------------------------------------------------------
+
+@requires(*COORD)
+async def dashboard_page(request: Request) -> Response:
+    cohorts = await Cohort.all().prefetch_related("template").order_by("-start_date", "id")
+    overview = await dashboard.cohort_overview(user_of(request), cohorts)
+    return render(request, "enrollment/dashboard.html", {"cohorts": cohorts, "overview": overview})
+
+
+async def _cohort_page(request: Request, cohort: Cohort, *, notice: str = "", error: str = "",
+                       warnings: list[str] | None = None, values: dict | None = None,
+                       invitation: str = "", status_code: int = 200) -> Response:
+    user = user_of(request)
+    enrollments = await Enrollment.filter(cohort_id=cohort.id).prefetch_related("member").order_by("status", "waitlisted_at", "id")
+    overview = (await dashboard.cohort_overview(user, [cohort]))[cohort.id]
+    late = await service.late_join_state(cohort, cohort.template, auth.now())
+    members = []
+    if user.role == Role.COORDINATOR:
+        enrolled_ids = [e.member_id for e in enrollments]
+        members = await User.filter(role=Role.MEMBER, is_active=True).exclude(id__in=enrolled_ids).order_by("display_name")
+    others = await Cohort.exclude(id=cohort.id).filter(status__in=list(service.OPEN_COHORT)).order_by("name")
+    waitlist = [e for e in enrollments if e.status == EnrollmentStatus.WAITLISTED]
+    return render(request, "enrollment/cohort.html", {
+        "cohort": cohort, "enrollments": enrollments, "overview": overview, "late": late,
+        "members": members, "other_cohorts": others, "labels": service.STATUS_LABELS,
+        "waitlist": waitlist, "notice": notice, "error": error,
+        "warnings": list(dict.fromkeys([*(warnings or []), *overview.warnings])),
+        "values": values or {}, "invitation": invitation,
+        "base_url": request.app.state.settings.base_url,
+    }, status_code=status_code)
+
+
+@requires(*STAFF)
+async def cohort_enrollment(request: Request) -> Response:
+    cohort = await access.staff_cohort(user_of(request), request.path_params["cohort_id"])
+    return await _cohort_page(request, cohort)
+
+
+@requires(*COORD)
+async def enroll_page(request: Request) -> Response:
+    user = user_of(request)
+    cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
+    form = await form_data(request)
+    values = {k: str(form.get(k) or "") for k in ("member_id", "name", "email", "status", "late_join_reason")}
+    try:
+        outcome = await service.enroll(
+            cohort.id, by=user, member_id=int_or_none(values["member_id"], "member_id"),
+            name=values["name"], email=values["email"], status=values["status"] or EnrollmentStatus.ENROLLED,
+            late_override=values["late_join_reason"],
+        )
+    except PlatformError as exc:
+        return await _cohort_page(request, cohort, error=exc.message, values=values, status_code=exc.status_code)
+    cohort = await Cohort.get(id=cohort.id).prefetch_related("template")
+    return await _cohort_page(request, cohort, notice=outcome.message, warnings=outcome.warnings,
+                              invitation=outcome.invitation_path or "")
+
+
+async def _enrollment_page(request: Request, enrollment: Enrollment, *, notice: str = "", error: str = "",
+                           warnings: list[str] | None = None, status_code: int = 200) -> Response:
+    enrollment = await Enrollment.get(id=enrollment.id).prefetch_related("member", "cohort", "cohort__template", "transferred_from__cohort")
+    transitions = await service.history(enrollment)
+    user = user_of(request)
+    others = await Cohort.exclude(id=enrollment.cohort_id).filter(status__in=list(service.OPEN_COHORT)).order_by("name")
+    return render(request, "enrollment/enrollment.html", {
+        "enrollment": enrollment, "cohort": enrollment.cohort, "transitions": transitions,
+        "labels": service.STATUS_LABELS, "allowed": sorted(service.ALLOWED[enrollment.status] - {EnrollmentStatus.WITHDRAWN}),
+        "other_cohorts": others, "notice": notice, "error": error, "warnings": warnings or [],
+        "can_change": user.role == Role.COORDINATOR,
+        "zone": ZoneInfo(enrollment.cohort.time_zone),
+    }, status_code=status_code)
+
+
+async def _staff_enrollment(request: Request) -> Enrollment:
+    return await access.staff_enrollment(user_of(request), request.path_params["enrollment_id"])
+
+
+@requires(*STAFF)
+async def enrollment_detail(request: Request) -> Response:
+    return await _enrollment_page(request, await _staff_enrollment(request))
+
+
+def _enrollment_action(run):
+    """A coordinator's POST on one enrollment: run the service and show the enrollment page."""
+    @requires(*COORD)
+    async def endpoint(request: Request) -> Response:
+        enrollment = await _staff_enrollment(request)
+        form = await form_data(request)
+        try:
+            outcome = await run(enrollment, form, user_of(request))
+        except PlatformError as exc:
+            return await _enrollment_page(request, enrollment, error=exc.message, status_code=exc.status_code)
+        return await _enrollment_page(request, outcome.enrollment, notice=outcome.message, warnings=outcome.warnings)
+
+    endpoint.__name__ = run.__name__
+    return endpoint
+
+
+async def _status(enrollment, form, user):
+    return await service.change_status(
+        enrollment.id, str(form.get("status") or ""), by=user, reason=str(form.get("reason") or ""),
+        late_override=str(form.get("late_join_reason") or ""),
+    )
+
+
+async def _withdraw(enrollment, form, user):
+    return await service.withdraw(enrollment.id, by=user, reason=str(form.get("reason") or ""))
+
+
+async def _transfer(enrollment, form, user):
+    target = int_or_none(form.get("to_cohort"), "to_cohort")
+    if target is None:
+        raise BadRequest("Pick the cohort to transfer to.", fields={"to_cohort": "Required."})
+    return await service.transfer(enrollment.id, target, by=user, reason=str(form.get("reason") or ""),
+                                  late_override=str(form.get("late_join_reason") or ""))
+
+
+async def _consent(enrollment, form, user):
+    zone = ZoneInfo(enrollment.cohort.time_zone)
+    return await service.record_consent(
+        enrollment.id, by=user, at=parse_moment(str(form.get("consent_at") or ""), zone, "consent_at"),
+        version=str(form.get("version") or ""),
+    )
+
+
+change_status_page = _enrollment_action(_status)
+withdraw_page = _enrollment_action(_withdraw)
+transfer_page = _enrollment_action(_transfer)
+consent_page = _enrollment_action(_consent)
+
+
+# --- CSV import -----------------------------------------------------------------------------
+
+@requires(*COORD)
+async def import_form(request: Request) -> Response:
+    cohort = await access.staff_cohort(user_of(request), request.path_params["cohort_id"])
+    return render(request, "enrollment/import.html", {"cohort": cohort, "plan": None, "csv_text": ""})
+
+
+async def _csv_from_form(request: Request) -> tuple[str, dict]:
+    form = await form_data(request, max_files=1)
+    upload = form.get("file")
+    text = ""
+    if upload is not None and hasattr(upload, "read"):
+        data = await upload.read(MAX_CSV_BYTES + 1)
+        if len(data) > MAX_CSV_BYTES:
+            raise BadRequest("The file is larger than 1 MB; split it up.", fields={"file": "Too large."})
+        text = enrollment_import.decode(data)
+    if not text.strip():
+        text = str(form.get("csv_text") or "")
+    if not text.strip():
+        raise BadRequest("Choose a CSV file to import.", fields={"file": "Required."})
+    options = {
+        "over_capacity_is_error": form.get("over_capacity") == "error",
+        "late_override": str(form.get("late_join_reason") or "").strip()[:500],
+    }
+    return text, options
+
+
+def _import_action(run_import: bool):
+    @requires(*COORD)
+    async def endpoint(request: Request) -> Response:
+        user = user_of(request)
+        cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
+        context = {"cohort": cohort, "plan": None, "csv_text": ""}
+        try:
+            text, options = await _csv_from_form(request)
+            context["csv_text"] = text
+            context["options"] = options
+            if run_import:
+                plan = await enrollment_import.run_import(cohort.id, text, by=user, **options)
+            else:
+                plan = await enrollment_import.preview(cohort.id, text, by=user, **options)
+        except PlatformError as exc:
+            return render(request, "enrollment/import.html", {**context, "error": exc.message}, status_code=exc.status_code)
+        context["plan"] = plan
+        if run_import and not plan.ok:
+            return render(request, "enrollment/import.html", {
+                **context, "error": f"Nothing was imported: {len(plan.errors)} rows have errors. Fix them and try again.",
+            }, status_code=400)
+        if run_import:
+            return render(request, "enrollment/import_done.html", {"cohort": cohort, "plan": plan,
+                                                                   "base_url": request.app.state.settings.base_url})
+        return render(request, "enrollment/import.html", context, status_code=200 if plan.ok else 400)
+
+    endpoint.__name__ = "import_run" if run_import else "import_preview"
+    return endpoint
+
+
+import_preview = _import_action(False)
+import_run = _import_action(True)
+
+
+# --- API ----------------------------------------------------------------------------------
+
+@requires(*COORD)
+async def api_enroll(request: Request) -> Response:
+    """
+    summary: Enroll an existing member (member_id) or a new person (name, email) into a cohort
+    requestBody:
+      content:
+        application/json:
+          schema:
+            type: object
+            properties:
+              member_id: {type: integer}
+              name: {type: string}
+              email: {type: string}
+              status: {type: string, enum: [enrolled, screening, invited]}
+              late_join_reason: {type: string}
+    responses:
+      201: {description: "Created; status may be waitlisted when the cohort is full"}
+      400: {description: Invalid input}
+      409: {description: "Duplicate, cohort closed, or late-join cutoff passed"}
+    """
+    user = user_of(request)
+    cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
+    body = await json_body(request)
+    outcome = await service.enroll(
+        cohort.id, by=user, member_id=int_or_none(body.get("member_id"), "member_id"),
+        name=str(body.get("name") or ""), email=str(body.get("email") or ""),
+        status=str(body.get("status") or EnrollmentStatus.ENROLLED.value),
+        late_override=str(body.get("late_join_reason") or ""),
+    )
+    return outcome_json(outcome, 201)
+
+
+@requires(*STAFF)
+async def api_enrollment(request: Request) -> Response:
+    """
+    summary: One enrollment with its full status history
+    responses:
+      200: {description: The enrollment and its transitions}
+    """
+    enrollment = await _staff_enrollment(request)
+    await enrollment.fetch_related("member")
+    transitions = await service.history(enrollment)
+    body = enrollment_json(enrollment)
+    body["history"] = [
+        {"from": t.from_status, "to": t.to_status, "reason": t.reason, "at": t.at.isoformat(),
+         "by": t.by.display_name if t.by else None}
+        for t in transitions
+    ]
+    return JSONResponse(body)
+
+
+def _api_action(run, doc: str):
+    @requires(*COORD)
+    async def endpoint(request: Request) -> Response:
+        enrollment = await _staff_enrollment(request)
+        await enrollment.fetch_related("cohort")
+        body = await json_body(request)
+        outcome = await run(enrollment, body, user_of(request))
+        return outcome_json(outcome)
+
+    endpoint.__doc__ = doc
+    endpoint.__name__ = "api_" + run.__name__.strip("_")
+    return endpoint
+
+
+_ACTION_DOC = """
+    summary: {summary}
+    requestBody:
+      content:
+        application/json:
+          schema: {{type: object}}
+    responses:
+      200: {{description: "The enrollment, a message, and any promotion or warnings"}}
+      400: {{description: Invalid input}}
+      409: {{description: Not allowed from the current status, cohort full, or cutoff passed}}
+"""
+api_status = _api_action(_status, _ACTION_DOC.format(summary="Change an enrollment's status (status, reason, late_join_reason)"))
+api_withdraw = _api_action(_withdraw, _ACTION_DOC.format(summary="Withdraw (reason); promotes the first waitlisted member"))
+api_transfer = _api_action(_transfer, _ACTION_DOC.format(summary="Transfer to another cohort (to_cohort, reason)"))
+api_consent = _api_action(_consent, _ACTION_DOC.format(summary="Record consent (consent_at ISO time, version)"))
+
+
+@requires(*COORD)
+async def api_import(request: Request) -> Response:
+    """
+    summary: Import members from CSV (name,email[,status]); dry_run=1 previews without writing
+    parameters:
+      - {name: dry_run, in: query, schema: {type: boolean}}
+      - {name: over_capacity, in: query, schema: {type: string, enum: [waitlist, error]}}
+    requestBody:
+      content:
+        text/csv:
+          schema: {type: string}
+    responses:
+      200: {description: "Preview, or the rows imported"}
+      400: {description: "Row-level errors; nothing was written"}
+    """
+    user = user_of(request)
+    cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
+    data = await request.body()
+    if len(data) > MAX_CSV_BYTES:
+        raise BadRequest("The file is larger than 1 MB; split it up.")
+    text = enrollment_import.decode(data)
+    options = {
+        "over_capacity_is_error": request.query_params.get("over_capacity") == "error",
+        "late_override": request.query_params.get("late_join_reason", "")[:500],
+    }
+    dry_run = request.query_params.get("dry_run", "").lower() in {"1", "true", "yes"}
+    if dry_run:
+        plan = await enrollment_import.preview(cohort.id, text, by=user, **options)
+    else:
+        plan = await enrollment_import.run_import(cohort.id, text, by=user, **options)
+    body = {
+        "imported": plan.imported,
+        "dry_run": dry_run,
+        "counts": plan.counts(),
+        "rows": [
+            {"line": r.line, "name": r.name, "email": r.email, "status": r.status.value if r.status else None,
+             "outcome": r.outcome, "errors": r.errors}
+            for r in plan.rows
+        ],
+        "warnings": plan.warnings,
+    }
+    return JSONResponse(body, status_code=200 if plan.ok else 400)
+
+
+routes = [
+    Route("/enrollment", dashboard_page, methods=["GET"]),
+    Route("/cohorts/{cohort_id:int}/enrollment", cohort_enrollment, methods=["GET"]),
+    Route("/cohorts/{cohort_id:int}/enrollment", enroll_page, methods=["POST"]),
+    Route("/cohorts/{cohort_id:int}/enrollment/import", import_form, methods=["GET"]),
+    Route("/cohorts/{cohort_id:int}/enrollment/import/preview", import_preview, methods=["POST"]),
+    Route("/cohorts/{cohort_id:int}/enrollment/import", import_run, methods=["POST"]),
+    Route("/enrollments/{enrollment_id:int}", enrollment_detail, methods=["GET"]),
+    Route("/enrollments/{enrollment_id:int}/status", change_status_page, methods=["POST"]),
+    Route("/enrollments/{enrollment_id:int}/withdraw", withdraw_page, methods=["POST"]),
+    Route("/enrollments/{enrollment_id:int}/transfer", transfer_page, methods=["POST"]),
+    Route("/enrollments/{enrollment_id:int}/consent", consent_page, methods=["POST"]),
+    Route("/api/v1/cohorts/{cohort_id:int}/enrollments", api_enroll, methods=["POST"]),
+    Route("/api/v1/cohorts/{cohort_id:int}/enrollments/import", api_import, methods=["POST"]),
+    Route("/api/v1/enrollments/{enrollment_id:int}", api_enrollment, methods=["GET"]),
+    Route("/api/v1/enrollments/{enrollment_id:int}/status", api_status, methods=["POST"]),
+    Route("/api/v1/enrollments/{enrollment_id:int}/withdraw", api_withdraw, methods=["POST"]),
+    Route("/api/v1/enrollments/{enrollment_id:int}/transfer", api_transfer, methods=["POST"]),
+    Route("/api/v1/enrollments/{enrollment_id:int}/consent", api_consent, methods=["POST"]),
+]

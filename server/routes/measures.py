@@ -1,0 +1,382 @@
+"""Staff views of measures and safety items, entry on a member's behalf, and the /api/v1 side.
+
+Safety items are shown only here (and on the member's own staff pages): the cohort's
+facilitators and coordinators, never members, never the shared board display.
+"""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from models.accounts import Role
+from models.clinical import MeasureResponse, RiskAction, SafetyItemStatus
+from models.cohorts import Enrollment, EnrollmentStatus, Meeting
+from server import access, audit, auth, charts, measure_responses, safety
+from server.auth import requires, user_of
+from server.errors import BadRequest, NotFound, PlatformError
+from server.forms import form_data
+from server.measure_schedule import WINDOW_RULE
+from server.measures import ANSWER_SCALE, DIFFICULTY_SCALE, QUESTIONNAIRES, Instrument, change_from_baseline, item9_statement, questionnaire
+from server.routes.enrollment import json_body
+from server.templating import render
+
+STAFF = (Role.COORDINATOR, Role.FACILITATOR)
+
+
+def _instrument(raw: str) -> Instrument:
+    try:
+        return Instrument(raw)
+    except ValueError:
+        raise NotFound(f"There is no questionnaire called {raw!r}.") from None
+
+
+def response_json(r: MeasureResponse) -> dict:
+    q = questionnaire(r.instrument)
+    band = next(b for b in q.bands if b.key == r.band)
+    body = {
+        "id": r.id, "instrument": q.instrument.value, "items": r.items, "total": r.total,
+        "band": r.band, "band_label": band.label, "difficulty": r.difficulty, "window": r.window,
+        "meeting_id": r.meeting_id, "administered_at": r.administered_at.isoformat(),
+        "on_behalf": r.on_behalf, "superseded": r.superseded, "correction_reason": r.correction_reason,
+    }
+    if r.item9 is not None:
+        body["item9"] = r.item9
+        body["item9_statement"] = item9_statement(r.item9)
+    return body
+
+
+async def member_measures(enrollment: Enrollment, viewer, *, chart_prefix: str) -> dict:
+    """Everything the member's measures pages show: trends, change from baseline, answers."""
+    zone = ZoneInfo(enrollment.cohort.time_zone)
+    responses = await MeasureResponse.filter(enrollment_id=enrollment.id).order_by("administered_at", "id")
+    await audit.record(viewer, "read", "measure_response", enrollment.id, member=enrollment.member_id,
+                       detail=f"{len(responses)} responses")
+    sections = []
+    for instrument, q in QUESTIONNAIRES.items():
+        current = [r for r in responses if r.instrument == instrument and not r.superseded]
+        points = await measure_responses.trend_points(enrollment, instrument, zone)
+        change = change_from_baseline(instrument, current[0].total, current[-1].total) if len(current) > 1 else None
+        sections.append({
+            "q": q, "responses": [r for r in responses if r.instrument == instrument], "current": current,
+            "chart": charts.trend_chart(instrument, points, chart_id=f"{chart_prefix}-{instrument.value}"),
+            "change": change,
+        })
+    return {"sections": sections, "zone": zone}
+
+
+# --- pages --------------------------------------------------------------------------------
+
+@requires(*STAFF)
+async def cohort_measures(request: Request) -> Response:
+    user = user_of(request)
+    cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
+    items = await safety.open_items(user, cohort_id=cohort.id)
+    enrollments = await Enrollment.filter(
+        cohort_id=cohort.id, status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.SCREENING, EnrollmentStatus.COMPLETED]
+    ).prefetch_related("member").order_by("id")
+    latest: dict[tuple[int, str], MeasureResponse] = {}
+    rows = await MeasureResponse.filter(enrollment_id__in=[e.id for e in enrollments], superseded=False).order_by("administered_at", "id")
+    for r in rows:
+        latest[(r.enrollment_id, str(r.instrument.value if hasattr(r.instrument, "value") else r.instrument))] = r
+    await audit.record(user, "read", "measure_response", f"cohort:{cohort.id}", detail=f"cohort overview, {len(rows)} responses")
+    next_meeting = await safety.next_group_meeting(cohort.id, auth.now())
+    return render(request, "measures/cohort.html", {
+        "cohort": cohort, "items": items, "enrollments": enrollments, "latest": latest,
+        "questionnaires": QUESTIONNAIRES, "next_meeting": next_meeting,
+        "action_labels": safety.ACTION_LABELS,
+    })
+
+
+@requires(*STAFF)
+async def meeting_measures(request: Request) -> Response:
+    """The facilitator's view of one meeting: open safety items first, then who has answered."""
+    user = user_of(request)
+    meeting = await Meeting.get_or_none(id=int(request.path_params["meeting_id"]))
+    if meeting is None:
+        raise NotFound("There is no such meeting.")
+    cohort = await access.staff_cohort(user, meeting.cohort_id)
+    items = await safety.open_items(user, cohort_id=cohort.id)
+    enrollments = await Enrollment.filter(cohort_id=cohort.id, status=EnrollmentStatus.ENROLLED).prefetch_related("member").order_by("id")
+    answers = await MeasureResponse.filter(meeting_id=meeting.id, superseded=False).order_by("administered_at")
+    await audit.record(user, "read", "measure_response", f"meeting:{meeting.id}", detail=f"{len(answers)} responses")
+    by_enrollment: dict[int, list[MeasureResponse]] = {}
+    for a in answers:
+        by_enrollment.setdefault(a.enrollment_id, []).append(a)
+    return render(request, "measures/meeting.html", {
+        "cohort": cohort, "meeting": meeting, "items": items, "enrollments": enrollments,
+        "answers": by_enrollment, "questionnaires": QUESTIONNAIRES, "action_labels": safety.ACTION_LABELS,
+    })
+
+
+async def _member_page(request: Request, enrollment: Enrollment, *, notice: str = "", error: str = "",
+                       status_code: int = 200, submission=None) -> Response:
+    user = user_of(request)
+    data = await member_measures(enrollment, user, chart_prefix=f"e{enrollment.id}")
+    schedules = await measure_responses.schedules(enrollment, enrollment.cohort.template, enrollment.cohort.n_group_sessions)
+    all_items = await safety.open_items(user, cohort_id=enrollment.cohort_id)
+    items = [i for i in all_items if i.enrollment_id == enrollment.id]
+    return render(request, "measures/member.html", {
+        **data, "enrollment": enrollment, "member": enrollment.member, "cohort": enrollment.cohort,
+        "schedules": schedules, "items": items, "item9_statement": item9_statement,
+        "window_rule": WINDOW_RULE, "notice": notice, "error": error, "submission": submission,
+        "action_labels": safety.ACTION_LABELS,
+    }, status_code=status_code)
+
+
+@requires(*STAFF)
+async def member_page(request: Request) -> Response:
+    enrollment = await access.staff_enrollment(user_of(request), request.path_params["enrollment_id"])
+    return await _member_page(request, enrollment)
+
+
+@requires(*STAFF)
+async def entry_form(request: Request) -> Response:
+    user = user_of(request)
+    enrollment = await access.staff_enrollment(user, request.path_params["enrollment_id"])
+    instrument = _instrument(request.path_params["instrument"])
+    schedules = await measure_responses.schedules(enrollment, enrollment.cohort.template, enrollment.cohort.n_group_sessions)
+    return render(request, "measures/entry.html", {
+        "enrollment": enrollment, "member": enrollment.member, "cohort": enrollment.cohort,
+        "q": questionnaire(instrument), "scale": ANSWER_SCALE, "difficulty_scale": DIFFICULTY_SCALE,
+        "occasions": schedules.get(instrument, []), "now": auth.now(), "window_rule": WINDOW_RULE,
+        "values": {},
+    })
+
+
+@requires(*STAFF)
+async def entry_submit(request: Request) -> Response:
+    user = user_of(request)
+    enrollment = await access.staff_enrollment(user, request.path_params["enrollment_id"])
+    instrument = _instrument(request.path_params["instrument"])
+    form = await form_data(request)
+    try:
+        submission = await measure_responses.submit(
+            enrollment, instrument, form, by=user, window=str(form.get("window") or ""),
+            correction_reason=str(form.get("correction_reason") or "") if form.get("correction") else "",
+        )
+    except PlatformError as exc:
+        schedules = await measure_responses.schedules(enrollment, enrollment.cohort.template, enrollment.cohort.n_group_sessions)
+        return render(request, "measures/entry.html", {
+            "enrollment": enrollment, "member": enrollment.member, "cohort": enrollment.cohort,
+            "q": questionnaire(instrument), "scale": ANSWER_SCALE, "difficulty_scale": DIFFICULTY_SCALE,
+            "occasions": schedules.get(instrument, []), "now": auth.now(), "window_rule": WINDOW_RULE,
+            "error": exc.message, "field_errors": exc.fields, "values": dict(form),
+        }, status_code=exc.status_code)
+    q = submission.score.questionnaire
+    notice = f"Saved: {q.name} {submission.score.total} ({submission.score.band.label}) for {submission.occasion.label.lower()}."
+    if submission.safety_item:
+        notice += " Item 9 was above 0, so a safety item is open for this member."
+    return await _member_page(request, enrollment, notice=notice, submission=submission)
+
+
+@requires(*STAFF)
+async def safety_list(request: Request) -> Response:
+    items = await safety.open_items(user_of(request))
+    return render(request, "measures/safety_list.html", {"items": items, "action_labels": safety.ACTION_LABELS})
+
+
+async def _item_page(request: Request, item_id: int, *, error: str = "", notice: str = "",
+                     field_errors: dict | None = None, values: dict | None = None, status_code: int = 200) -> Response:
+    user = user_of(request)
+    item = await safety.get_item(user, item_id)
+    checks = await safety.checks_of(item)
+    return render(request, "measures/safety_item.html", {
+        "item": item, "checks": checks, "actions": list(RiskAction), "action_labels": safety.ACTION_LABELS,
+        "statement": item9_statement(item.item9), "cohort": item.enrollment.cohort,
+        "member": item.enrollment.member, "error": error, "notice": notice,
+        "field_errors": field_errors or {}, "values": values or {},
+        "scale_label": ANSWER_SCALE[item.item9].label,
+    }, status_code=status_code)
+
+
+@requires(*STAFF)
+async def safety_item_page(request: Request) -> Response:
+    return await _item_page(request, int(request.path_params["item_id"]))
+
+
+@requires(*STAFF)
+async def risk_check_submit(request: Request) -> Response:
+    user = user_of(request)
+    item_id = int(request.path_params["item_id"])
+    item = await safety.get_item(user, item_id)
+    form = await form_data(request)
+    zone = ZoneInfo(item.enrollment.cohort.time_zone)
+    try:
+        data = safety.parse_risk_check(form, now=auth.now(), zone=zone)
+        await safety.record_risk_check(user, item_id, data)
+    except PlatformError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return await _item_page(request, item_id, error=exc.message, field_errors=exc.fields,
+                                values=dict(form), status_code=exc.status_code)
+    return await _item_page(request, item_id, notice="Risk check recorded; the safety item is closed.")
+
+
+# --- API ----------------------------------------------------------------------------------
+
+@requires(*STAFF, Role.MEMBER)
+async def api_measures(request: Request) -> Response:
+    """
+    summary: A member's PHQ-9 / GAD-7 responses, what is due now, and change from baseline
+    responses:
+      200: {description: "Responses (superseded ones flagged), due windows, change"}
+      404: {description: Not this person's enrollment}
+    """
+    user = user_of(request)
+    enrollment = await access.visible_enrollment(user, request.path_params["enrollment_id"])
+    responses = await MeasureResponse.filter(enrollment_id=enrollment.id).order_by("administered_at", "id")
+    await audit.record(user, "read", "measure_response", enrollment.id, member=enrollment.member_id, detail="api")
+    due = await measure_responses.due_now(enrollment)
+    change = {}
+    for instrument in QUESTIONNAIRES:
+        current = [r for r in responses if r.instrument == instrument and not r.superseded]
+        if current:
+            c = change_from_baseline(instrument, current[0].total, current[-1].total)
+            change[instrument.value] = {
+                "baseline": c.baseline_total, "latest": c.current_total, "difference": c.difference,
+                "response": c.response, "remission": c.remission,
+            }
+    return JSONResponse({
+        "enrollment_id": enrollment.id,
+        "window_rule": WINDOW_RULE,
+        "responses": [_for_viewer(response_json(r), user) for r in responses],
+        "due": [{"instrument": d.instrument.value, "window": d.occasion.key, "label": d.occasion.label,
+                 "closes_at": d.occasion.closes_at.isoformat() if d.occasion.closes_at else None,
+                 "answered": d.answered is not None} for d in due],
+        "change_from_baseline": change,
+    })
+
+
+def _for_viewer(body: dict, user) -> dict:
+    if user.role == Role.MEMBER:
+        body.pop("item9_statement", None)  # staff wording about the risk check
+    return body
+
+
+@requires(*STAFF, Role.MEMBER)
+async def api_submit(request: Request) -> Response:
+    """
+    summary: Submit a PHQ-9 or GAD-7 (a member for themself, or staff on the member's behalf)
+    requestBody:
+      content:
+        application/json:
+          schema:
+            type: object
+            required: [instrument, items]
+            properties:
+              instrument: {type: string, enum: [phq9, gad7]}
+              items: {type: array, items: {type: integer, minimum: 0, maximum: 3}}
+              difficulty: {type: integer, minimum: 0, maximum: 3}
+              window: {type: string, description: "staff only: the occasion, e.g. session-3"}
+              correction_reason: {type: string, description: "staff only: replaces the window's answer"}
+    responses:
+      201: {description: "Stored; safety_item_id is set when item 9 was above 0"}
+      400: {description: Invalid answers}
+      409: {description: "Not due now, or already answered in this window"}
+    """
+    user = user_of(request)
+    enrollment = await access.visible_enrollment(user, request.path_params["enrollment_id"])
+    body = await json_body(request)
+    items = body.get("items")
+    if not isinstance(items, list):
+        raise BadRequest("items must be a list of answers 0-3.", fields={"items": "Required."})
+    try:
+        q = questionnaire(Instrument(str(body.get("instrument") or "")))
+    except ValueError:
+        raise BadRequest("instrument must be phq9 or gad7.", fields={"instrument": "Unknown."}) from None
+    if len(items) != len(q.items):
+        raise BadRequest(f"The {q.name} has {len(q.items)} items; {len(items)} answers were given.", fields={"items": "Wrong count."})
+    form = {f"item{n}": value for n, value in enumerate(items, start=1)}
+    if body.get("difficulty") is not None:
+        form["difficulty"] = body.get("difficulty")
+    staff = user.role != Role.MEMBER
+    submission = await measure_responses.submit(
+        enrollment, q.instrument, form, by=user,
+        window=str(body.get("window") or "") if staff else "",
+        correction_reason=str(body.get("correction_reason") or "") if staff else "",
+    )
+    payload = response_json(submission.response)
+    payload["occasion"] = submission.occasion.label
+    if user.role == Role.MEMBER:
+        payload.pop("item9_statement", None)
+        if submission.safety_item:
+            message, help_text = safety.member_message(request.app.state.settings.help_text)
+            payload["message"] = message
+            payload["help"] = help_text
+    else:
+        payload["safety_item_id"] = submission.safety_item.id if submission.safety_item else None
+    return JSONResponse(payload, status_code=201)
+
+
+@requires(*STAFF)
+async def api_safety_items(request: Request) -> Response:
+    """
+    summary: Open safety items visible to the caller (their cohorts; coordinators all)
+    responses:
+      200: {description: Open safety items}
+    """
+    items = await safety.open_items(user_of(request))
+    return JSONResponse([_item_json(i) for i in items])
+
+
+def _item_json(item) -> dict:
+    return {
+        "id": item.id, "enrollment_id": item.enrollment_id, "cohort_id": item.enrollment.cohort_id,
+        "member": item.enrollment.member.display_name, "item9": item.item9,
+        "status": item.status.value, "opened_at": item.opened_at.isoformat(),
+        "meeting_id": item.meeting_id, "closed_at": item.closed_at.isoformat() if item.closed_at else None,
+    }
+
+
+@requires(*STAFF)
+async def api_risk_check(request: Request) -> Response:
+    """
+    summary: Record a risk check, which closes the safety item
+    requestBody:
+      content:
+        application/json:
+          schema:
+            type: object
+            required: [outcome, action]
+            properties:
+              outcome: {type: string}
+              action: {type: string, enum: [none, safety_plan, referral, emergency]}
+              checked_at: {type: string, format: date-time}
+              follow_up_date: {type: string, format: date}
+    responses:
+      201: {description: The risk check; the item is closed}
+      400: {description: Incomplete}
+      409: {description: Already closed}
+    """
+    user = user_of(request)
+    item_id = int(request.path_params["item_id"])
+    item = await safety.get_item(user, item_id)
+    body = await json_body(request)
+    zone = ZoneInfo(item.enrollment.cohort.time_zone)
+    data = safety.parse_risk_check({k: "" if v is None else str(v) for k, v in body.items()}, now=auth.now(), zone=zone)
+    check = await safety.record_risk_check(user, item_id, data)
+    return JSONResponse({
+        "id": check.id, "safety_item_id": item_id, "status": SafetyItemStatus.CLOSED.value,
+        "checked_by": user.display_name, "checked_at": check.checked_at.isoformat(),
+        "outcome": check.outcome, "action": check.action.value,
+        "follow_up_date": check.follow_up_date.isoformat() if check.follow_up_date else None,
+    }, status_code=201)
+
+
+routes = [
+    Route("/cohorts/{cohort_id:int}/measures", cohort_measures, methods=["GET"]),
+    Route("/meetings/{meeting_id:int}/measures", meeting_measures, methods=["GET"]),
+    Route("/enrollments/{enrollment_id:int}/measures", member_page, methods=["GET"]),
+    Route("/enrollments/{enrollment_id:int}/measures/{instrument}", entry_form, methods=["GET"]),
+    Route("/enrollments/{enrollment_id:int}/measures/{instrument}", entry_submit, methods=["POST"]),
+    Route("/safety", safety_list, methods=["GET"]),
+    Route("/safety/{item_id:int}", safety_item_page, methods=["GET"]),
+    Route("/safety/{item_id:int}/risk-check", risk_check_submit, methods=["POST"]),
+    Route("/api/v1/enrollments/{enrollment_id:int}/measures", api_measures, methods=["GET"]),
+    Route("/api/v1/enrollments/{enrollment_id:int}/measures", api_submit, methods=["POST"]),
+    Route("/api/v1/safety-items", api_safety_items, methods=["GET"]),
+    Route("/api/v1/safety-items/{item_id:int}/risk-check", api_risk_check, methods=["POST"]),
+]
