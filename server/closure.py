@@ -831,6 +831,8 @@ _PROBLEM_AREA_LABELS = {
     },
 }
 _ATTENDED = ("present", "late")
+# Who gets a summary: members who joined the group, including those who left it early.
+SUMMARY_STATUSES = (EnrollmentStatus.ENROLLED, EnrollmentStatus.COMPLETED, EnrollmentStatus.WITHDRAWN)
 
 
 def problem_area_label(value: str | None, labels: str = "clinical") -> str:
@@ -864,7 +866,9 @@ async def cohort_record(cohort: Any, enrollments: Sequence[Any], *, now: Any) ->
     ids = [e.id for e in enrollments]
     meetings = await Meeting.filter(cohort_id=cohort.id).order_by("starts_at", "id")
     attendance = await Attendance.filter(enrollment_id__in=ids).values_list("meeting_id", "enrollment_id", "status")
-    goals = await Goal.filter(enrollment_id__in=ids, status__in=[GoalStatus.ACTIVE, GoalStatus.ACHIEVED])
+    # A revised goal is the same goal in new words (the board rewrites its text); only
+    # dropped goals are no longer the member's target goals.
+    goals = await Goal.filter(enrollment_id__in=ids).exclude(status=GoalStatus.DROPPED).order_by("position", "id")
     progress = await GoalProgress.filter(goal_id__in=[g.id for g in goals]).order_by("at", "id")
     responses = await MeasureResponse.filter(enrollment_id__in=ids, superseded=False).order_by("administered_at", "id")
     turns = await RolePlayTurn.filter(protagonist_id__in=ids, status=TurnStatus.DONE)
@@ -998,6 +1002,11 @@ async def draft(enrollment: Any, actor: Any, *, now: Any) -> Any:
     """Start the summary (version 1) or refresh the open draft from the record.
 
     Refreshing replaces sections 1-5 and 10 and keeps what the facilitator wrote."""
+    if enrollment.status not in SUMMARY_STATUSES:
+        raise Conflict(
+            f"A closure summary is written for members who joined the group; this enrollment is {enrollment.status}.",
+            code="not_enrolled",
+        )
     if not await termination_reached(enrollment.cohort, now=now):
         raise Conflict(
             "Summaries can be drafted from the first session of the termination phase on.",
@@ -1031,6 +1040,22 @@ def finalized_conflict(row: Any) -> Conflict:
         f"Version {row.version} is finalized and cannot change. Make an amendment instead.",
         code="finalized",
     )
+
+
+async def draft_missing(cohort: Any, actor: Any, *, now: Any) -> int:
+    """Draft a summary for every member who has none yet; returns how many were started."""
+    if not await termination_reached(cohort, now=now):
+        raise Conflict(
+            "Summaries can be drafted from the first session of the termination phase on.",
+            code="too_early",
+        )
+    started = ClosureSummary.filter(enrollment__cohort_id=cohort.id).values_list("enrollment_id", flat=True)
+    enrollments = await Enrollment.filter(cohort_id=cohort.id, status__in=list(SUMMARY_STATUSES)).exclude(
+        id__in=await started
+    ).select_related("cohort__template", "member").order_by("id")
+    for enrollment in enrollments:
+        await draft(enrollment, actor, now=now)
+    return len(enrollments)
 
 
 async def _update_draft(row: Any, actor: Any, content: dict[str, Any], *, now: Any) -> None:
@@ -1135,10 +1160,7 @@ def _positive_id(value: Any) -> int:
 
 async def cohort_overview(cohort: Any) -> list[dict[str, Any]]:
     """Each member's summary state: missing, draft (version n) or finalized (version n)."""
-    enrollments = await Enrollment.filter(
-        cohort_id=cohort.id,
-        status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.COMPLETED, EnrollmentStatus.WITHDRAWN],
-    ).select_related("member").order_by("id")
+    enrollments = await Enrollment.filter(cohort_id=cohort.id, status__in=list(SUMMARY_STATUSES)).select_related("member").order_by("id")
     rows = await ClosureSummary.filter(enrollment_id__in=[e.id for e in enrollments]).order_by("version")
     latest: dict[int, Any] = {}
     finalized: dict[int, Any] = {}

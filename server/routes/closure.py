@@ -36,6 +36,13 @@ async def _writable_enrollment(user: User, enrollment_id: Any) -> Enrollment:
     return enrollment
 
 
+async def _writable_cohort(user: User, cohort_id: Any) -> Any:
+    cohort = await access.staff_cohort(user, cohort_id)
+    if user.role != Role.FACILITATOR:
+        raise Forbidden("Only the cohort's facilitators write closure summaries.")
+    return cohort
+
+
 async def _writable_row(user: User, summary_id: Any) -> ClosureSummary:
     row = await closure.summary_row(summary_id, user)
     if user.role != Role.FACILITATOR:
@@ -92,10 +99,20 @@ async def cohort_summaries(request: Request) -> Response:
     rows = await closure.cohort_overview(cohort)
     can_draft = await closure.termination_reached(cohort, now=auth.now())
     counts = {state: sum(1 for r in rows if r["state"] == state) for state in ("missing", "draft", "finalized")}
+    drafted = request.query_params.get("drafted", "")
     return render(request, "closure/overview.html", {
         "cohort": cohort, "rows": rows, "can_draft": can_draft, "counts": counts,
         "can_write": user.role == Role.FACILITATOR,
+        "notice": f"Drafted {drafted} summaries from the record." if drafted.isdigit() else None,
     })
+
+
+@auth.requires(Role.FACILITATOR)
+async def draft_all(request: Request) -> Response:
+    user = auth.user_of(request)
+    cohort = await _writable_cohort(user, request.path_params["cohort_id"])
+    started = await closure.draft_missing(cohort, user, now=auth.now())
+    return RedirectResponse(f"/cohorts/{cohort.id}/summaries?drafted={started}", status_code=303)
 
 
 @auth.requires(Role.FACILITATOR)
@@ -529,11 +546,25 @@ async def api_cohort_summaries(request: Request) -> Response:
         200: {description: One item per enrollment}
         403: {description: A facilitator of another cohort}
         404: {description: No such cohort}
+    post:
+      summary: Draft a summary from the record for every member who has none yet (the cohort's facilitators)
+      tags: [closure]
+      parameters:
+        - {name: cohort_id, in: path, required: true, schema: {type: integer}}
+      responses:
+        200: {description: How many were drafted, and every member's state}
+        403: {description: Not one of the cohort's facilitators}
+        409: {description: The termination phase has not started}
     """
     user = auth.user_of(request)
-    cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
+    drafted = None
+    if request.method == "POST":
+        cohort = await _writable_cohort(user, request.path_params["cohort_id"])
+        drafted = await closure.draft_missing(cohort, user, now=auth.now())
+    else:
+        cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
     rows = await closure.cohort_overview(cohort)
-    return JSONResponse({"items": [
+    return JSONResponse({"drafted": drafted, "items": [
         {
             "enrollment_id": r["enrollment"].id,
             "member": r["enrollment"].member.display_name,
@@ -583,6 +614,7 @@ async def api_outcomes(request: Request) -> Response:
 
 routes = [
     Route("/cohorts/{cohort_id:int}/summaries", cohort_summaries, methods=["GET"]),
+    Route("/cohorts/{cohort_id:int}/summaries/draft-all", draft_all, methods=["POST"]),
     Route("/cohorts/{cohort_id:int}/outcomes", outcomes, methods=["GET"]),
     Route("/enrollments/{enrollment_id:int}/summary/draft", start_draft, methods=["POST"]),
     Route("/enrollments/{enrollment_id:int}/summary/amend", amend_summary, methods=["POST"]),
@@ -594,7 +626,7 @@ routes = [
     Route("/summaries/{summary_id:int}/print", print_summary, methods=["GET"]),
     Route("/summaries/{summary_id:int}/pdf", summary_pdf, methods=["GET"]),
     Route("/portal/summaries", my_summaries, methods=["GET"]),
-    Route("/api/v1/cohorts/{cohort_id:int}/summaries", api_cohort_summaries, methods=["GET"]),
+    Route("/api/v1/cohorts/{cohort_id:int}/summaries", api_cohort_summaries, methods=["GET", "POST"]),
     Route("/api/v1/cohorts/{cohort_id:int}/outcomes", api_outcomes, methods=["GET"]),
     Route("/api/v1/enrollments/{enrollment_id:int}/summaries", api_enrollment_summaries, methods=["GET", "POST"]),
     Route("/api/v1/enrollments/{enrollment_id:int}/summaries/amend", api_amend, methods=["POST"]),

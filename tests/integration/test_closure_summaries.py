@@ -437,3 +437,31 @@ async def test_the_outcome_report_has_rates_and_no_names(cohort_run, live_server
         assert (await client.submit(f"/enrollments/{run['enrollment'].id}/summary/draft")).status_code == 403
     finally:
         await client.aclose()
+
+
+async def test_drafting_all_missing_keeps_each_members_record_apart(cohort_run):
+    run = cohort_run
+    response = await run["client"].submit(f"/cohorts/{run['cohort'].id}/summaries/draft-all")
+    assert response.status_code == 303 and "drafted=1" in response.headers["location"]
+    states = (await run["client"].get(f"/api/v1/cohorts/{run['cohort'].id}/summaries")).json()["items"]
+    assert all(item["state"] != "missing" for item in states)
+    bea = next(item for item in states if item["member"] == OTHER)
+    content = (await run["client"].get(f"/api/v1/summaries/{bea['latest_id']}")).json()["content"]
+    assert [g["text"] for g in content["goals"]] == ["Phone my brother"]
+    assert content["skills"] == [] and content["safety"] == []
+    assert (content["overview"]["group_sessions_attended"], content["overview"]["group_sessions_held"]) == (8, 8)
+    phq = content["symptoms"][0]
+    assert (phq["baseline"]["total"], phq["last"]["total"], phq["remission"]) == (20, 4, True)
+    # Nothing left to draft: a second press changes nothing.
+    again = await run["client"].submit(f"/cohorts/{run['cohort'].id}/summaries/draft-all")
+    assert "drafted=0" in again.headers["location"]
+
+
+async def test_no_summary_for_someone_who_never_joined(cohort_run):
+    from models.cohorts import EnrollmentStatus
+
+    run = cohort_run
+    invited = await make_user("member", "Ivo Invited")
+    enrollment = await enroll(run["cohort"], invited, status=EnrollmentStatus.INVITED)
+    response = await run["client"].send_json("POST", f"/api/v1/enrollments/{enrollment.id}/summaries")
+    assert response.status_code == 409 and response.json()["code"] == "not_enrolled"

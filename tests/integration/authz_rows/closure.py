@@ -42,6 +42,8 @@ def facilitator_only(method: str, path: str, **kw) -> Row:
 ROWS = [
     staff_only("GET", "/cohorts/{cohort_id}/summaries"),
     staff_only("GET", "/cohorts/{cohort_id}/outcomes"),
+    facilitator_only("POST", "/cohorts/{cohort_id}/summaries/draft-all",
+                     note="409 for the facilitator: cohort A has not reached the termination phase"),
     facilitator_only("POST", "/enrollments/{enrollment_id}/summary/draft",
                      note="409 for the facilitator: cohort A has not reached the termination phase"),
     facilitator_only("POST", "/enrollments/{enrollment_id}/summary/amend", params=ENROLLMENT,
@@ -60,6 +62,7 @@ ROWS = [
     # JSON API
     staff_only("GET", "/api/v1/cohorts/{cohort_id}/summaries"),
     staff_only("GET", "/api/v1/cohorts/{cohort_id}/outcomes"),
+    facilitator_only("POST", "/api/v1/cohorts/{cohort_id}/summaries", json=True, body={}, note="409: too early"),
     own_member("GET", "/api/v1/enrollments/{enrollment_id}/summaries", params=ENROLLMENT),
     facilitator_only("POST", "/api/v1/enrollments/{enrollment_id}/summaries", json=True, body={},
                      note="409 for the facilitator: too early"),
