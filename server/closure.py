@@ -985,11 +985,11 @@ def _first_termination_session(phases: Any, n_group_sessions: int) -> int:
 # --- Versions -----------------------------------------------------------------------------
 
 
-async def record_and_other_names(enrollment: Any, *, now: Any) -> tuple[RecordFacts, list[str]]:
-    """This member's record, and the names of everyone else in the cohort."""
-    others = await Enrollment.filter(cohort_id=enrollment.cohort_id).exclude(id=enrollment.id).select_related("member")
-    facts = await cohort_record(enrollment.cohort, [enrollment], now=now)
-    return facts[enrollment.id], [o.member.display_name for o in others]
+async def other_member_names(enrollment: Any) -> list[str]:
+    """Everyone else ever enrolled in the cohort (whatever their status): none may be named."""
+    return await Enrollment.filter(cohort_id=enrollment.cohort_id).exclude(id=enrollment.id).values_list(
+        "member__display_name", flat=True
+    )
 
 
 async def versions_of(enrollment: Any) -> list[Any]:
@@ -1012,7 +1012,7 @@ async def draft(enrollment: Any, actor: Any, *, now: Any) -> Any:
             "Summaries can be drafted from the first session of the termination phase on.",
             code="too_early",
         )
-    facts, _ = await record_and_other_names(enrollment, now=now)
+    facts = (await cohort_record(enrollment.cohort, [enrollment], now=now))[enrollment.id]
     try:
         async with in_transaction():
             latest = await ClosureSummary.filter(enrollment_id=enrollment.id).order_by("-version").first()
@@ -1088,7 +1088,7 @@ async def finalize(row: Any, actor: Any, *, now: Any) -> Any:
     if row.is_final:
         raise Conflict(f"Version {row.version} is already finalized.", code="finalized")
     enrollment = row.enrollment
-    _, other_names = await record_and_other_names(enrollment, now=now)
+    other_names = await other_member_names(enrollment)
     problems = finalize_problems(
         SummaryRecord.from_json(row.content), other_member_names=other_names,
         own_name=enrollment.member.display_name,

@@ -166,7 +166,7 @@ async def edit_summary(request: Request) -> Response:
         await audit.record(user, "read", "closure_summary", row.id, member=row.enrollment.member_id,
                            detail=f"version {row.version} (editor)")
         doc = SummaryRecord.from_json(row.content)
-        _, other_names = await closure.record_and_other_names(row.enrollment, now=auth.now())
+        other_names = await closure.other_member_names(row.enrollment)
         warnings = closure.finalize_problems(doc, other_member_names=other_names,
                                              own_name=row.enrollment.member.display_name)
         return render(request, "closure/editor.html", {**_editor_context(row, user, doc), "warnings": warnings})
