@@ -541,7 +541,10 @@ def apply_edits(summary: SummaryRecord, form: Mapping[str, str]) -> SummaryRecor
 def finalize_problems(summary: SummaryRecord, *, other_member_names: Iterable[str],
                       own_name: str = "") -> list[str]:
     """What stops this summary from being finalized; empty when it may be."""
-    problems = []
+    problems = [
+        f"Section 3: add the member's own words for the goal \u201c{goal.text}\u201d."
+        for goal in summary.goals if not goal.member_words
+    ]
     if not summary.warning_signs:
         problems.append("Section 7: write the member's personal warning signs.")
     if not summary.who_to_tell:
@@ -550,9 +553,6 @@ def finalize_problems(summary: SummaryRecord, *, other_member_names: Iterable[st
         problems.append("Section 8: write the relapse-prevention strategies.")
     if not summary.next_step.kind:
         problems.append("Section 9: choose the next step.")
-    for goal in summary.goals:
-        if not goal.member_words:
-            problems.append(f"Section 3: add the member's own words for the goal \u201c{goal.text}\u201d.")
     for found in names_mentioned(summary, other_member_names, own_name=own_name):
         problems.append(
             f"{SECTION_TITLES[found.section]}: \u201c{found.word}\u201d names another member of the cohort; "
@@ -913,7 +913,8 @@ async def cohort_record(cohort: Any, enrollments: Sequence[Any], *, now: Any) ->
                 goal_id=g.id, text=g.text,
                 status=goal_status(str(g.status), ratings[-1] if ratings else None),
                 progress=[
-                    ProgressFact(meeting_label=label_of(p.meeting_id) or "Between meetings", on=local(p.at),
+                    ProgressFact(meeting_label=label_of(p.meeting_id) or "Between meetings",
+                                 on=local(by_id[p.meeting_id].starts_at if p.meeting_id in by_id else p.at),
                                  rating=p.rating, note=p.note)
                     for p in checkins if p.rating is not None or p.note
                 ],
