@@ -228,6 +228,7 @@ async def _csv_from_form(request: Request) -> tuple[str, dict]:
     form = await form_data(request, max_files=1)
     upload = form.get("file")
     text = ""
+    # Multipart uploads work once the CSRF layer can read them; the page posts URL-encoded.
     if upload is not None and hasattr(upload, "read"):
         data = await upload.read(MAX_CSV_BYTES + 1)
         if len(data) > MAX_CSV_BYTES:
@@ -236,7 +237,7 @@ async def _csv_from_form(request: Request) -> tuple[str, dict]:
     if not text.strip():
         text = str(form.get("csv_text") or "")
     if not text.strip():
-        raise BadRequest("Choose a CSV file to import.", fields={"file": "Required."})
+        raise BadRequest("Choose a CSV file or paste its rows.", fields={"csv_text": "Required."})
     options = {
         "over_capacity_is_error": form.get("over_capacity") == "error",
         "late_override": str(form.get("late_join_reason") or "").strip()[:500],
