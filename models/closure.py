@@ -16,6 +16,10 @@ class SummaryStatus(StrEnum):
     FINALIZED = "finalized"
 
 
+class FinalizedSummaryError(RuntimeError):
+    """Raised when code tries to save or delete a finalized version (make an amendment)."""
+
+
 class ClosureSummary(Model):
     id = fields.IntField(primary_key=True)
     enrollment = fields.ForeignKeyField("models.Enrollment", related_name="closure_summaries")
@@ -49,3 +53,17 @@ class ClosureSummary(Model):
     @property
     def is_final(self) -> bool:
         return self.status == SummaryStatus.FINALIZED
+
+    async def save(self, *args, **kwargs) -> None:
+        # Defence in depth under the services' conditional updates: no code path may
+        # rewrite a finalized version through the ORM either.
+        if self.pk is not None and await ClosureSummary.filter(
+            pk=self.pk, status=SummaryStatus.FINALIZED
+        ).exists():
+            raise FinalizedSummaryError(f"Closure summary {self.pk} is finalized and cannot be changed.")
+        await super().save(*args, **kwargs)
+
+    async def delete(self, *args, **kwargs) -> None:
+        if self.is_final:
+            raise FinalizedSummaryError(f"Closure summary {self.pk} is finalized and cannot be deleted.")
+        await super().delete(*args, **kwargs)

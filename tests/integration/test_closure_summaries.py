@@ -19,7 +19,7 @@ import pytest_asyncio
 
 from models.board import RolePlayTurn, TurnStatus
 from models.clinical import Goal, SafetyItem
-from models.closure import ClosureSummary
+from models.closure import ClosureSummary, FinalizedSummaryError
 from models.cohorts import Meeting, MeetingKind, MeetingStatus
 from server.board.hub import Hub
 from server.board.service import BoardService
@@ -324,6 +324,12 @@ async def test_finalized_cannot_change_and_an_amendment_makes_version_2(cohort_r
                               headers={"x-csrftoken": await client.csrf()})).status_code == 409
     assert (await client.submit(f"/enrollments/{run['enrollment'].id}/summary/draft")).status_code == 409
     assert (await ClosureSummary.get(id=summary_id)).content == frozen
+    # ...and not through the ORM either.
+    row.content = {}
+    with pytest.raises(FinalizedSummaryError):
+        await row.save()
+    with pytest.raises(FinalizedSummaryError):
+        await row.delete()
 
     amend = await client.submit(f"/enrollments/{run['enrollment'].id}/summary/amend", {"reason": "GP details corrected"})
     assert amend.status_code == 303
