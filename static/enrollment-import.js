@@ -5,67 +5,75 @@
 // cannot parse multipart bodies with python-multipart 0.0.3x.)
 (function () {
   "use strict";
-  var form = document.getElementById("import-upload");
-  if (!form || !window.XMLHttpRequest || !window.FormData || !window.DOMParser) return;
-  var box = document.getElementById(form.getAttribute("data-progress"));
-  var bar = document.getElementById("import-progress-bar");
-  var label = document.getElementById("import-progress-label");
-  var fileInput = document.getElementById("file");
-  var textArea = document.getElementById("csv_text");
+  if (!window.XMLHttpRequest || !window.FormData || !window.DOMParser || !window.FileReader) return;
 
-  // Read the chosen file into the form's text field (the form posts URL-encoded text).
-  fileInput.addEventListener("change", function () {
-    var file = fileInput.files && fileInput.files[0];
-    if (!file) return;
-    box.hidden = false;
-    bar.value = 0;
-    label.textContent = "Reading " + file.name + "…";
-    var reader = new FileReader();
-    reader.addEventListener("progress", function (e) {
-      if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100);
-    });
-    reader.addEventListener("load", function () {
-      textArea.value = reader.result;
-      bar.value = 100;
-      label.textContent = file.name + " is ready: " + textArea.value.split("\n").filter(function (l) { return l.trim(); }).length + " lines.";
-    });
-    reader.addEventListener("error", function () {
-      label.textContent = "The file could not be read. Paste its rows instead.";
-    });
-    reader.readAsText(file, "utf-8");
-  });
+  function init() {
+    var form = document.getElementById("import-upload");
+    if (!form) return;
+    var box = document.getElementById(form.getAttribute("data-progress"));
+    var bar = document.getElementById("import-progress-bar");
+    var label = document.getElementById("import-progress-label");
+    var fileInput = document.getElementById("file");
+    var textArea = document.getElementById("csv_text");
 
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    var button = form.querySelector("button[type=submit]");
-    button.disabled = true;
-    box.hidden = false;
-    bar.value = 0;
-    label.textContent = "Uploading… 0%";
-    var xhr = new XMLHttpRequest();
-    xhr.open("POST", form.action);
-    xhr.setRequestHeader("Content-Type", "application/x-www-form-urlencoded");
-    xhr.upload.addEventListener("progress", function (e) {
-      if (!e.lengthComputable) return;
-      var percent = Math.round((e.loaded / e.total) * 100);
-      bar.value = percent;
-      label.textContent = "Uploading… " + percent + "%";
+    function show(text, value) {
+      box.hidden = false;
+      label.textContent = text;
+      if (value === null) bar.removeAttribute("value");
+      else bar.value = value;
+    }
+
+    // Read the chosen file into the form's text field.
+    fileInput.addEventListener("change", function () {
+      var file = fileInput.files && fileInput.files[0];
+      if (!file) return;
+      show("Reading " + file.name + "…", 0);
+      var reader = new FileReader();
+      reader.addEventListener("progress", function (e) {
+        if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100);
+      });
+      reader.addEventListener("load", function () {
+        textArea.value = reader.result;
+        var lines = textArea.value.split("\n").filter(function (l) { return l.trim(); }).length;
+        show(file.name + " is ready: " + lines + " lines. Press Preview.", 100);
+      });
+      reader.addEventListener("error", function () {
+        show("The file could not be read. Paste its rows instead.", 0);
+      });
+      reader.readAsText(file, "utf-8");
     });
-    xhr.upload.addEventListener("load", function () {
-      bar.removeAttribute("value"); // indeterminate while the server checks every row
-      label.textContent = "Checking every row…";
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      show("Uploading… 0%", 0);
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.setRequestHeader("Content-Type", "application/x-www-form-urlencoded");
+      xhr.upload.addEventListener("progress", function (e) {
+        if (!e.lengthComputable) return;
+        var percent = Math.round((e.loaded / e.total) * 100);
+        show("Uploading… " + percent + "%", percent);
+      });
+      xhr.upload.addEventListener("load", function () {
+        show("Checking every row…", null); // indeterminate while the server works
+      });
+      xhr.addEventListener("load", function () {
+        var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+        document.title = doc.title;
+        document.body.replaceWith(doc.body);
+        init();
+        var preview = document.getElementById("preview");
+        if (preview) preview.scrollIntoView();
+      });
+      xhr.addEventListener("error", function () {
+        button.disabled = false;
+        show("The upload failed. Check the connection and try again.", 0);
+      });
+      xhr.send(new URLSearchParams(new FormData(form)).toString());
     });
-    xhr.addEventListener("load", function () {
-      var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
-      document.title = doc.title;
-      document.body.replaceWith(doc.body);
-      var preview = document.getElementById("preview");
-      if (preview) preview.scrollIntoView();
-    });
-    xhr.addEventListener("error", function () {
-      button.disabled = false;
-      label.textContent = "The upload failed. Check the connection and try again.";
-    });
-    xhr.send(new URLSearchParams(new FormData(form)).toString());
-  });
+  }
+
+  init();
 })();
