@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -27,17 +28,17 @@ VISIBLE = [EnrollmentStatus.INVITED, EnrollmentStatus.SCREENING, EnrollmentStatu
            EnrollmentStatus.WAITLISTED, EnrollmentStatus.COMPLETED]
 
 
-async def calendar_links(request: Request, user: User) -> list[dict]:
-    """Subscription links from the feeds area (helper A), when it offers them."""
+async def calendar_section(request: Request) -> Markup | None:
+    """The private calendar-feed card from the feeds area (create, rotate, subscribe links).
+
+    The feed secret is shown only when it is minted, so the portal embeds the feeds area's
+    own card rather than re-deriving a URL. None when that area is not installed.
+    """
     try:
-        from server import feeds  # owned by the schedules + feeds area
+        from server.routes.feeds import account_feed_section  # owned by schedules + feeds
     except ImportError:
-        return []
-    provider = getattr(feeds, "subscription_links_for", None) or getattr(feeds, "feed_links_for", None)
-    if provider is None:
-        return []
-    links = await provider(user, base_url=request.app.state.settings.base_url)
-    return list(links or [])
+        return None
+    return await account_feed_section(request)
 
 
 def _zone(user: User, enrollment: Enrollment) -> ZoneInfo:
@@ -78,7 +79,7 @@ async def portal(request: Request) -> Response:
             "total_sessions": enrollment.cohort.n_group_sessions,
         })
     return render(request, "portal/home.html", {
-        "blocks": blocks, "calendar": await calendar_links(request, user),
+        "blocks": blocks, "calendar": await calendar_section(request),
         "questionnaire": questionnaire, "cancelled": MeetingStatus.CANCELLED, "window_rule": WINDOW_RULE,
     })
 
