@@ -198,3 +198,40 @@ async def trend_points(enrollment: Enrollment, instrument: Instrument, zone) -> 
         )
         for r in rows
     ]
+
+
+# --- for scripts (the demo loader, imports from paper) ------------------------------------
+
+async def occasions_for(enrollment_id: int) -> dict[str, list[Occasion]]:
+    """Every occasion of every scheduled instrument for one enrollment, keyed "phq9"/"gad7".
+
+    Occasions before the enrollment's created_at are never due, so a script building past
+    history must create (or back-date) the enrollment before the cohort's first meeting.
+    """
+    enrollment = await Enrollment.get(id=enrollment_id).prefetch_related("cohort", "cohort__template", "member")
+    found = await schedules(enrollment, enrollment.cohort.template, enrollment.cohort.n_group_sessions)
+    return {instrument.value: list(items) for instrument, items in found.items()}
+
+
+async def record_on_behalf(
+    enrollment_id: int,
+    instrument: Instrument | str,
+    items: list[int],
+    *,
+    by: User,
+    window: str,
+    at: datetime,
+    difficulty: int | None = None,
+) -> Submission:
+    """Record one administration as staff for a given occasion, dated `at` (not in the future).
+
+    Goes through `submit`, so scoring, the one-per-window rule, safety items (item 9 > 0)
+    and the audit trail all apply.
+    """
+    if at > auth.now():
+        raise BadRequest("A questionnaire cannot be dated in the future.")
+    enrollment = await Enrollment.get(id=enrollment_id).prefetch_related("cohort", "cohort__template", "member")
+    form: dict[str, object] = {f"item{n}": value for n, value in enumerate(items, start=1)}
+    if difficulty is not None:
+        form["difficulty"] = difficulty
+    return await submit(enrollment, instrument, form, by=by, window=window, now=at)

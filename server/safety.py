@@ -183,3 +183,25 @@ def member_message(help_text: str) -> tuple[str, str]:
         "privately with your group's facilitators, so they can follow it up with you. "
         "It is not shown to other members."
     ), help_text
+
+
+async def close_with_check(
+    item_id: int,
+    *,
+    by: User,
+    outcome: str,
+    action: RiskAction | str,
+    follow_up_date: date | None = None,
+    checked_at: datetime | None = None,
+) -> RiskCheck:
+    """For scripts: record a risk check from plain values (validated as the form is)."""
+    now = auth.now()
+    when = checked_at or now
+    form = {
+        "outcome": outcome,
+        "action": RiskAction(action).value,
+        "checked_at": when.isoformat(),
+        "follow_up_date": follow_up_date.isoformat() if follow_up_date else "",
+    }
+    data = parse_risk_check(form, now=now, zone=when.tzinfo)
+    return await record_risk_check(by, item_id, data, now=now)

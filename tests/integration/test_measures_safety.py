@@ -227,3 +227,39 @@ async def test_member_api_sees_only_their_own_measures(world):
         post = await other.post(f"/api/v1/enrollments/{world.enrollment.id}/measures",
                                 json={"instrument": "phq9", "items": [0] * 9})
         assert post.status_code == 404
+
+
+async def test_scripted_history_for_the_demo_loader(world):
+    """The functions the demo loader calls: a past PHQ-9 series, a safety item, its check."""
+    from datetime import datetime, timezone
+
+    from server import measure_responses, safety
+    from tests.support.world import make_cohort
+
+    facilitator = world.users["facilitator"]
+    start = (datetime.now(timezone.utc) - timedelta(days=7 * 8)).date()
+    cohort, meetings = await make_cohort(world.template, f"History {uuid.uuid4().hex[:4]}", facilitator, start=start)
+    member = await make_user(Role.MEMBER, "Hana History")
+    enrollment = await Enrollment.create(cohort=cohort, member=member, status=EnrollmentStatus.ENROLLED)
+    await Enrollment.filter(id=enrollment.id).update(created_at=meetings[0].starts_at - timedelta(days=14))
+    occasions = await measure_responses.occasions_for(enrollment.id)
+    phq = occasions["phq9"]
+    assert [o.key for o in phq][:2] == ["baseline", "session-2"] and phq[-1].key == "closure"
+    totals = [18, 16, 14, 12, 10, 9, 7, 4]
+    for occasion, total in zip(phq, totals):
+        item9 = 1 if occasion.key == "baseline" else 0
+        items = [min(3, max(0, total - item9 - 3 * i)) for i in range(8)] + [item9]
+        assert sum(items) == total
+        await measure_responses.record_on_behalf(enrollment.id, "phq9", items, by=facilitator,
+                                                 window=occasion.key, at=occasion.meeting_starts_at)
+    item = await SafetyItem.get(enrollment_id=enrollment.id)
+    check = await safety.close_with_check(item.id, by=facilitator, outcome="Passive thoughts; safety plan agreed",
+                                          action="safety_plan", follow_up_date=date.today() + timedelta(days=7))
+    assert check.action.value == "safety_plan"
+    assert (await SafetyItem.get(id=item.id)).status == SafetyItemStatus.CLOSED
+    page = await (await world.client("facilitator")).get(f"/enrollments/{enrollment.id}/measures")
+    assert "Baseline 18 (Moderately severe) → latest 4 (Minimal)" in page.text
+    assert "Response (a drop of at least 50%): yes" in page.text and "Remission (below 5): yes" in page.text
+    with pytest.raises(Exception):
+        await measure_responses.record_on_behalf(enrollment.id, "phq9", [0] * 9, by=facilitator, window="closure",
+                                                 at=datetime.now(timezone.utc) + timedelta(days=1))
