@@ -587,23 +587,63 @@ def names_mentioned(summary: SummaryRecord, other_member_names: Iterable[str], *
     A full name matches in any case; a single part of a name ("Bea", "Okafor") matches as a
     capitalised word, so "may" in a sentence is not mistaken for a member called May. Parts
     the member shares with their own name are skipped: the summary may address them."""
-    own_parts = {p.casefold() for p in _name_parts(own_name)}
-    patterns: list[tuple[str, re.Pattern[str]]] = []
-    for name in other_member_names:
-        name = " ".join(name.split())
-        if not name:
-            continue
-        patterns.append((name, re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE)))
-        for part in _name_parts(name):
-            if part.casefold() not in own_parts:
-                patterns.append((part, re.compile(rf"(?<!\w){re.escape(part)}(?!\w)")))
+    patterns = _name_patterns(other_member_names, own_name)
     found: list[NameFound] = []
     for section, text in _texts(summary):
-        for word, pattern in patterns:
+        for word, pattern, _ in patterns:
             hit = NameFound(section, word)
             if hit not in found and pattern.search(text):
                 found.append(hit)
     return found
+
+
+# Sections drafted from the record: a facilitator cannot edit them, so names the record
+# carries (a scenario typed on the board, a goal note) are reduced to initials when
+# drafting, as IPT-G group summaries do (domain-ipt.md section 8, S12).
+RECORD_SECTIONS = ("overview", "problem_areas", "goals", "symptoms", "skills", "safety")
+
+
+def redact_record_names(summary: SummaryRecord, other_member_names: Iterable[str], *,
+                        own_name: str = "") -> SummaryRecord:
+    """A copy with other members' names in the record sections replaced by initials."""
+    patterns = _name_patterns(other_member_names, own_name)
+    if not patterns:
+        return summary
+
+    def scrub(value: Any, key: str = "") -> Any:
+        if key == "member_words":  # the facilitator's own writing: checked, not rewritten
+            return value
+        if isinstance(value, str):
+            for _, pattern, initials in patterns:
+                value = pattern.sub(initials, value)
+            return value
+        if isinstance(value, dict):
+            return {k: scrub(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        return value
+
+    data = summary.to_json()
+    for section in RECORD_SECTIONS:
+        data[section] = scrub(data[section])
+    return SummaryRecord.from_json(data)
+
+
+def _name_patterns(other_member_names: Iterable[str], own_name: str) -> list[tuple[str, re.Pattern[str], str]]:
+    """(the name as written, its pattern, its initials), full names before their parts."""
+    own_parts = {p.casefold() for p in _name_parts(own_name)}
+    full: list[tuple[str, re.Pattern[str], str]] = []
+    parts: list[tuple[str, re.Pattern[str], str]] = []
+    for name in other_member_names:
+        name = " ".join(name.split())
+        if not name:
+            continue
+        initials = "".join(f"{p[0].upper()}." for p in re.split(r"[\s\-]+", name) if p)
+        full.append((name, re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE), initials))
+        for part in _name_parts(name):
+            if part.casefold() not in own_parts:
+                parts.append((part, re.compile(rf"(?<!\w){re.escape(part)}(?!\w)"), f"{part[0].upper()}."))
+    return full + parts
 
 
 def _name_parts(name: str) -> list[str]:
@@ -1014,13 +1054,16 @@ async def draft(enrollment: Any, actor: Any, *, now: Any) -> Any:
             code="too_early",
         )
     facts = (await cohort_record(enrollment.cohort, [enrollment], now=now))[enrollment.id]
+    other_names = await other_member_names(enrollment)
     try:
         async with in_transaction():
             latest = await ClosureSummary.filter(enrollment_id=enrollment.id).order_by("-version").first()
             if latest is not None and latest.is_final:
                 raise finalized_conflict(latest)
             previous = SummaryRecord.from_json(latest.content) if latest is not None else None
-            content = draft_summary(facts, previous=previous).to_json()
+            content = redact_record_names(
+                draft_summary(facts, previous=previous), other_names, own_name=enrollment.member.display_name,
+            ).to_json()
             if latest is None:
                 row = await ClosureSummary.create(
                     enrollment_id=enrollment.id, version=1, status=SummaryStatus.DRAFT,

@@ -156,7 +156,7 @@ async def cohort_run(live_server, db):
                     ("rate_goal", {"goal": str(other_goal.id), "rating": 2}),
                 ])
             if n in (4, 6):
-                scenario = {4: "Asking for help with mum's appointments", 6: "Saying no to extra shifts"}[n]
+                scenario = {4: "Asking for help with mum's appointments", 6: "Saying no to extra shifts, as Bea suggested"}[n]
                 label = {4: "my sister", 6: "my manager"}[n]
                 await _run_board(service, meeting, facilitator, [
                     ("add_turn", {"protagonist": e, "counterpart": {"kind": "facilitator", "id": str(facilitator.id)},
@@ -255,6 +255,8 @@ async def test_draft_from_the_record_has_the_right_numbers(cohort_run):
     assert [(s["meeting_label"], s["role_label"]) for s in skills] == [
         ("Group session 4", "my sister"), ("Group session 6", "my manager")]
     assert skills[0]["next_step"] == "Try it this week (my sister)"
+    # A name typed on the board reaches the summary only as initials.
+    assert skills[1]["scenario"] == "Saying no to extra shifts, as B. suggested"
 
     assert content["next_step"]["kind"] == "follow_up"
     assert content["next_step"]["referral_suggested"] is False

@@ -3,7 +3,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from server.closure import GoalFact, RecordFacts, RolePlayFact, NameFound, draft_summary, names_mentioned
+from server.closure import (
+    GoalFact,
+    NameFound,
+    RecordFacts,
+    RolePlayFact,
+    draft_summary,
+    names_mentioned,
+    redact_record_names,
+)
 
 
 def summary(**text):
@@ -66,3 +74,19 @@ def test_initials_are_not_treated_as_names():
 def test_no_other_members_means_nothing_found():
     assert names_mentioned(summary(warning_signs="Anything at all"), []) == []
     assert names_mentioned(summary(warning_signs="Anything at all"), ["  "]) == []
+
+
+def test_names_in_the_record_sections_become_initials():
+    s = summary(scenario="Practising with Carl Mensah, then with Carl")
+    s.goals[0].member_words = "Carl helped me"
+    redacted = redact_record_names(s, ["Carl Mensah"], own_name="Ada Quinn")
+    assert redacted.skills[0].scenario == "Practising with C.M., then with C."
+    # The facilitator's own writing is not rewritten: the finalize check names it instead.
+    assert redacted.goals[0].member_words == "Carl helped me"
+    assert names_mentioned(redacted, ["Carl Mensah"]) == [NameFound("goals", "Carl")]
+
+
+def test_redaction_leaves_a_summary_without_names_unchanged():
+    s = summary()
+    assert redact_record_names(s, ["Carl Mensah"]) == s
+    assert redact_record_names(s, []) is s
