@@ -3,7 +3,6 @@ member logs in, reads it and downloads the PDF."""
 from __future__ import annotations
 
 import io
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pypdf
@@ -11,7 +10,7 @@ import pytest
 
 from models.board import Attendance, AttendanceStatus
 from models.clinical import Goal, GoalProgress, GoalStatus, MeasureResponse
-from models.cohorts import Meeting, MeetingKind, MeetingStatus
+from models.cohorts import Meeting, MeetingStatus
 from server import measures
 from tests.support.world import PASSWORD, enroll, make_cohort, make_template, make_user
 
