@@ -1203,7 +1203,7 @@ def _positive_id(value: Any) -> int:
 
 
 async def cohort_overview(cohort: Any) -> list[dict[str, Any]]:
-    """Each member's summary state: missing, draft (version n) or finalized (version n)."""
+    """Each member's summary state (see `_summary_state`) with their latest and finalized versions."""
     enrollments = await Enrollment.filter(cohort_id=cohort.id, status__in=list(SUMMARY_STATUSES)).select_related("member").order_by("id")
     rows = await ClosureSummary.filter(enrollment_id__in=[e.id for e in enrollments]).order_by("version")
     latest: dict[int, Any] = {}
@@ -1217,10 +1217,29 @@ async def cohort_overview(cohort: Any) -> list[dict[str, Any]]:
             "enrollment": e,
             "latest": latest.get(e.id),
             "finalized": finalized.get(e.id),
-            "state": ("missing" if e.id not in latest else str(latest[e.id].status)),
+            "state": _summary_state(latest.get(e.id), finalized.get(e.id)),
         }
         for e in enrollments
     ]
+
+
+def _summary_state(latest: Any, finalized: Any) -> str:
+    """missing, draft, finalized, or amending (finalized, with the next version in draft)."""
+    if latest is None:
+        return "missing"
+    if latest.is_final:
+        return "finalized"
+    return "amending" if finalized is not None else "draft"
+
+
+def summary_counts(rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """Members with a finalized summary (amending or not), with only a draft, with none."""
+    states = [r["state"] for r in rows]
+    return {
+        "finalized": states.count("finalized") + states.count("amending"),
+        "draft": states.count("draft"),
+        "missing": states.count("missing"),
+    }
 
 
 async def cohort_outcomes(cohort: Any, *, now: Any) -> OutcomeReport:

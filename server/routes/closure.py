@@ -98,7 +98,7 @@ async def cohort_summaries(request: Request) -> Response:
     cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
     rows = await closure.cohort_overview(cohort)
     can_draft = await closure.termination_reached(cohort, now=auth.now())
-    counts = {state: sum(1 for r in rows if r["state"] == state) for state in ("missing", "draft", "finalized")}
+    counts = closure.summary_counts(rows)
     drafted = request.query_params.get("drafted", "")
     return render(request, "closure/overview.html", {
         "cohort": cohort, "rows": rows, "can_draft": can_draft, "counts": counts,
@@ -294,9 +294,11 @@ async def outcomes(request: Request) -> Response:
     user = auth.user_of(request)
     cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
     report = await closure.cohort_outcomes(cohort, now=auth.now())
+    summaries = closure.summary_counts(await closure.cohort_overview(cohort))
     await audit.record(user, "read", "cohort_outcomes", cohort.id, detail="aggregate report, no names")
-    return render(request, "closure/outcomes.html", {"cohort": cohort, "report": report,
-                                                     "status_labels": closure.GOAL_STATUS_LABELS})
+    return render(request, "closure/outcomes.html", {
+        "cohort": cohort, "report": report, "status_labels": closure.GOAL_STATUS_LABELS, "summaries": summaries,
+    })
 
 
 # --- pages: the member's portal -------------------------------------------------------------
@@ -538,7 +540,7 @@ async def api_diff(request: Request) -> Response:
 async def api_cohort_summaries(request: Request) -> Response:
     """
     get:
-      summary: Each member's summary state in a cohort (missing, draft, finalized)
+      summary: Each member's summary state in a cohort (missing, draft, finalized, or amending = finalized with the next version in draft)
       tags: [closure]
       parameters:
         - {name: cohort_id, in: path, required: true, schema: {type: integer}}

@@ -84,7 +84,7 @@ async def test_facilitator_finalizes_and_member_reads_and_downloads(live_server,
     assert await page.get_by_text("10. Safety items (facilitators only)").is_visible()
     await staff.close()
 
-    mine = await browser.new_context(accept_downloads=True)
+    mine = await browser.new_context(accept_downloads=True, viewport={"width": 390, "height": 844})  # a phone
     page = await mine.new_page()
     await _log_in(page, base, member.email)
     await page.goto(f"{base}/portal/summaries")

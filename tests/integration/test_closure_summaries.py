@@ -444,6 +444,7 @@ async def test_the_outcome_report_has_rates_and_no_names(cohort_run, live_server
         for name in (SUBJECT, OTHER, "Ada", "Bea"):
             assert name not in page.text
         assert "Saying no" not in page.text  # no narrative
+        assert "Closure summaries</th><td>1 finalized, 0 in draft, 1 not started" in page.text
         api = (await client.get(f"/api/v1/cohorts/{run['cohort'].id}/outcomes")).json()
         assert api["members"] == 2
         assert api["attendance"] == {"count": 14, "of": 16, "percent": 88}
