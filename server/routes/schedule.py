@@ -212,6 +212,8 @@ async def template_new(request: Request) -> Response:
 async def template_edit(request: Request) -> Response:
     user = auth.user_of(request)
     row = await scheduling.template_row(request.path_params["template_id"])
+    if row.is_builtin:
+        raise Conflict("Published protocols stay as published; make your own copy to change it.")
     if request.method == "GET":
         values = _template_form_values(scheduling.template_from_row(row))
         return render(request, "schedule/template_form.html", {"values": values, "row": row})
