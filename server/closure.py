@@ -39,6 +39,7 @@ from models.cohorts import CohortStatus, Enrollment, EnrollmentStatus, Meeting, 
 from server import audit, measures
 from server.access import visible_enrollment
 from server.errors import BadRequest, Conflict, NotFound
+from server.intake import problem_area_label
 
 GOAL_STATUSES = ("achieved", "partly", "not_yet")
 GOAL_STATUS_LABELS = {"achieved": "Achieved", "partly": "Partly", "not_yet": "Not yet"}
@@ -860,25 +861,9 @@ def outcome_report(summaries: Sequence[SummaryRecord]) -> OutcomeReport:
 # Services: the record in, versions out. Everything above is pure; below reads the DB.
 # =======================================================================================
 
-_PROBLEM_AREA_LABELS = {
-    "clinical": {
-        "grief": "Grief", "role_dispute": "Role dispute",
-        "role_transition": "Role transition", "interpersonal_deficits": "Interpersonal deficits",
-    },
-    "lay": {
-        "grief": "Grief", "role_dispute": "Disputes",
-        "role_transition": "Life changes", "interpersonal_deficits": "Loneliness and isolation",
-    },
-}
 _ATTENDED = ("present", "late")
 # Who gets a summary: members who joined the group, including those who left it early.
 SUMMARY_STATUSES = (EnrollmentStatus.ENROLLED, EnrollmentStatus.COMPLETED, EnrollmentStatus.WITHDRAWN)
-
-
-def problem_area_label(value: str | None, labels: str = "clinical") -> str:
-    if not value:
-        return ""
-    return _PROBLEM_AREA_LABELS.get(labels, _PROBLEM_AREA_LABELS["clinical"]).get(str(value), str(value))
 
 
 def meeting_label(kind: str, number: int) -> str:
@@ -932,7 +917,7 @@ async def cohort_record(cohort: Any, enrollments: Sequence[Any], *, now: Any) ->
         return meeting_label(m.kind, m.number) if m else ""
 
     group = [m for m in meetings if m.kind == "group" and m.status != MeetingStatus.CANCELLED]
-    labels = cohort.template.problem_area_labels  # the cohort must come with its template
+    template = cohort.template  # the cohort must come with its template (problem-area labels)
     last_check = {c.safety_item_id: c for c in checks}
     facts: dict[int, RecordFacts] = {}
     for e in enrollments:
@@ -965,8 +950,8 @@ async def cohort_record(cohort: Any, enrollments: Sequence[Any], *, now: Any) ->
             start_date=local(group[0].starts_at) if group else cohort.start_date,
             end_date=local(group[-1].starts_at) if group else None,
             meetings=own_meetings,
-            primary_problem_area=problem_area_label(e.primary_problem_area, labels),
-            secondary_problem_areas=[problem_area_label(e.secondary_problem_area, labels)]
+            primary_problem_area=problem_area_label(template, e.primary_problem_area),
+            secondary_problem_areas=[problem_area_label(template, e.secondary_problem_area)]
             if e.secondary_problem_area else [],
             formulation=e.formulation,
             goals=goal_facts,

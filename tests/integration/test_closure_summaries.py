@@ -87,6 +87,10 @@ async def cohort_run(live_server, db):
     enrollment = await enroll(cohort, subject)
     other_enrollment = await enroll(cohort, other)
     first = meetings[0].starts_at
+    await type(enrollment).filter(id=enrollment.id).update(
+        primary_problem_area="role_dispute", secondary_problem_area="role_transition",
+        formulation="Low mood deepened as arguments with my sister about our mother's care grew.",
+    )
     # Both joined before the pre-group meetings, so every occasion of the schedule is theirs.
     await type(enrollment).filter(cohort_id=cohort.id).update(created_at=first - timedelta(days=10))
     for e, offset in ((enrollment, 5), (other_enrollment, 4)):
@@ -239,6 +243,11 @@ async def test_draft_from_the_record_has_the_right_numbers(cohort_run):
     assert overview["protocol_label"] == "Group IPT, 8 sessions"
     assert (overview["group_sessions_attended"], overview["group_sessions_held"]) == (6, 8)
     assert overview["individual_meetings_held"] == 1  # the pre-group meeting; the post-group one is ahead
+
+    assert content["problem_areas"] == {
+        "primary": "Role dispute", "secondary": ["Role transition"],
+        "formulation": "Low mood deepened as arguments with my sister about our mother's care grew.",
+    }
 
     [phq, gad] = content["symptoms"]
     assert phq["instrument"] == "phq9"
