@@ -100,7 +100,8 @@ async def setup(request: Request) -> Response:
     if form.get("load_demo") == "yes":
         from server.demo import load_demo
 
-        await load_demo(request.app.state.settings, coordinator=user)
+        demo = await load_demo(request.app.state.settings, coordinator=user)
+        return render(request, "accounts/demo_loaded.html", {"demo": demo})
     return RedirectResponse("/", status_code=303)
 
 

@@ -1,0 +1,342 @@
+"""A realistic demo clinic, built through the same services the pages use.
+
+Two cohorts: one half-way through the WHO format (sessions 1-4 held on the live board, with
+attendance, role plays, goal progress and weekly PHQ-9 history), one still enrolling
+(Uganda format). Eight members with problem areas, two facilitators, one coordinator.
+Everything here is invented; no real person is described.
+
+Running it again resets the demo people's passwords and mints new API tokens and feed URLs;
+it does not create the cohorts twice.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.transactions import in_transaction
+
+from models.accounts import ApiToken, Role, User
+from models.clinical import Goal, SafetyItem
+from models.cohorts import Cohort, CohortStatus, Enrollment, Meeting, MeetingKind, MeetingStatus, ProtocolTemplate
+from server import auth, feeds, intake, measure_responses, safety, scheduling
+from server.board.hub import Hub
+from server.board.service import BoardService
+from server.board.state import Command
+from server.enrollment import enroll
+from server.settings import Settings
+
+DOMAIN = "demo.groupipt.example"
+HALFWAY = "Demo: Tuesday evening group"
+ENROLLING = "Demo: Thursday morning group"
+ZONE = "Europe/London"
+
+@dataclass(frozen=True)
+class Person:
+    key: str
+    name: str
+    role: Role
+
+STAFF = [
+    Person("coordinator", "Carmen Okafor", Role.COORDINATOR),
+    Person("facilitator1", "Farah Haddad", Role.FACILITATOR),
+    Person("facilitator2", "Tomasz Nowak", Role.FACILITATOR),
+]
+
+# Member, problem areas, goals in their own words, inventory entries (role labels only),
+# and a weekly PHQ-9 total trajectory: baseline, then before sessions 1-4.
+MEMBERS = [
+    ("Amara Diallo", "grief", "", ["Talk with my brother about Mum without shutting down",
+                                   "Go back to the Sunday walking group"],
+     ["my brother", "my aunt"], [18, 17, 15, 13, 11]),
+    ("Ben Carter", "role_dispute", "interpersonal_deficits", ["Ask my partner for help with the evenings without a row"],
+     ["my partner", "my manager"], [16, 16, 14, 12, 9]),
+    ("Chloé Martin", "role_transition", "", ["Build a routine since moving to the city",
+                                             "Tell one colleague how I really feel"],
+     ["my flatmate", "a colleague"], [14, 13, 13, 11, 10]),
+    ("Dev Patel", "interpersonal_deficits", "", ["Say yes to one invitation a week"],
+     ["my cousin", "old school friend"], [21, 20, 19, 18, 17]),
+    ("Elena Rossi", "role_dispute", "role_transition", ["Set a boundary with my mother about visits"],
+     ["my mother", "my sister"], [12, 11, 9, 7, 5]),
+    ("Femi Adeyemi", "role_transition", "grief", ["Find my place at home since retiring"],
+     ["my wife", "my neighbour"], [15, 15, 14, 13, 12]),
+    ("Grace Lin", "grief", "", ["Share memories of Dad with my children"],
+     ["my daughter", "my son"], [17, 0, 0, 0, 0]),
+    ("Hugo Fischer", "interpersonal_deficits", "role_dispute", ["Rejoin my five-a-side team"],
+     ["my teammate", "my landlord"], [13, 0, 0, 0, 0]),
+]
+HALFWAY_MEMBERS = 6  # the first six; the last two are enrolled in the enrolling cohort
+
+GROUP_GOALS = ["Start and end on time, and let each person finish speaking",
+               "Offer each other encouragement, not advice"]
+
+def _items_for(total: int, item9: int = 0) -> list[int]:
+    """Nine PHQ-9 answers (0-3) adding up to `total`, with item 9 as given."""
+    answers = [0] * 9
+    answers[8] = item9
+    remaining = total - item9
+    for index in [0, 1, 3, 2, 5, 6, 4, 7] * 3:
+        if remaining <= 0:
+            break
+        if answers[index] < 3:
+            answers[index] += 1
+            remaining -= 1
+    return answers
+
+def _gad_items(total: int) -> list[int]:
+    answers = [0] * 7
+    for index in list(range(7)) * 3:
+        if total <= 0:
+            break
+        if answers[index] < 3:
+            answers[index] += 1
+            total -= 1
+    return answers
+
+async def _person(person: Person, password: str, existing: User | None = None) -> User:
+    hasher = auth.Passwords("cheapest")  # demo only: fast to load; real accounts use argon2 defaults
+    password_hash = await hasher.hash(password)
+    email = f"{person.key}@{DOMAIN}"
+    user = existing or await User.get_or_none(email=email)
+    if user is None:
+        return await User.create(email=email, display_name=person.name, role=person.role,
+                                 password_hash=password_hash, time_zone=ZONE)
+    user.password_hash = password_hash
+    user.session_epoch += 1
+    await user.save(update_fields=["password_hash", "session_epoch"])
+    return user
+
+def _password() -> str:
+    return "demo-" + secrets.token_urlsafe(9)
+
+async def load_demo(settings: Settings, *, coordinator: User | None = None, now: datetime | None = None) -> dict:
+    """Load (or refresh) the demo in one transaction: all of it, or nothing."""
+    async with in_transaction():
+        return await _load(settings, coordinator=coordinator, now=now or auth.now())
+
+
+async def _load(settings: Settings, *, coordinator: User | None, now: datetime) -> dict:
+    await scheduling.ensure_builtin_templates()
+    logins: list[dict] = []
+    people: dict[str, User] = {}
+
+    for person in STAFF:
+        if person.key == "coordinator" and coordinator is not None:
+            people["coordinator"] = coordinator
+            continue
+        password = _password()
+        people[person.key] = await _person(person, password)
+        logins.append({"key": person.key, "password": password})
+    members: list[User] = []
+    for index, (name, *_rest) in enumerate(MEMBERS, start=1):
+        password = _password()
+        user = await _person(Person(f"member{index}", name, Role.MEMBER), password)
+        members.append(user)
+        logins.append({"key": f"member{index}", "password": password})
+    people.update({f"member{i}": m for i, m in enumerate(members, start=1)})
+
+    halfway = await Cohort.get_or_none(name=HALFWAY)
+    if halfway is None:
+        halfway = await _halfway_cohort(people, members, now)
+    enrolling = await Cohort.get_or_none(name=ENROLLING)
+    if enrolling is None:
+        enrolling = await _enrolling_cohort(people, members, now)
+
+    users_json = []
+    feed_urls = await feeds.mint_feed_urls(people.values(), base_url=settings.base_url)
+    passwords = {login["key"]: login["password"] for login in logins}
+    for key, user in people.items():
+        if key not in passwords:
+            continue  # the coordinator who ran setup keeps their own password
+        await ApiToken.filter(user=user, name="demo", revoked_at=None).update(revoked_at=now)
+        _, token = await auth.create_api_token(user, "demo")
+        users_json.append({
+            "email": user.email, "password": passwords[key], "role": user.role.value, "name": user.display_name,
+            "api_token": token, "feed_url": feed_urls.get(user.email),
+        })
+    return {
+        "base_url": settings.base_url,
+        "users": users_json,
+        "cohorts": [await _cohort_json(settings, halfway, now), await _cohort_json(settings, enrolling, now)],
+        "boards": await _boards_json(settings, halfway, now),
+    }
+
+async def _template(slug: str) -> ProtocolTemplate:
+    return await ProtocolTemplate.get(slug=slug)
+
+async def _halfway_cohort(people: dict[str, User], members: list[User], now: datetime) -> Cohort:
+    coordinator, f1, f2 = people["coordinator"], people["facilitator1"], people["facilitator2"]
+    template = await _template("who-group-ipt")
+    # The most recent Tuesday at least three weeks ago: sessions 1-4 are held, 5 is next.
+    three_weeks_ago = (now - timedelta(days=21)).date()
+    first_session = three_weeks_ago - timedelta(days=(three_weeks_ago.weekday() - 1) % 7)
+    planned_at = now - timedelta(days=46)  # the cohort was set up three weeks before session 1
+    values = scheduling.parse_cohort_input({
+        "name": HALFWAY, "public_title": "Tuesday group", "template": template.id, "time_zone": ZONE,
+        "start_date": first_session.isoformat(), "weekday": first_session.weekday(), "start_time": "18:00",
+        "capacity": 8, "location": "Room 2, Elm Street Centre", "video_link": "",
+    }, facilitator_ids=[f1.id, f2.id])
+    cohort = await scheduling.create_cohort(values, by=coordinator, now=planned_at)
+    await scheduling.set_status(cohort, CohortStatus.ENROLLING, by=coordinator)
+    enrollments = []
+    for user in members[:HALFWAY_MEMBERS]:
+        outcome = await enroll(cohort.id, by=coordinator, member_id=user.id, now=planned_at)
+        enrollments.append(outcome.enrollment)
+    # Enrolled (and consented) before the first meeting, so their measures were due from baseline.
+    await Enrollment.filter(id__in=[e.id for e in enrollments]).update(
+        created_at=planned_at, consent_at=planned_at, consent_version=cohort.group_agreement_version)
+    await scheduling.activate(cohort, by=coordinator, now=planned_at)
+    for enrollment, spec in zip(enrollments, MEMBERS, strict=False):
+        await _intake(enrollment, template, spec, by=f1 if enrollment.id % 2 else f2)
+    for position, text in enumerate(GROUP_GOALS):
+        await Goal.create(cohort=cohort, enrollment=None, text=text, position=position, created_by=f1)
+    await _measures(cohort, enrollments, f1, now)
+    await _run_held_sessions(cohort, enrollments, f1, f2, now)
+    return cohort
+
+async def _intake(enrollment: Enrollment, template: ProtocolTemplate, spec, *, by: User) -> None:
+    name, primary, secondary, goals, relations, _scores = spec
+    await intake.set_problem_areas(enrollment, template, by=by, primary=primary, secondary=secondary)
+    first = name.split()[0]
+    await intake.set_formulation(enrollment, by=by, text=(
+        f"{first}'s low mood began around a change in an important relationship. We agreed to work on "
+        f"{primary.replace('_', ' ')} in the group: noticing how it shows up week to week, and practising "
+        "new ways of asking for what is needed."))
+    for text in goals:
+        await intake.add_goal(enrollment, by=by, text=text)
+    for label in relations:
+        await intake.add_inventory_entry(enrollment, by=by, form={
+            "role_label": label, "relationship_type": "family" if label.startswith("my ") else "friend",
+            "contact_frequency": "weekly", "wants_to_change": "Talk more openly",
+            "is_support": "yes" if label != relations[0] else "unknown",
+        })
+
+async def _measures(cohort: Cohort, enrollments: list[Enrollment], facilitator: User, now: datetime) -> None:
+    """Baseline at the pre-group meeting, then a PHQ-9 before each group session held."""
+    for enrollment, spec in zip(enrollments, MEMBERS, strict=False):
+        trajectory = spec[5]
+        occasions = (await measure_responses.occasions_for(enrollment.id))
+        phq = [o for o in occasions.get("phq9", []) if o.meeting_starts_at is None or o.meeting_starts_at < now]
+        for occasion, total in zip(phq, trajectory, strict=False):
+            at = (occasion.meeting_starts_at or now) - timedelta(hours=2)
+            if at > now:
+                continue
+            # Dev (member 4) answered item 9 above 0 before session 2 (checked and closed), and
+            # again before session 4: that one is still open for the facilitators to see.
+            item9 = 1 if spec[0].startswith("Dev") and occasion.key in ("session-2", "session-4") else 0
+            submission = await measure_responses.record_on_behalf(
+                enrollment.id, "phq9", _items_for(total, item9), by=facilitator, window=occasion.key, at=at)
+            if submission.safety_item is not None:
+                # History: the item was opened when the answer was given, not when loaded.
+                await SafetyItem.filter(id=submission.safety_item.id).update(opened_at=at)
+            if submission.safety_item is not None and occasion.key == "session-2":
+                await safety.close_with_check(
+                    submission.safety_item.id, by=facilitator, checked_at=at + timedelta(hours=1),
+                    outcome="Passive thoughts after a hard week; no plan or intent. Agreed who to call.",
+                    action="safety_plan", follow_up_date=(at + timedelta(days=7)).date())
+        for occasion in occasions.get("gad7", [])[:1]:
+            at = (occasion.meeting_starts_at or now) - timedelta(hours=2)
+            if at <= now:
+                await measure_responses.record_on_behalf(
+                    enrollment.id, "gad7", _gad_items(max(trajectory[0] - 4, 0)), by=facilitator,
+                    window=occasion.key, at=at)
+    # The pre-group meetings have been held.
+    await Meeting.filter(cohort_id=cohort.id, kind=MeetingKind.PREGROUP, starts_at__lt=now).update(
+        status=MeetingStatus.COMPLETED)
+
+ABSENT = {2: {3: ("absent_notified", "Childcare fell through; let us know in the morning")},
+          3: {1: ("late", ""), 3: ("absent_unnotified", "")}}
+TURNS = {
+    2: [(0, "my brother", "Telling my brother I miss Mum and want to talk about her", "Call him on Sunday")],
+    3: [(1, "my partner", "Asking for help with bedtime without blaming", "Ask on Wednesday, calmly"),
+        (4, "my mother", "Saying no to a surprise visit", "Text her before the weekend")],
+    4: [(2, "a colleague", "Telling a colleague I've been struggling", "Have coffee with her on Friday"),
+        (5, "my wife", "Talking about what retirement feels like", "Plan one shared activity")],
+}
+
+async def _run_held_sessions(cohort: Cohort, enrollments: list[Enrollment], f1: User, f2: User, now: datetime) -> None:
+    """Sessions already held were run on the real live board and closed there."""
+    hub = Hub.from_url("memory://")
+    service = BoardService(hub)
+    held = await Meeting.filter(cohort_id=cohort.id, kind=MeetingKind.GROUP, starts_at__lt=now).order_by("number")
+    async with hub.running():
+        for meeting in held:
+            board = await service.board_for(meeting)
+            state = await service.state(board.id)
+
+            async def run(name: str, actor: User = f1, **data):
+                await service.execute(board.id, Command(name, data), actor, client_cmd_id=None)
+
+            absences = ABSENT.get(meeting.number, {})
+            for index, enrollment in enumerate(enrollments):
+                status, reason = absences.get(index, ("present", ""))
+                await run("mark_attendance", member=str(enrollment.id), status=status, reason=reason)
+            for who, label, scenario, next_step in TURNS.get(meeting.number, []):
+                protagonist = enrollments[who]
+                goal = next((gid for gid, g in state["goals"].items() if g["member"] == str(protagonist.id)), None)
+                await run("add_turn", protagonist=str(protagonist.id), role_label=label, scenario=scenario,
+                          counterpart={"kind": "facilitator", "id": str(f2.id)}, goal=goal)
+                turn = str((await service.state(board.id))["next_turn"] - 1)
+                await run("start_turn", turn=turn)
+                await run("start_feedback", turn=turn, actor=f2)
+                for _stage in range(3):
+                    await run("next_feedback", turn=turn)
+                await run("record_next_step", turn=turn, text=next_step)
+                await run("end_turn", turn=turn)
+            for gid, goal in state["goals"].items():
+                present = goal["member"] is None or goal["member"] in {
+                    str(e.id) for i, e in enumerate(enrollments) if absences.get(i, ("present",))[0] in ("present", "late")}
+                if present:
+                    await run("rate_goal", goal=gid, rating=min(4, meeting.number - 1 + (int(gid) % 2)))
+            await run("add_note", text=f"Session {meeting.number}: the group settled well; keep an eye on energy after the break.")
+            await run("close_meeting", confirm_unmarked=True)
+
+async def _enrolling_cohort(people: dict[str, User], members: list[User], now: datetime) -> Cohort:
+    coordinator, f2 = people["coordinator"], people["facilitator2"]
+    template = await _template("uganda-ipt-g")
+    start = (now + timedelta(days=24)).date()
+    values = scheduling.parse_cohort_input({
+        "name": ENROLLING, "public_title": "Thursday group", "template": template.id, "time_zone": ZONE,
+        "start_date": start.isoformat(), "weekday": 3, "start_time": "10:00",
+        "capacity": 8, "location": "Room 1, Elm Street Centre",
+    }, facilitator_ids=[f2.id])
+    cohort = await scheduling.create_cohort(values, by=coordinator, now=now)
+    await scheduling.set_status(cohort, CohortStatus.ENROLLING, by=coordinator)
+    for user, spec in zip(members[HALFWAY_MEMBERS:], MEMBERS[HALFWAY_MEMBERS:], strict=True):
+        outcome = await enroll(cohort.id, by=coordinator, member_id=user.id, now=now)
+        await intake.set_problem_areas(outcome.enrollment, template, by=f2, primary=spec[1], secondary=spec[2])
+    return cohort
+
+async def _cohort_json(settings: Settings, cohort: Cohort, now: datetime) -> dict:
+    cohort = await Cohort.get(id=cohort.id).prefetch_related("template", "facilitators")
+    next_group = await Meeting.filter(cohort_id=cohort.id, kind=MeetingKind.GROUP, status=MeetingStatus.SCHEDULED,
+                                      starts_at__gte=now).order_by("starts_at").first()
+    held = await Meeting.filter(cohort_id=cohort.id, kind=MeetingKind.GROUP, status=MeetingStatus.COMPLETED).count()
+    return {
+        "id": cohort.id,
+        "name": cohort.name,
+        "status": cohort.status.value,
+        "template": cohort.template.name,
+        "n_group_sessions": cohort.n_group_sessions,
+        "sessions_held": held,
+        "start_date": cohort.start_date.isoformat(),
+        "enrolled": await Enrollment.filter(cohort_id=cohort.id, status="enrolled").count(),
+        "facilitators": [f.email for f in cohort.facilitators],
+        "url": f"{settings.base_url}/cohorts/{cohort.id}",
+        "next_group_meeting_id": next_group.id if next_group else None,
+    }
+
+async def _boards_json(settings: Settings, cohort: Cohort, now: datetime) -> list[dict]:
+    meeting = await Meeting.filter(cohort_id=cohort.id, kind=MeetingKind.GROUP, status=MeetingStatus.SCHEDULED,
+                                   starts_at__gte=now - timedelta(hours=3)).order_by("starts_at").first()
+    if meeting is None:
+        return []
+    ws_base = "ws" + settings.base_url[len("http"):]
+    return [{
+        "meeting_id": meeting.id,
+        "ws_url": f"{ws_base}/boards/{meeting.id}/ws",
+        "display_url": f"{settings.base_url}/boards/{meeting.id}/display",
+        "facilitator_url": f"{settings.base_url}/boards/{meeting.id}",
+        "number": meeting.number,
+        "starts_at": meeting.starts_at.isoformat(),
+    }]
