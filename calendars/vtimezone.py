@@ -34,7 +34,9 @@ def vtimezone(tzid: str, first: date, last: date) -> bytes:
     return _build(tzid, first, last).to_ical()
 
 
+@lru_cache(maxsize=256)
 def vtimezone_component(tzid: str, first: date, last: date) -> Timezone:
+    """Shared between calendars: serialising never changes a component, so one parse serves all."""
     return Timezone.from_ical(vtimezone(tzid, first, last))  # type: ignore[return-value]
 
 
