@@ -32,7 +32,7 @@ from tortoise.transactions import in_transaction
 
 from models.accounts import Role
 from models.board import Attendance, RolePlayTurn, TurnStatus
-from models.clinical import Goal, GoalProgress, GoalStatus, MeasureResponse, RiskCheck
+from models.clinical import Goal, GoalProgress, GoalStatus, MeasureResponse, RiskAction, RiskCheck
 from models.clinical import SafetyItem as SafetyItemRow
 from models.closure import ClosureSummary, SummaryStatus
 from models.cohorts import CohortStatus, Enrollment, EnrollmentStatus, Meeting, MeetingKind, MeetingStatus
@@ -40,6 +40,7 @@ from server import audit, measures
 from server.access import visible_enrollment
 from server.errors import BadRequest, Conflict, NotFound
 from server.intake import problem_area_label
+from server.safety import ACTION_LABELS
 
 GOAL_STATUSES = ("achieved", "partly", "not_yet")
 GOAL_STATUS_LABELS = {"achieved": "Achieved", "partly": "Partly", "not_yet": "Not yet"}
@@ -971,20 +972,13 @@ async def cohort_record(cohort: Any, enrollments: Sequence[Any], *, now: Any) ->
                     raised_on=local(s.opened_at),
                     trigger=f"PHQ-9 item 9 answered {s.item9} of 3",
                     outcome=last_check[s.id].outcome if s.id in last_check else "",
-                    action=_RISK_ACTIONS.get(str(last_check[s.id].action), str(last_check[s.id].action))
-                    if s.id in last_check else "",
+                    action=ACTION_LABELS[RiskAction(last_check[s.id].action)] if s.id in last_check else "",
                     closed_on=local(s.closed_at) if s.closed_at else None,
                 )
                 for s in safety if s.enrollment_id == e.id
             ],
         )
     return facts
-
-
-_RISK_ACTIONS = {
-    "none": "No further action", "safety_plan": "Safety plan",
-    "referral": "Referral", "emergency": "Emergency response",
-}
 
 
 async def termination_reached(cohort: Any, *, now: Any) -> bool:

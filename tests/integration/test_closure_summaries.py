@@ -279,7 +279,7 @@ async def test_draft_from_the_record_has_the_right_numbers(cohort_run):
     [item] = content["safety"]
     assert item["trigger"] == "PHQ-9 item 9 answered 1 of 3"
     assert item["outcome"] == "Passive thoughts, no plan or intent"
-    assert item["action"] == "Safety plan" and item["closed_on"]
+    assert item["action"] == "Safety plan made or reviewed" and item["closed_on"]
 
 
 async def test_the_cohort_page_shows_who_is_drafted_and_who_is_missing(cohort_run):
