@@ -1,0 +1,79 @@
+"""`groupipt demo --json` gives working logins, API tokens, feed and board URLs."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import httpx
+import pytest
+import websockets
+from icalendar import Calendar
+
+from tests.support.clients import bearer, logged_in
+from tests.support.server import ROOT, LiveServer
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    var = tmp_path_factory.mktemp("demo")
+    server = LiveServer(var_dir=var, database_url=f"sqlite://{var / 'demo.sqlite3'}")
+    env = dict(server.env)
+    result = subprocess.run([sys.executable, "-m", "server.cli", "demo", "--json"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    server.start()
+    yield server, data
+    server.stop()
+
+
+def test_demo_json_has_the_promised_keys(demo):
+    _, data = demo
+    assert set(data) >= {"base_url", "users", "cohorts", "boards"}
+    roles = [u["role"] for u in data["users"]]
+    assert roles.count("coordinator") == 1 and roles.count("facilitator") == 2 and roles.count("member") == 8
+    for user in data["users"]:
+        assert set(user) >= {"email", "password", "role", "name", "api_token", "feed_url"}
+    halfway, enrolling = data["cohorts"]
+    assert halfway["status"] == "active" and halfway["sessions_held"] == 4 and halfway["n_group_sessions"] == 8
+    assert enrolling["status"] == "enrolling"
+    (board,) = data["boards"]
+    assert set(board) >= {"meeting_id", "ws_url", "display_url", "facilitator_url"}
+
+
+async def test_every_demo_login_and_token_works(demo):
+    server, data = demo
+    for user in data["users"]:
+        client = await logged_in(server.url, user["email"], user["password"])
+        await client.aclose()
+        async with bearer(server.url, user["api_token"]) as api:
+            me = (await api.get("/api/v1/me")).json()
+            assert me["email"] == user["email"] and me["role"] == user["role"]
+
+
+async def test_member_feed_urls_serve_their_own_calendar(demo):
+    server, data = demo
+    members = [u for u in data["users"] if u["role"] == "member"]
+    async with httpx.AsyncClient() as client:
+        response = await client.get(members[0]["feed_url"])
+    assert response.status_code == 200
+    calendar = Calendar.from_ical(response.content)
+    titles = [str(e["SUMMARY"]) for e in calendar.walk("VEVENT")]
+    assert any("of 8" in t for t in titles)
+    for other in members[1:]:
+        assert other["name"] not in response.text
+
+
+async def test_demo_board_accepts_a_facilitator_over_websocket(demo):
+    server, data = demo
+    (board,) = data["boards"]
+    facilitator = next(u for u in data["users"] if u["role"] == "facilitator")
+    headers = {"Authorization": f"Bearer {facilitator['api_token']}"}
+    ws_url = board["ws_url"].replace(data["base_url"].replace("http", "ws", 1), server.ws_url)
+    async with websockets.connect(ws_url, additional_headers=headers, origin=server.url) as ws:
+        await ws.send(json.dumps({"type": "hello", "last_seq": 0}))
+        frames = [json.loads(await ws.recv()) for _ in range(2)]
+    snapshot = next(f for f in frames if f["type"] == "snapshot")
+    assert snapshot["seq"] >= 1
+    assert "Dev" in json.dumps(snapshot)  # the facilitator view has the roster
