@@ -1,13 +1,15 @@
 """The start page: cohorts for staff, the portal for members."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from models.accounts import Role, User
-from models.cohorts import Cohort
-from server import auth
+from models.cohorts import Cohort, Meeting, MeetingKind, MeetingStatus
+from server import auth, dashboard
 from server.templating import render
 
 
@@ -22,11 +24,23 @@ async def home(request: Request) -> Response:
     cohorts = Cohort.all().prefetch_related("template", "facilitators").order_by("-start_date", "id")
     if user.role == Role.FACILITATOR:
         cohorts = cohorts.filter(facilitators__id=user.id)
-    context = {"cohorts": await cohorts}
-    overview = getattr(request.app.state, "cohort_overview", None)
-    if overview is not None:  # the enrollment area's dashboard figures, when present
-        context["overview"] = await overview(user, context["cohorts"])
-    return render(request, "home/staff.html", context)
+    rows = await cohorts
+    overview = await dashboard.cohort_overview(user, rows)
+    return render(request, "home/staff.html", {
+        "cohorts": rows, "overview": overview, "boards": await _next_boards([c.id for c in rows]),
+    })
+
+
+async def _next_boards(cohort_ids: list[int]) -> dict[int, Meeting]:
+    """Each cohort's next (or current) group session, whose live board staff will open."""
+    since = auth.now() - timedelta(hours=3)
+    upcoming = await Meeting.filter(
+        cohort_id__in=cohort_ids, kind=MeetingKind.GROUP, status=MeetingStatus.SCHEDULED, starts_at__gte=since,
+    ).order_by("starts_at")
+    nearest: dict[int, Meeting] = {}
+    for meeting in upcoming:
+        nearest.setdefault(meeting.cohort_id, meeting)
+    return nearest
 
 
 routes = [Route("/", home, methods=["GET"])]
