@@ -44,9 +44,10 @@ RECALL_NOTE = (
 # labelled, and the table carries the band name).
 _BAND_FILLS = ("#eef5ee", "#f6f3df", "#f9e8d2", "#f7dccb", "#f3cfcf")
 
-_WIDTH = 640
+# A compact viewBox so the labels stay legible when a phone scales the chart down.
+_WIDTH = 560
 _HEIGHT = 300
-_LEFT, _RIGHT, _TOP, _BOTTOM = 44, 132, 16, 52
+_LEFT, _RIGHT, _TOP, _BOTTOM = 40, 156, 16, 52
 _MAX_X_LABELS = 10
 
 
@@ -126,7 +127,7 @@ def trend_chart(
     svg: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {_WIDTH} {_HEIGHT}" '
         f'width="100%" preserveAspectRatio="xMinYMin meet" '
-        f'aria-labelledby="{ident}-title {ident}-desc" font-family="sans-serif" font-size="12">',
+        f'aria-labelledby="{ident}-title {ident}-desc" font-family="sans-serif" font-size="13">',
         f'<title id="{ident}-title">{escape(heading)}</title>',
         f'<desc id="{ident}-desc">{escape(describe_trend(q.instrument, ordered))}</desc>',
     ]
@@ -141,7 +142,7 @@ def trend_chart(
         )
         svg.append(
             f'<text x="{_LEFT + plot_w + 6}" y="{_fmt((top + bottom) / 2 + 4)}" '
-            f'fill="#333">{escape(band.label)} {band.low}\u2013{band.high}</text>'
+            f'fill="#333" font-size="12">{escape(band.label)} {band.low}\u2013{band.high}</text>'
         )
     # Thresholds: the lower edge of every band above the first.
     for band in q.bands[1:]:
