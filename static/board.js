@@ -221,6 +221,7 @@
       return;
     }
     Object.keys(frame.view || {}).forEach(function (key) { view[key] = frame.view[key]; });
+    Object.keys(frame.append || {}).forEach(function (key) { view[key] = (view[key] || []).concat(frame.append[key]); });
     lastSeq = event.seq;
     if (isFacilitator) {
       activity.unshift(event);

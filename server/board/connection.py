@@ -29,8 +29,7 @@ from server.errors import PlatformError
 log = logging.getLogger("groupipt.board")
 
 MAX_FRAME_CHARS = 16 * 1024
-RATE_PER_SECOND = 20.0  # sustained frames a client may send
-RATE_BURST = 40.0
+RATE_PER_SECOND = 50.0  # sustained frames a client may send (GROUPIPT_BOARD_COMMANDS_PER_SECOND)
 FLOOD_LIMIT = 100  # frames refused for rate before the socket is closed
 ACCESS_RECHECK_SECONDS = 30.0
 HELLO = "hello:"
@@ -39,6 +38,26 @@ RESYNC = "resync"
 
 def _frame(**fields: Any) -> str:
     return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+
+
+def _rate(websocket: WebSocket) -> float:
+    raw = websocket.app.state.settings.extra.get("GROUPIPT_BOARD_COMMANDS_PER_SECOND", "")
+    try:
+        return max(1.0, float(raw)) if raw else RATE_PER_SECOND
+    except ValueError:
+        return RATE_PER_SECOND
+
+
+def _id_of(text: str | None) -> str | None:
+    """The command id of a refused frame, when it is cheap to tell, so the client can match it."""
+    if text is None or len(text) > MAX_FRAME_CHARS:
+        return None
+    try:
+        frame = json.loads(text)
+    except ValueError:
+        return None
+    command_id = frame.get("id") if isinstance(frame, dict) else None
+    return command_id if isinstance(command_id, str) and len(command_id) <= 64 else None
 
 
 class BoardConnection:
@@ -51,7 +70,8 @@ class BoardConnection:
         self.close_code: tuple[int, str] | None = None
         self.scope: anyio.CancelScope | None = None
         self.closed = asyncio.Event()
-        self.tokens, self.refill_at, self.refused = RATE_BURST, time.monotonic(), 0
+        self.rate = _rate(websocket)
+        self.tokens, self.refill_at, self.refused = 2 * self.rate, time.monotonic(), 0
         self.epoch = f"{board.id}.{int(board.created_at.timestamp())}"
 
     # ------------------------------------------------------------ lifecycle
@@ -64,7 +84,7 @@ class BoardConnection:
         try:
             self._queue(_frame(type="welcome", board=self.board.id, meeting=self.meeting.id, view=self.view,
                                epoch=self.epoch, user=self._who(),
-                               limits={"max_frame_chars": MAX_FRAME_CHARS, "commands_per_second": RATE_PER_SECOND},
+                               limits={"max_frame_chars": MAX_FRAME_CHARS, "frames_per_second": self.rate},
                                now=now_ms()))
             if self.view == FACILITATOR:
                 try:
@@ -174,14 +194,15 @@ class BoardConnection:
                 break
             if message["type"] == "websocket.disconnect":
                 break
+            text = message.get("text")
             if not self._within_rate():
                 self.refused += 1
                 if self.refused > FLOOD_LIMIT:
                     self.stop(1008, "Too many messages; slow down and reconnect.")
                     return
-                self._error("rate_limited", f"More than {RATE_PER_SECOND:g} messages a second; this one was ignored.")
+                self._error("rate_limited", f"More than {self.rate:g} messages a second; this one was ignored.",
+                            _id_of(text))
                 continue
-            text = message.get("text")
             if text is None:
                 self._error("malformed", "Send JSON text frames, not binary.")
                 continue
@@ -201,7 +222,7 @@ class BoardConnection:
 
     def _within_rate(self) -> bool:
         now = time.monotonic()
-        self.tokens = min(RATE_BURST, self.tokens + (now - self.refill_at) * RATE_PER_SECOND)
+        self.tokens = min(2 * self.rate, self.tokens + (now - self.refill_at) * self.rate)
         self.refill_at = now
         if self.tokens < 1:
             return False

@@ -7,6 +7,7 @@ that lost messages (overflow, a Redis reconnect) catches up from the log.
 
     hub = Hub.from_url("memory://")            # one process
     hub = Hub.from_url("redis://host:6379/0")  # several processes; ?prefix=... namespaces channels
+    (either takes ?queue=N, the per-client queue size, 256 by default)
     async with hub.running():                  # the app's lifespan
         ...
         async with hub.subscribe(board_id, on_overflow=..., on_resync=..., on_shutdown=...) as sub:
@@ -84,11 +85,18 @@ class Hub:
         self._running = False
 
     @classmethod
-    def from_url(cls, url: str, *, queue_size: int = QUEUE_SIZE) -> Hub:
-        scheme = urlsplit(url).scheme
-        if scheme == "memory":
+    def from_url(cls, url: str, *, queue_size: int | None = None) -> Hub:
+        """`memory://` or `redis://host:port/db`; `?queue=N` sets the per-client queue size."""
+        parts = urlsplit(url)
+        query = parse_qs(parts.query)
+        if queue_size is None:
+            raw = query.get("queue", [str(QUEUE_SIZE)])[0]
+            if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+                raise ValueError(f"Broadcast URL {url!r}: queue must be a whole number from 1 to 100000.")
+            queue_size = int(raw)
+        if parts.scheme == "memory":
             return cls(_MemoryBackend(), queue_size=queue_size)
-        if scheme in ("redis", "rediss"):
+        if parts.scheme in ("redis", "rediss"):
             return cls(_RedisBackend(url), queue_size=queue_size)
         raise ValueError(f"Broadcast URL {url!r}: use memory:// or redis://host:port/db.")
 
@@ -173,6 +181,7 @@ class _RedisBackend:
         parts = urlsplit(url)
         query = parse_qs(parts.query)
         self.prefix = query.pop("prefix", ["groupipt:board:"])[0]
+        query.pop("queue", None)
         rest = "&".join(f"{k}={v}" for k, values in query.items() for v in values)
         self.url = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, ""))
         self._task: asyncio.Task[None] | None = None

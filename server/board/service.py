@@ -28,7 +28,7 @@ from server.board.hub import Hub
 from server.board.state import (
     Command, Event, State, apply, decide, empty_state, opening_event, safety_event,
 )
-from server.board.views import changed_sections, display_event, display_view, facilitator_view
+from server.board.views import display_event, display_view, facilitator_view, view_changes
 from server.errors import Conflict, NotFound
 
 FACILITATOR, DISPLAY = "facilitator", "display"
@@ -217,13 +217,17 @@ def snapshot_frame(state: State, view: str) -> str:
 
 def event_frame(event: Event, before: State, after: State, view: str) -> str | None:
     if view == FACILITATOR:
-        wire, changes = event.to_wire(), changed_sections(facilitator_view(before), facilitator_view(after))
+        wire = event.to_wire()
+        replaced, appended = view_changes(facilitator_view(before), facilitator_view(after))
     else:
         wire = display_event(event)
         if wire is None:
             return None
-        changes = changed_sections(display_view(before), display_view(after))
-    return _json({"type": "event", "event": wire, "view": changes, "now": now_ms()})
+        replaced, appended = view_changes(display_view(before), display_view(after))
+    frame = {"type": "event", "event": wire, "view": replaced, "now": now_ms()}
+    if appended:
+        frame["append"] = appended
+    return _json(frame)
 
 
 def encode_payload(event: Event, before: State, after: State) -> str:

@@ -76,3 +76,15 @@ def display_event(event: Event) -> dict[str, Any] | None:
 def changed_sections(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
     """The top-level parts of a view that differ, for clients that render views, not events."""
     return {k: v for k, v in after.items() if k not in before or before[k] != v}
+
+
+def view_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(replaced, appended): a list that only grew at its end travels as its new items."""
+    replaced, appended = {}, {}
+    for key, value in changed_sections(before, after).items():
+        old = before.get(key)
+        if isinstance(old, list) and isinstance(value, list) and len(value) > len(old) and value[:len(old)] == old:
+            appended[key] = value[len(old):]
+        else:
+            replaced[key] = value
+    return replaced, appended
