@@ -17,9 +17,11 @@ Rules (domain-ipt.md section 7):
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models.accounts import LinkPurpose, Role, User
@@ -124,6 +126,19 @@ async def history(enrollment: Enrollment) -> list[EnrollmentTransition]:
 # --- changing ----------------------------------------------------------------------------
 
 
+@contextlib.asynccontextmanager
+async def changing():
+    """One transaction; a unique-constraint race becomes a 409, never a 500."""
+    try:
+        async with in_transaction():
+            yield
+    except IntegrityError:
+        # Two requests created the same account or enrollment at the same moment; the
+        # loser's transaction was rolled back, so nothing half-written remains.
+        raise Conflict("Someone else changed this at the same moment. Please reload and try again.") from None
+
+
+
 async def _locked_cohort(cohort_id: int) -> tuple[Cohort, ProtocolTemplate]:
     cohort = await Cohort.select_for_update().get_or_none(id=cohort_id)
     if cohort is None:
@@ -218,6 +233,8 @@ async def _find_or_create_member(
             raise BadRequest("There is no such account.", fields={"member_id": "Pick a member."})
         if member.role != Role.MEMBER:
             raise BadRequest(f"{member.display_name} has a staff account; only members can be enrolled.")
+        if not member.is_active:
+            raise BadRequest(f"{member.display_name}'s account is deactivated.", fields={"member_id": "Deactivated."})
         return member, None
     name = (name or "").strip()
     if not name:
@@ -264,7 +281,7 @@ async def enroll(
     now = now or auth.now()
     wanted = _parse_status(status)
     late_override = _check_reason(late_override, "The late-join reason")
-    async with in_transaction():
+    async with changing():
         cohort, template = await _locked_cohort(cohort_id)
         if cohort.status not in OPEN_COHORT:
             raise Conflict(f"{cohort.name} is {cohort.status.value}; nobody can be enrolled.")
@@ -299,7 +316,7 @@ async def change_status(
     reason = _check_reason(reason)
     late_override = _check_reason(late_override, "The late-join reason")
     cohort_id = await _cohort_of(enrollment_id)
-    async with in_transaction():
+    async with changing():
         cohort, template = await _locked_cohort(cohort_id)
         enrollment = await Enrollment.get(id=enrollment_id).select_related("member")
         if enrollment.status == S.WITHDRAWN and not reason:
@@ -341,7 +358,7 @@ async def withdraw(
     if not reason:
         raise BadRequest("Give a reason for the withdrawal.", fields={"reason": "Required."})
     cohort_id = await _cohort_of(enrollment_id)
-    async with in_transaction():
+    async with changing():
         cohort, template = await _locked_cohort(cohort_id)
         enrollment = await Enrollment.get(id=enrollment_id).select_related("member")
         if S.WITHDRAWN not in ALLOWED[enrollment.status]:
@@ -375,7 +392,7 @@ async def transfer(
     if from_cohort_id == to_cohort_id:
         raise BadRequest("Pick a different cohort to transfer to.", fields={"to_cohort": "Same cohort."})
     # Lock both cohorts in id order so two transfers in opposite directions cannot deadlock.
-    async with in_transaction():
+    async with changing():
         locked = {}
         for cid in sorted((from_cohort_id, to_cohort_id)):
             locked[cid] = await _locked_cohort(cid)

@@ -14,8 +14,6 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tortoise.transactions import in_transaction
-
 from models.accounts import LinkPurpose, Role, User
 from models.cohorts import Cohort, Enrollment, EnrollmentStatus, ProtocolTemplate
 from server import audit, auth
@@ -23,6 +21,7 @@ from server.enrollment import (
     OPEN_COHORT,
     STATUS_LABELS,
     _locked_cohort,
+    changing,
     _transition,
     enrolled_count,
     late_join_state,
@@ -213,7 +212,7 @@ async def run_import(
     """Check again under the cohort lock and write every row, or nothing at all."""
     now = now or auth.now()
     rows = parse_rows(text)
-    async with in_transaction():
+    async with changing():
         cohort, template = await _locked_cohort(cohort_id)
         if cohort.status not in OPEN_COHORT:
             raise Conflict(f"{cohort.name} is {cohort.status.value}; nobody can be enrolled.")

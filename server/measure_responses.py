@@ -77,6 +77,18 @@ async def schedules(enrollment: Enrollment, template: ProtocolTemplate, cohort_s
     }
 
 
+async def lineage(enrollment: Enrollment) -> list[int]:
+    """This enrollment and the ones it was transferred from: one treatment episode, so the
+    trend and the baseline carry across a transfer (the history stays where it was written)."""
+    ids = [enrollment.id]
+    previous = enrollment.transferred_from_id
+    while previous is not None and previous not in ids and len(ids) < 20:
+        ids.append(previous)
+        rows = await Enrollment.filter(id=previous).values_list("transferred_from_id", flat=True)
+        previous = rows[0] if rows else None
+    return ids
+
+
 async def current_responses(enrollment_id: int) -> list[MeasureResponse]:
     return await MeasureResponse.filter(enrollment_id=enrollment_id, superseded=False).order_by("administered_at", "id")
 
@@ -187,7 +199,7 @@ async def submit(
 
 async def trend_points(enrollment: Enrollment, instrument: Instrument, zone) -> list[TrendPoint]:
     rows = await MeasureResponse.filter(
-        enrollment_id=enrollment.id, instrument=instrument.value, superseded=False
+        enrollment_id__in=await lineage(enrollment), instrument=instrument.value, superseded=False
     ).order_by("administered_at", "id")
     labels = {"baseline": "Baseline", "closure": "Closure", "midpoint": "Midpoint"}
     return [

@@ -51,7 +51,8 @@ def response_json(r: MeasureResponse) -> dict:
 async def member_measures(enrollment: Enrollment, viewer, *, chart_prefix: str) -> dict:
     """Everything the member's measures pages show: trends, change from baseline, answers."""
     zone = ZoneInfo(enrollment.cohort.time_zone)
-    responses = await MeasureResponse.filter(enrollment_id=enrollment.id).order_by("administered_at", "id")
+    episode = await measure_responses.lineage(enrollment)
+    responses = await MeasureResponse.filter(enrollment_id__in=episode).order_by("administered_at", "id")
     await audit.record(viewer, "read", "measure_response", enrollment.id, member=enrollment.member_id,
                        detail=f"{len(responses)} responses")
     sections = []
@@ -227,7 +228,9 @@ async def api_measures(request: Request) -> Response:
     """
     user = user_of(request)
     enrollment = await access.visible_enrollment(user, request.path_params["enrollment_id"])
-    responses = await MeasureResponse.filter(enrollment_id=enrollment.id).order_by("administered_at", "id")
+    responses = await MeasureResponse.filter(
+        enrollment_id__in=await measure_responses.lineage(enrollment)
+    ).order_by("administered_at", "id")
     await audit.record(user, "read", "measure_response", enrollment.id, member=enrollment.member_id, detail="api")
     due = await measure_responses.due_now(enrollment)
     change = {}

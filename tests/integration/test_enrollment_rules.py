@@ -220,3 +220,35 @@ async def test_coordinator_pages_enroll_and_withdraw(world):
     facilitator = await world.client("facilitator")
     roster = await facilitator.get(f"/cohorts/{cohort.id}/enrollment")
     assert roster.status_code == 200 and "Enroll someone" not in roster.text
+
+
+async def test_same_new_person_enrolled_twice_at_once_never_errors(world):
+    first = await future_cohort(world, capacity=5)
+    second = await future_cohort(world, capacity=5)
+    email = unique_email("twice")
+    async with api(world) as one, api(world) as two:
+        results = await asyncio.gather(
+            one.post(f"/api/v1/cohorts/{first.id}/enrollments", json={"name": "Tess Twice", "email": email}),
+            two.post(f"/api/v1/cohorts/{second.id}/enrollments", json={"name": "Tess Twice", "email": email}),
+        )
+    assert all(r.status_code in (201, 409) for r in results), [r.text for r in results]
+    assert any(r.status_code == 201 for r in results)
+    assert await User.filter(email=email).count() == 1
+
+
+async def test_measures_follow_a_member_across_a_transfer(world):
+    from models.clinical import MeasureResponse
+
+    source = await future_cohort(world, capacity=5, name="Episode source")
+    target = await future_cohort(world, capacity=5, name="Episode target")
+    async with api(world) as client:
+        moved = (await enroll_new(client, source.id, "Vera Episode")).json()["enrollment"]
+        await MeasureResponse.create(enrollment_id=moved["id"], instrument="phq9", items=[2] * 8 + [0], total=16,
+                                     band="moderately_severe", item9=0, window="baseline",
+                                     administered_at=datetime.now(timezone.utc) - timedelta(days=1))
+        new = (await client.post(f"/api/v1/enrollments/{moved['id']}/transfer",
+                                 json={"to_cohort": target.id, "reason": "time clash"})).json()["enrollment"]
+    async with api(world, "coordinator") as client:
+        listing = (await client.get(f"/api/v1/enrollments/{new['id']}/measures")).json()
+    assert [r["total"] for r in listing["responses"]] == [16]
+    assert listing["change_from_baseline"]["phq9"]["baseline"] == 16
