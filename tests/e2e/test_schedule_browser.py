@@ -1,0 +1,72 @@
+"""In a real browser: a coordinator builds a cohort, the preview follows the form as it is
+typed (a little JavaScript on a server-rendered page), then a member subscribes."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+
+from models.accounts import Role
+from tests.support.world import PASSWORD, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+
+async def _log_in(page, base_url: str, email: str) -> None:
+    await page.goto(f"{base_url}/login")
+    await page.get_by_label("E-mail").fill(email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await page.wait_for_load_state("networkidle")
+
+
+async def test_cohort_preview_updates_as_the_coordinator_types(world, live_server, browser):
+    lead = await make_user(Role.FACILITATOR, "Brook Browserlead")
+    page = await browser.new_page()
+    try:
+        await _log_in(page, live_server.url, world.email("coordinator"))
+        await page.goto(f"{live_server.url}/cohorts/new")
+        await page.get_by_label("Internal name").fill("Browser-made group")
+        await page.get_by_label("Protocol").select_option(label="Wilfley IPT-G (1 + 20 + mid + post)")
+        start = (datetime.now(timezone.utc) + timedelta(days=50)).date()
+        await page.get_by_label("Start date").fill(start.isoformat())
+        await page.get_by_label("Local start time").fill("18:00")
+        await page.get_by_label("Time zone").fill("America/New_York")
+        await page.get_by_label("Places").fill("9")
+        await page.get_by_label("Brook Browserlead").check()
+        preview = page.locator("#schedule-preview")
+        await preview.get_by_text("Group session 20 of 20").wait_for(timeout=10_000)
+        assert "between sessions 10 and 11" in await preview.inner_text()
+        # A typo is answered in the preview before anything is saved.
+        await page.get_by_label("Time zone").fill("America/NewYork")
+        await preview.get_by_text("did you mean 'America/New_York'?").wait_for(timeout=10_000)
+        await page.get_by_label("Time zone").fill("America/New_York")
+        await preview.get_by_text("Group session 20 of 20").wait_for(timeout=10_000)
+        await page.get_by_role("button", name="Create draft").click()
+        await page.wait_for_load_state("networkidle")
+        assert re.search(r"/cohorts/\d+", page.url)
+        await page.get_by_role("button", name="Activate: create the meetings").click()
+        await page.wait_for_load_state("networkidle")
+        assert await page.locator("#group-sessions tbody tr").count() == 20
+    finally:
+        await page.close()
+
+
+async def test_member_subscribes_from_the_calendar_page(world, live_server, browser):
+    page = await browser.new_page()
+    try:
+        await _log_in(page, live_server.url, world.email("member"))
+        await page.goto(f"{live_server.url}/account/calendar")
+        await page.get_by_role("button", name=re.compile("Create my calendar link|Make a new link")).click()
+        await page.wait_for_load_state("networkidle")
+        url = await page.get_by_label("Calendar address").input_value()
+        assert url.startswith(live_server.url + "/feeds/")
+        webcal = await page.get_by_role("link", name="Subscribe on this device").get_attribute("href")
+        assert webcal == "webcal://" + url.split("://", 1)[1]
+        async with httpx.AsyncClient() as http:
+            feed = await http.get(url)
+        assert feed.status_code == 200 and "BEGIN:VCALENDAR" in feed.text
+    finally:
+        await page.close()
