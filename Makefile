@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test migrate demo migrations system-deps js-deps bench clean
+.PHONY: run test migrate demo migrations system-deps system-deps-run js-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 ## make run: install, migrate the embedded SQLite database under var/, serve on http://127.0.0.1:8000
-run: $(VENV)/.installed
+run: $(VENV)/.installed system-deps-run
 	$(BIN)/groupipt serve --host $(HOST) --port $(PORT)
 
 ## make test: install (Python packages, Debian chromium, ical.js), then run the whole suite
@@ -36,6 +36,9 @@ migrations: $(VENV)/.installed
 
 system-deps:
 	@bash scripts/install-system-deps
+
+system-deps-run:
+	@bash scripts/install-system-deps --runtime
 
 js-deps: tests/js/node_modules/.installed
 
