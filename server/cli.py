@@ -34,6 +34,11 @@ def cmd_serve(settings: Settings, args) -> int:
     from server.db import migrate
     from server.logconfig import log_config
 
+    if args.workers > 1 and settings.is_sqlite:
+        # SQLite serializes writes inside one process only (tech-notes 2.3).
+        print("groupipt: several workers need PostgreSQL (GROUPIPT_DATABASE_URL=postgres://...) "
+              "and Redis for the live board (GROUPIPT_BROADCAST_URL=redis://...).", file=sys.stderr)
+        return 2
     if not os.environ.get("GROUPIPT_BASE_URL"):
         # Links printed and e-mailed must point at the port actually served.
         os.environ["GROUPIPT_BASE_URL"] = f"http://{args.host}:{args.port}"
