@@ -34,7 +34,7 @@ def cmd_serve(settings: Settings, args) -> int:
     from server.db import migrate
     from server.logconfig import log_config
 
-    if args.workers > 1 and settings.is_sqlite:
+    if args.workers > 1 and (settings.is_sqlite or settings.broadcast_url.startswith("memory")):
         # SQLite serializes writes inside one process only (tech-notes 2.3).
         print("groupipt: several workers need PostgreSQL (GROUPIPT_DATABASE_URL=postgres://...) "
               "and Redis for the live board (GROUPIPT_BROADCAST_URL=redis://...).", file=sys.stderr)
