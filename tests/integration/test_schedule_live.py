@@ -219,3 +219,29 @@ async def test_protocol_templates_pages_and_copy(world, live_server, api):
     api_bad = await api.post("/api/v1/templates", json={"name": "Bad", "group_sessions": 2})
     assert api_bad.status_code == 400
     assert re.search(r"malformed|between 3 and 26", api_bad.json()["detail"])
+
+
+async def test_a_member_enrolled_after_activation_gets_individual_meetings(world, live_server):
+    from datetime import datetime, timezone
+
+    from models.cohorts import Cohort
+    from server import scheduling
+    from server.errors import BadRequest
+    from tests.support.world import enroll
+
+    made = await active_cohort(world, live_server, slug="uganda-ipt-g", members=1, start=future_weekday(30, 1))
+    newcomer = await make_user(Role.MEMBER, "Nora Latejoiner")
+    enrollment = await enroll(await Cohort.get(id=made["id"]), newcomer)
+    rows = await scheduling.add_member_meetings(enrollment, now=datetime.now(timezone.utc))
+    assert [(r.kind.value, r.number) for r in rows] == [("pregroup", 1), ("pregroup", 2)]
+    first = min(m["starts_at"] for m in made["meetings"] if m["kind"] == "group")
+    assert all(r.ends_at <= datetime.fromisoformat(first) for r in rows)
+    assert await scheduling.add_member_meetings(enrollment, now=datetime.now(timezone.utc)) == []  # only once
+
+    from tests.support.world import make_cohort
+
+    running, _ = await make_cohort(world.template, "Running group", await make_user(Role.FACILITATOR, "Rue Running"))
+    late = await make_user(Role.MEMBER, "Len Toolate")
+    too_late = await enroll(running, late)  # sessions 1-3 of this cohort have been held
+    with pytest.raises(BadRequest, match="New members may join up to session 3"):
+        await scheduling.add_member_meetings(too_late, now=datetime.now(timezone.utc))
