@@ -290,8 +290,11 @@ def _parse_int(raw: object) -> int | None:
         return None
     if isinstance(raw, int):
         return raw
-    if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
-        return int(raw.strip())
+    if isinstance(raw, str) and len(raw) < 8:
+        try:
+            return int(raw.strip())
+        except ValueError:
+            return None
     return None
 
 

@@ -18,7 +18,7 @@ from models.cohorts import Cohort, Enrollment, EnrollmentStatus
 from server import access, auth, dashboard, enrollment_import
 from server import enrollment as service
 from server.auth import requires, user_of
-from server.errors import BadRequest, PlatformError
+from server.errors import BadRequest, NotFound, PlatformError
 from server.forms import form_data
 from server.templating import render
 
@@ -48,6 +48,17 @@ def int_or_none(value, field: str) -> int | None:
         raise BadRequest(f"{field} must be a number.", fields={field: "Not a number."}) from None
     if not 0 < number < 2**31:
         raise BadRequest(f"{field} is out of range.", fields={field: "Out of range."})
+    return number
+
+
+def record_id(raw) -> int:
+    """A path id that fits the database's integer, else 404 (never a database error)."""
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        raise NotFound("There is no such record.") from None
+    if not 0 < number < 2**31:
+        raise NotFound("There is no such record.")
     return number
 
 

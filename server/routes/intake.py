@@ -15,6 +15,7 @@ from server import access, intake
 from server.auth import requires, user_of
 from server.errors import NotFound, PlatformError
 from server.forms import form_data
+from server.routes.enrollment import record_id
 from server.templating import render
 
 STAFF = (Role.COORDINATOR, Role.FACILITATOR)
@@ -62,7 +63,7 @@ def _action(run, done: str):
 
 
 def _id(request: Request, name: str) -> int:
-    return int(request.path_params[name])
+    return record_id(request.path_params[name])
 
 
 async def _problem_areas(request, enrollment, form):

@@ -20,7 +20,7 @@ from server.errors import BadRequest, NotFound, PlatformError
 from server.forms import form_data
 from server.measure_schedule import WINDOW_RULE
 from server.measures import ANSWER_SCALE, DIFFICULTY_SCALE, QUESTIONNAIRES, Instrument, change_from_baseline, item9_statement, questionnaire
-from server.routes.enrollment import json_body
+from server.routes.enrollment import json_body, record_id
 from server.templating import render
 
 STAFF = (Role.COORDINATOR, Role.FACILITATOR)
@@ -95,7 +95,7 @@ async def cohort_measures(request: Request) -> Response:
 async def meeting_measures(request: Request) -> Response:
     """The facilitator's view of one meeting: open safety items first, then who has answered."""
     user = user_of(request)
-    meeting = await Meeting.get_or_none(id=int(request.path_params["meeting_id"]))
+    meeting = await Meeting.get_or_none(id=record_id(request.path_params["meeting_id"]))
     if meeting is None:
         raise NotFound("There is no such meeting.")
     cohort = await access.staff_cohort(user, meeting.cohort_id)
@@ -195,13 +195,13 @@ async def _item_page(request: Request, item_id: int, *, error: str = "", notice:
 
 @requires(*STAFF)
 async def safety_item_page(request: Request) -> Response:
-    return await _item_page(request, int(request.path_params["item_id"]))
+    return await _item_page(request, record_id(request.path_params["item_id"]))
 
 
 @requires(*STAFF)
 async def risk_check_submit(request: Request) -> Response:
     user = user_of(request)
-    item_id = int(request.path_params["item_id"])
+    item_id = record_id(request.path_params["item_id"])
     item = await safety.get_item(user, item_id)
     form = await form_data(request)
     zone = ZoneInfo(item.enrollment.cohort.time_zone)
@@ -355,7 +355,7 @@ async def api_risk_check(request: Request) -> Response:
       409: {description: Already closed}
     """
     user = user_of(request)
-    item_id = int(request.path_params["item_id"])
+    item_id = record_id(request.path_params["item_id"])
     item = await safety.get_item(user, item_id)
     body = await json_body(request)
     zone = ZoneInfo(item.enrollment.cohort.time_zone)

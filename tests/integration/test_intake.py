@@ -81,3 +81,10 @@ async def test_other_facilitators_and_members_cannot_read_intake(world):
     assert (await other.get(f"/enrollments/{enrollment.id}/intake")).status_code == 403
     member = await world.client("member")
     assert (await member.get(f"/enrollments/{enrollment.id}/intake")).status_code in (403, 404)
+
+
+async def test_out_of_range_entry_ids_are_404(world):
+    enrollment = await fresh_enrollment(world)
+    client = await world.client("facilitator")
+    response = await client.submit(f"/enrollments/{enrollment.id}/intake/inventory/99999999999/delete", {})
+    assert response.status_code == 404

@@ -263,3 +263,20 @@ async def test_scripted_history_for_the_demo_loader(world):
     with pytest.raises(Exception):
         await measure_responses.record_on_behalf(enrollment.id, "phq9", [0] * 9, by=facilitator, window="closure",
                                                  at=datetime.now(timezone.utc) + timedelta(days=1))
+
+
+@pytest.mark.parametrize("path", ["/safety/99999999999", "/meetings/99999999999/measures", "/safety/0"])
+async def test_out_of_range_ids_are_404_not_database_errors(world, path):
+    coordinator = await world.client("coordinator")
+    assert (await coordinator.get(path)).status_code == 404
+
+
+async def test_odd_digits_in_answers_are_a_400(world):
+    member, enrollment, client = await new_member(world)
+    try:
+        answers = {f"item{n}": "1" for n in range(1, 8)}
+        answers["item3"] = "\u00b2"  # a superscript two: "a digit" to str.isdigit, not to int()
+        response = await client.submit("/portal/measures/gad7", answers)
+        assert response.status_code == 400 and "Please answer item 3." in response.text
+    finally:
+        await client.aclose()
