@@ -106,7 +106,8 @@
       scheduleReconnect();
       return;
     }
-    ws.onmessage = function (msg) { receive(JSON.parse(msg.data)); };
+    ws.onmessage = function (msg) { lastHeard = Date.now(); receive(JSON.parse(msg.data)); };
+    ws.onopen = function () { lastHeard = Date.now(); };
     ws.onclose = function (ev) {
       ws = null;
       if (ev.code === 1008) {
@@ -230,7 +231,14 @@
     render();
   }
 
-  setInterval(function () { if (synced) send({type: "ping", t: Date.now()}); }, 10000);
+  // Heartbeat: a connection that stays silent past a ping is dead even if the browser
+  // has not noticed (a tablet leaving the wifi); drop it and reconnect.
+  var lastHeard = Date.now();
+  setInterval(function () {
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    if (Date.now() - lastHeard > 25000) { ws.close(4000, "no answer"); return; }
+    send({type: "ping", t: Date.now()});
+  }, 10000);
 
   // ------------------------------------------------------------------ timers
 
@@ -671,6 +679,10 @@
     });
   }
 
+  window.addEventListener("offline", function () {
+    if (ws) ws.close(4001, "offline");
+    setStatus("reconnecting", "Reconnecting… (this device is offline)");
+  });
   window.addEventListener("online", function () { if (!ws && !stopped) { attempt = 0; connect(); } });
   // Exposed for tests and for a curious facilitator's console; not an API.
   window.groupiptBoard = {

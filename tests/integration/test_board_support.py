@@ -26,6 +26,7 @@ class BoardWorld:
     member_goal: str
     group_goal: str
     fac1_id: str
+    emails: dict[str, str]
 
 
 async def make_board_world(n_members: int = 3) -> BoardWorld:
@@ -42,13 +43,14 @@ async def make_board_world(n_members: int = 3) -> BoardWorld:
     group_goal = await Goal.create(cohort=cohort, enrollment=None, text="Everyone gives positive feedback")
     outsider = await make_user("facilitator", "Otto Outside")
     coordinator = await make_user("coordinator", "Cora Boards")
-    tokens = {}
+    tokens, emails = {}, {}
     for key, user in (("fac1", fac1), ("fac2", fac2), ("coordinator", coordinator), ("outsider", outsider),
                       ("member", enrollments[0].member)):
         tokens[key] = (await auth.create_api_token(user, "board tests"))[1]
+        emails[key] = user.email
     return BoardWorld(meeting_id=meetings[3].id, cohort_id=cohort.id, tokens=tokens,
                       members=[str(e.id) for e in enrollments], member_goal=str(member_goal.id),
-                      group_goal=str(group_goal.id), fac1_id=str(fac1.id))
+                      group_goal=str(group_goal.id), fac1_id=str(fac1.id), emails=emails)
 
 
 class BoardClient:
