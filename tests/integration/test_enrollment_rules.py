@@ -252,3 +252,58 @@ async def test_measures_follow_a_member_across_a_transfer(world):
         listing = (await client.get(f"/api/v1/enrollments/{new['id']}/measures")).json()
     assert [r["total"] for r in listing["responses"]] == [16]
     assert listing["change_from_baseline"]["phq9"]["baseline"] == 16
+
+
+async def test_status_path_from_invited_to_completed(world):
+    cohort = await future_cohort(world, capacity=1)
+    async with api(world) as client:
+        e = (await enroll_new(client, cohort.id, "Wes Path", status="invited")).json()["enrollment"]
+        assert e["status"] == "invited"
+        url = f"/api/v1/enrollments/{e['id']}/status"
+        assert (await client.post(url, json={"status": "screening"})).json()["enrollment"]["status"] == "screening"
+        assert (await client.post(url, json={"status": "bogus"})).status_code == 400
+        assert (await client.post(url, json={"status": "completed"})).status_code == 409
+        assert (await client.post(url, json={"status": "enrolled"})).json()["enrollment"]["status"] == "enrolled"
+        assert (await client.post(url, json={"status": "completed"})).json()["enrollment"]["status"] == "completed"
+        done = await client.post(url, json={"status": "enrolled", "reason": "again"})
+        assert done.status_code == 409 and "cannot become enrolled" in done.json()["detail"]
+        # A withdrawn member comes back only with a reason.
+        other = (await enroll_new(client, cohort.id, "Xia Back", status="screening")).json()["enrollment"]
+        await client.post(f"/api/v1/enrollments/{other['id']}/withdraw", json={"reason": "not now"})
+        url = f"/api/v1/enrollments/{other['id']}/status"
+        assert (await client.post(url, json={"status": "screening"})).status_code == 400
+        back = await client.post(url, json={"status": "screening", "reason": "ready now"})
+        assert back.status_code == 200 and back.json()["enrollment"]["status"] == "screening"
+        # Completed members do not hold places, so the one place is free again.
+        full = await client.post(url, json={"status": "enrolled"})
+        assert full.json()["enrollment"]["status"] == "enrolled"
+
+
+async def test_dashboard_figures(world):
+    from models.board import Attendance, AttendanceStatus
+    from models.clinical import SafetyItem
+    from server.dashboard import cohort_overview
+
+    start = (datetime.now(timezone.utc) - timedelta(days=14)).date()
+    cohort, meetings = await make_cohort(world.template, f"Dash {uuid.uuid4().hex[:4]}", world.users["facilitator"],
+                                         start=start, capacity=6)
+    members = [await make_user(Role.MEMBER, f"Dash {n}") for n in range(3)]
+    enrollments = [await Enrollment.create(cohort=cohort, member=m, status=s) for m, s in
+                   zip(members, [EnrollmentStatus.ENROLLED, EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED])]
+    statuses = [AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.ABSENT_UNNOTIFIED, AttendanceStatus.PRESENT]
+    for meeting in meetings[:2]:
+        for e in enrollments[:2]:
+            await Attendance.create(meeting=meeting, enrollment=e, status=statuses.pop(0))
+    await SafetyItem.create(enrollment=enrollments[0], item9=1)
+    loaded = await type(cohort).filter(id=cohort.id).prefetch_related("template")
+    overview = (await cohort_overview(world.users["coordinator"], loaded))[cohort.id]
+    assert (overview.enrolled, overview.waitlisted, overview.capacity) == (2, 1, 6)
+    assert overview.attendance == "75%"
+    assert overview.open_safety_items == 1
+    now = datetime.now(timezone.utc)
+    assert overview.next_meeting_at == next(m.starts_at for m in meetings if m.ends_at > now)
+    assert any("below the minimum of 4" in w for w in overview.warnings)
+    page = await (await world.client("coordinator")).get("/enrollment")
+    row = page.text[page.text.index(f'data-cohort="{cohort.id}"'):]
+    row = row[: row.index("</tr>")]
+    assert "2 / 6" in row and "75%" in row and "1 open" in row
