@@ -37,7 +37,7 @@ from models.cohorts import (
     ProtocolTemplate,
 )
 from server import audit, auth
-from server.errors import BadRequest, Conflict, Forbidden, NotFound
+from server.errors import BadRequest, Conflict, NotFound
 
 S = EnrollmentStatus
 
@@ -464,7 +464,3 @@ async def _cohort_of(enrollment_id: int) -> int:
         raise NotFound("There is no such enrollment.")
     return row[0]
 
-
-def require_coordinator(user: User) -> None:
-    if user.role != Role.COORDINATOR:
-        raise Forbidden("Only coordinators can change enrollments.")
