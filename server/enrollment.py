@@ -294,7 +294,6 @@ async def enroll(
                 fields={"email": "Already in this cohort."},
             )
         enrollment = Enrollment(cohort=cohort, member=member, status=wanted)
-        enrollment.id = None
         message = await _place(enrollment, wanted, cohort, template, by=by, reason="",
                                late_override=late_override, now=now)
         warnings = size_warnings(cohort, template, await enrolled_count(cohort.id))
@@ -410,7 +409,8 @@ async def transfer(
             cohort=target, member=old.member, status=wanted, transferred_from=old,
             primary_problem_area=old.primary_problem_area,
             secondary_problem_area=old.secondary_problem_area,
-            formulation=old.formulation, consent_at=old.consent_at, consent_version=old.consent_version,
+            formulation=old.formulation,
+            # Consent is to one group's agreement, so it is recorded afresh for the new group.
         )
         message = await _place(new, wanted, target, target_template, by=by,
                                reason=f"transferred from {source.name}: {reason}",
