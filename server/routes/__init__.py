@@ -5,6 +5,7 @@ from server.routes import (
     audit,
     boards,
     closure,
+    closure_api,
     enrollment,
     feeds,
     home,
@@ -14,4 +15,4 @@ from server.routes import (
     schedule,
 )
 
-ROUTE_MODULES = [accounts, home, api, audit, schedule, feeds, enrollment, intake, measures, portal, boards, closure]
+ROUTE_MODULES = [accounts, home, api, audit, schedule, feeds, enrollment, intake, measures, portal, boards, closure, closure_api]

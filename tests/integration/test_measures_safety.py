@@ -280,3 +280,22 @@ async def test_odd_digits_in_answers_are_a_400(world):
         assert response.status_code == 400 and "Please answer item 3." in response.text
     finally:
         await client.aclose()
+
+
+async def test_facilitator_enters_a_gad7_on_the_members_behalf(world):
+    member, enrollment, client = await new_member(world)
+    await client.aclose()
+    facilitator = await world.client("facilitator")
+    form = await facilitator.get(f"/enrollments/{enrollment.id}/measures/gad7")
+    assert form.status_code == 200
+    assert "Feeling nervous, anxious or on edge" in form.text and "Nearly every day" in form.text
+    answers = {f"item{n}": "2" for n in range(1, 8)}
+    saved = await facilitator.submit(f"/enrollments/{enrollment.id}/measures/gad7", answers)
+    assert saved.status_code == 200
+    assert "Saved: GAD-7 14 (Moderate) for baseline." in saved.text
+    response = await MeasureResponse.get(enrollment_id=enrollment.id)
+    assert response.on_behalf and response.total == 14 and response.window == "baseline"
+    repeat = await facilitator.submit(f"/enrollments/{enrollment.id}/measures/gad7", answers)
+    assert repeat.status_code == 409 and "tick &#39;correction&#39; and give a reason" in repeat.text
+    other = await world.client("other_facilitator")
+    assert (await other.submit(f"/enrollments/{enrollment.id}/measures/gad7", answers)).status_code == 403
