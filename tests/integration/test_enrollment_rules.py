@@ -135,6 +135,10 @@ async def test_transfer_keeps_history(world):
     assert old["status"] == "withdrawn"
     assert old["withdrawal_reason"] == "Transferred to Transfer target: evening times suit better"
     assert [(h["from"], h["to"]) for h in old["history"]] == [("", "enrolled"), ("enrolled", "withdrawn")]
+    page = await (await world.client("coordinator")).get(f"/enrollments/{new['id']}")
+    assert page.status_code == 200 and "transferred from Transfer source" in page.text
+    old_page = await (await world.client("coordinator")).get(f"/enrollments/{moved['id']}")
+    assert "Transferred to Transfer target: evening times suit better" in old_page.text
 
 
 async def test_consent_records_time_and_agreement_version(world):
