@@ -26,7 +26,9 @@ class InventoryEntry(Model):
     wants_to_change = fields.TextField(default="")
     is_support = fields.BooleanField(null=True)
     changed_near_onset = fields.BooleanField(null=True)
-    created_by = fields.ForeignKeyField("models.User", related_name="inventory_entries", null=True)
+    created_by = fields.ForeignKeyField(
+        "models.User", related_name="inventory_entries", null=True, on_delete=fields.SET_NULL
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -50,7 +52,9 @@ class Goal(Model):
     text = fields.CharField(max_length=500)
     status = fields.CharEnumField(GoalStatus, max_length=16, default=GoalStatus.ACTIVE)
     position = fields.IntField(default=0)
-    created_by = fields.ForeignKeyField("models.User", related_name="goals_created", null=True)
+    created_by = fields.ForeignKeyField(
+        "models.User", related_name="goals_created", null=True, on_delete=fields.SET_NULL
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -64,11 +68,15 @@ class GoalProgress(Model):
 
     id = fields.IntField(primary_key=True)
     goal = fields.ForeignKeyField("models.Goal", related_name="progress")
-    meeting = fields.ForeignKeyField("models.Meeting", related_name="goal_progress", null=True)
+    meeting = fields.ForeignKeyField(
+        "models.Meeting", related_name="goal_progress", null=True, on_delete=fields.SET_NULL
+    )
     rating = fields.IntField(null=True)  # 0 (no progress) .. 4 (achieved)
     status = fields.CharEnumField(GoalStatus, max_length=16, null=True)  # a status change
     note = fields.TextField(default="")
-    recorded_by = fields.ForeignKeyField("models.User", related_name="goal_checkins", null=True)
+    recorded_by = fields.ForeignKeyField(
+        "models.User", related_name="goal_checkins", null=True, on_delete=fields.SET_NULL
+    )
     at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -91,15 +99,19 @@ class MeasureResponse(Model):
     item9 = fields.IntField(null=True)  # PHQ-9 only
     difficulty = fields.IntField(null=True)  # the optional "how difficult" question, 0..3
     # The meeting whose window this response belongs to (baseline: the pre-group meeting).
-    meeting = fields.ForeignKeyField("models.Meeting", related_name="measures", null=True)
+    meeting = fields.ForeignKeyField(
+        "models.Meeting", related_name="measures", null=True, on_delete=fields.SET_NULL
+    )
     window = fields.CharField(max_length=32, default="")  # "baseline", "session-3", "closure"
     administered_at = fields.DatetimeField()
-    entered_by = fields.ForeignKeyField("models.User", related_name="measures_entered", null=True)
+    entered_by = fields.ForeignKeyField(
+        "models.User", related_name="measures_entered", null=True, on_delete=fields.SET_NULL
+    )
     on_behalf = fields.BooleanField(default=False)  # entered by a facilitator for the member
     # A facilitator's correction replaces a response; the original stays, marked superseded.
     superseded = fields.BooleanField(default=False)
     superseded_by = fields.ForeignKeyField(
-        "models.MeasureResponse", related_name="supersedes", null=True
+        "models.MeasureResponse", related_name="supersedes", null=True, on_delete=fields.SET_NULL
     )
     correction_reason = fields.CharField(max_length=500, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -120,15 +132,19 @@ class SafetyItem(Model):
     id = fields.IntField(primary_key=True)
     enrollment = fields.ForeignKeyField("models.Enrollment", related_name="safety_items")
     response = fields.ForeignKeyField(
-        "models.MeasureResponse", related_name="safety_items", null=True
+        "models.MeasureResponse", related_name="safety_items", null=True, on_delete=fields.SET_NULL
     )
     item9 = fields.IntField()
     status = fields.CharEnumField(SafetyItemStatus, max_length=8, default=SafetyItemStatus.OPEN)
     # The first group meeting after the answer: its facilitator view shows the item on top.
-    meeting = fields.ForeignKeyField("models.Meeting", related_name="safety_items", null=True)
+    meeting = fields.ForeignKeyField(
+        "models.Meeting", related_name="safety_items", null=True, on_delete=fields.SET_NULL
+    )
     opened_at = fields.DatetimeField(auto_now_add=True)
     closed_at = fields.DatetimeField(null=True)
-    closed_by = fields.ForeignKeyField("models.User", related_name="safety_items_closed", null=True)
+    closed_by = fields.ForeignKeyField(
+        "models.User", related_name="safety_items_closed", null=True, on_delete=fields.SET_NULL
+    )
 
     class Meta:
         table = "safety_items"
@@ -144,7 +160,8 @@ class RiskAction(StrEnum):
 class RiskCheck(Model):
     id = fields.IntField(primary_key=True)
     safety_item = fields.ForeignKeyField("models.SafetyItem", related_name="risk_checks")
-    checked_by = fields.ForeignKeyField("models.User", related_name="risk_checks")
+    # A person who recorded a risk check cannot be deleted (deactivate them instead).
+    checked_by = fields.ForeignKeyField("models.User", related_name="risk_checks", on_delete=fields.RESTRICT)
     checked_at = fields.DatetimeField()
     outcome = fields.TextField()
     action = fields.CharEnumField(RiskAction, max_length=16)
