@@ -84,20 +84,22 @@ async def test_below_minimum_warning_after_withdrawal(world):
 
 
 async def test_late_join_is_refused_after_the_cutoff_unless_overridden(world):
-    # world.cohort has held sessions 1-3; the template's cutoff is session 3.
+    # make_cohort's default: the first session was three weeks ago, so sessions 1-3 are held;
+    # the template's cutoff is session 3.
+    cohort, _ = await make_cohort(world.template, f"Late {uuid.uuid4().hex[:6]}", world.users["facilitator"])
     async with api(world) as client:
-        refused = await enroll_new(client, world.cohort.id, "Gil Late")
+        refused = await enroll_new(client, cohort.id, "Gil Late")
         assert refused.status_code == 409
         assert "Late joining closed after session 3" in refused.json()["detail"]
         assert not await User.filter(display_name="Gil Late").exists()
-        allowed = await enroll_new(client, world.cohort.id, "Hal Late", late_join_reason="referred by GP, agreed with facilitator")
+        allowed = await enroll_new(client, cohort.id, "Hal Late", late_join_reason="referred by GP, agreed with facilitator")
     assert allowed.status_code == 201, allowed.text
     enrollment = allowed.json()["enrollment"]
     assert enrollment["status"] == "enrolled"
     assert enrollment["late_join_reason"] == "referred by GP, agreed with facilitator"
     # Facilitators cannot override (nor enroll at all).
     async with api(world, "facilitator") as client:
-        denied = await enroll_new(client, world.cohort.id, "Ivy Late", late_join_reason="please")
+        denied = await enroll_new(client, cohort.id, "Ivy Late", late_join_reason="please")
     assert denied.status_code == 403
 
 
