@@ -73,10 +73,18 @@ async def portal(request: Request) -> Response:
         await audit.record(user, "read", "goal", enrollment.id, member=user.id, detail="portal")
         due = await measure_responses.due_now(enrollment, now=now)
         measures = await member_measures(enrollment, user, chart_prefix=f"mine{enrollment.id}")
+        position = None
+        if enrollment.status == EnrollmentStatus.WAITLISTED and enrollment.waitlisted_at:
+            # Only a number: how many are ahead, never who.
+            ahead = await Enrollment.filter(
+                cohort_id=enrollment.cohort_id, status=EnrollmentStatus.WAITLISTED,
+                waitlisted_at__lt=enrollment.waitlisted_at,
+            ).count()
+            position = ahead + 1
         blocks.append({
             "enrollment": enrollment, "cohort": enrollment.cohort, "zone": zone, "upcoming": upcoming,
             "goals": goals, "progress": by_goal, "due": due, "measures": measures,
-            "total_sessions": enrollment.cohort.n_group_sessions,
+            "total_sessions": enrollment.cohort.n_group_sessions, "waitlist_position": position,
         })
     return render(request, "portal/home.html", {
         "blocks": blocks, "calendar": await calendar_section(request),

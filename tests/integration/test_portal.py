@@ -65,11 +65,14 @@ async def test_staff_have_no_portal_and_members_no_staff_pages(world):
 
 async def test_waitlisted_member_sees_a_calm_waitlist_note_and_no_questionnaire(world):
     me = await make_user(Role.MEMBER, "Tia Waiting")
-    await Enrollment.create(cohort=world.other_cohort, member=me, status=EnrollmentStatus.WAITLISTED)
+    from datetime import datetime, timezone
+
+    await Enrollment.create(cohort=world.other_cohort, member=me, status=EnrollmentStatus.WAITLISTED,
+                            waitlisted_at=datetime.now(timezone.utc))
     client = await logged_in(world.base_url, me.email, PASSWORD)
     try:
         page = await client.get("/portal")
-        assert "You are on the waitlist" in page.text
+        assert "You are on the waitlist for this group (number 1 in line)" in page.text
         assert "Fill in the" not in page.text
         refused = await client.get("/portal/measures/phq9")
         assert refused.status_code == 409
