@@ -147,8 +147,12 @@ def main() -> int:
         with multiprocessing.get_context("spawn").Pool(1) as pool:
             for name, (path, headers, expect) in paths.items():  # warm up
                 measure(pool, host, port, path, headers=headers, seconds=1, connections=args.connections, expect=expect)
-            for _ in range(args.rounds):
-                for name, (path, headers, expect) in paths.items():
+            names = list(paths)
+            for round_number in range(args.rounds):
+                # Rotate the order each round so no path always runs first or last.
+                shift = round_number % len(names)
+                for name in names[shift:] + names[:shift]:
+                    path, headers, expect = paths[name]
                     results[name].append(measure(pool, host, port, path, headers=headers, seconds=args.seconds,
                                                  connections=args.connections, expect=expect))
         median = {name: statistics.median(values) for name, values in results.items()}

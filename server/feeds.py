@@ -19,6 +19,8 @@ import time as monotonic_time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from functools import cached_property
 from urllib.parse import quote
 
 from tortoise.expressions import Q
@@ -44,6 +46,11 @@ class FeedBody:
     body: bytes
     etag: str
     last_modified: datetime
+
+    @cached_property
+    def http_last_modified(self) -> str:
+        # Formatted once per built feed: the cached path answers with no date arithmetic.
+        return format_datetime(self.last_modified.astimezone(UTC), usegmt=True)
 
 
 # --- tokens ----------------------------------------------------------------------------------

@@ -6,8 +6,7 @@ Last-Modified, then 304 or the bytes. Unknown and revoked tokens get the same ba
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from markupsafe import Markup
@@ -32,10 +31,6 @@ def _not_found() -> Response:
                                                                      "Referrer-Policy": "no-referrer"})
 
 
-def _http_date(moment: datetime) -> str:
-    return format_datetime(moment.astimezone(UTC), usegmt=True)
-
-
 def _not_modified(request: Request, feed: feeds.FeedBody) -> bool:
     """RFC 9110 §13.1: If-None-Match wins; If-Modified-Since only without it."""
     if_none_match = request.headers.get("if-none-match")
@@ -55,7 +50,7 @@ def _not_modified(request: Request, feed: feeds.FeedBody) -> bool:
 
 
 def calendar_response(request: Request, feed: feeds.FeedBody, *, extra: dict[str, str] | None = None) -> Response:
-    headers = {**_PRIVATE_HEADERS, "ETag": feed.etag, "Last-Modified": _http_date(feed.last_modified), **(extra or {})}
+    headers = {**_PRIVATE_HEADERS, "ETag": feed.etag, "Last-Modified": feed.http_last_modified, **(extra or {})}
     if _not_modified(request, feed):
         return Response(status_code=304, headers=headers)
     if request.method == "HEAD":
