@@ -1,0 +1,327 @@
+"""Live board benchmark: every number next to a baseline measured in the same run.
+
+    .venv/bin/python bench/board.py            # SQLite + memory:// (and Redis if reachable)
+    .venv/bin/python bench/board.py --quick    # fewer rounds
+
+It starts the real app (server.app.create_app, migrations, the CLI's uvicorn options) in a
+subprocess, with two bare endpoints added for baselines on the same server: a plain
+WebSocket echo, and a raw in-process fan-out (per-client queues, no database, no auth).
+Clients run in this process. Targets (issue 5, tech-notes 4.5): command->ack p50 <= 3x
+echo (SQLite); fan-out delivered msg/s >= 0.5x raw; a Redis hop adds <= 2 ms to p50.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import websockets  # noqa: E402
+
+PAYLOAD = json.dumps({"type": "event", "event": {"seq": 0, "type": "goal_rated", "data": {"goal": "1", "rating": 3},
+                                                  "actor": None, "at": "2026-11-23T18:00:00+00:00"},
+                      "view": {"goals": {"1": {"id": "1", "text": "Everyone gives positive feedback",
+                                               "status": "active", "rating": 3, "revised_text": None}}},
+                      "now": 0})
+
+
+# ---------------------------------------------------------------- the server side
+
+def serve(port: int) -> None:
+    import uvicorn
+    from starlette.routing import WebSocketRoute
+    from starlette.websockets import WebSocketDisconnect
+
+    from server.app import create_app
+
+    channels: dict[str, set[asyncio.Queue]] = {}
+
+    async def echo(ws):
+        await ws.accept()
+        try:
+            while True:
+                await ws.send_text(await ws.receive_text())
+        except WebSocketDisconnect:
+            pass
+
+    async def fanout(ws):
+        await ws.accept()
+        channel = ws.query_params["channel"]
+        if ws.query_params.get("role") == "pub":
+            try:
+                while True:
+                    message = await ws.receive_text()
+                    for queue in channels.get(channel, ()):
+                        queue.put_nowait(message)
+            except WebSocketDisconnect:
+                return
+        queue: asyncio.Queue = asyncio.Queue()
+        channels.setdefault(channel, set()).add(queue)
+        try:
+            while True:
+                await ws.send_text(await queue.get())
+        except Exception:
+            channels[channel].discard(queue)
+
+    app = create_app()
+    app.router.routes.extend([WebSocketRoute("/bench/echo", echo), WebSocketRoute("/bench/fanout", fanout)])
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", ws_max_size=64 * 1024,
+                ws_per_message_deflate=False, timeout_graceful_shutdown=5)
+
+
+class Server:
+    def __init__(self, env: dict[str, str]):
+        from tests.support.server import free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws = f"ws://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen([sys.executable, __file__, "--serve", str(self.port)], cwd=ROOT,
+                                        env={**os.environ, **env, "GROUPIPT_BASE_URL": self.url})
+        for _ in range(300):
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("bench server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+# ---------------------------------------------------------------- measurements
+
+def pct(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+async def echo_round_trips(server: Server, n: int) -> list[float]:
+    async with websockets.connect(server.ws + "/bench/echo") as ws:
+        samples = []
+        for _ in range(n):
+            t = time.perf_counter()
+            await ws.send(PAYLOAD)
+            await ws.recv()
+            samples.append(time.perf_counter() - t)
+        return samples
+
+
+async def board_client(server: Server, meeting_id: int, token: str, view: str = "facilitator"):
+    from tests.integration.test_board_support import BoardClient
+
+    return await BoardClient.open(server.ws, meeting_id, token, view=view, max_size=2**24)
+
+
+async def command_round_trips(server: Server, world, n: int) -> list[float]:
+    fac = await board_client(server, world.meeting_id, world.tokens["fac1"])
+    samples = []
+    for i in range(n):
+        cid = uuid.uuid4().hex
+        t = time.perf_counter()
+        await fac.ws.send(json.dumps({"type": "command", "id": cid, "command": "rate_goal",
+                                      "data": {"goal": world.group_goal, "rating": i % 5}}))
+        while True:
+            frame = json.loads(await fac.ws.recv())
+            if frame.get("id") == cid:
+                assert frame["type"] == "ack", frame
+                break
+        samples.append(time.perf_counter() - t)
+    await fac.close()
+    return samples
+
+
+async def drive_board(fac, world, n: int, window: int = 32) -> None:
+    """Send n commands keeping `window` unacknowledged, as fast as the board takes them."""
+    outstanding = 0
+    sent = 0
+    acked = 0
+    while acked < n:
+        while sent < n and outstanding < window:
+            await fac.ws.send(json.dumps({"type": "command", "id": uuid.uuid4().hex, "command": "rate_goal",
+                                          "data": {"goal": world.group_goal, "rating": sent % 5}}))
+            sent += 1
+            outstanding += 1
+        frame = json.loads(await fac.ws.recv())
+        if frame["type"] in ("ack", "error"):
+            assert frame["type"] == "ack", frame
+            acked += 1
+            outstanding -= 1
+
+
+async def count_events(ws, n: int) -> None:
+    got = 0
+    while got < n:
+        if json.loads(await ws.recv())["type"] == "event":
+            got += 1
+
+
+async def board_fanout(server: Server, worlds: list, viewers: int, n: int) -> float:
+    """Delivered event messages per second to `viewers` displays on each of the boards."""
+    facs, displays = [], []
+    for world in worlds:
+        facs.append(await board_client(server, world.meeting_id, world.tokens["fac1"]))
+        for _ in range(viewers):
+            displays.append(await board_client(server, world.meeting_id, world.tokens["fac1"], view="display"))
+    t = time.perf_counter()
+    await asyncio.gather(*(drive_board(f, w, n) for f, w in zip(facs, worlds)),
+                         *(count_events(d.ws, n) for d in displays))
+    elapsed = time.perf_counter() - t
+    for client in facs + displays:
+        await client.close()
+    return len(displays) * n / elapsed
+
+
+async def raw_fanout(server: Server, channels: int, viewers: int, n: int) -> float:
+    subs = []
+    for c in range(channels):
+        for _ in range(viewers):
+            subs.append(await websockets.connect(f"{server.ws}/bench/fanout?channel=c{c}", max_size=2**24))
+    pubs = [await websockets.connect(f"{server.ws}/bench/fanout?channel=c{c}&role=pub") for c in range(channels)]
+    await asyncio.sleep(0.2)
+
+    async def publish(ws):
+        for _ in range(n):
+            await ws.send(PAYLOAD)
+
+    async def consume(ws):
+        for _ in range(n):
+            await ws.recv()
+
+    t = time.perf_counter()
+    await asyncio.gather(*(publish(p) for p in pubs), *(consume(s) for s in subs))
+    elapsed = time.perf_counter() - t
+    for ws in subs + pubs:
+        await ws.close()
+    return len(subs) * n / elapsed
+
+
+async def event_latency(server: Server, world, n: int) -> list[float]:
+    """Command sent -> the resulting event received by a display on the same board."""
+    fac = await board_client(server, world.meeting_id, world.tokens["fac1"])
+    display = await board_client(server, world.meeting_id, world.tokens["fac1"], view="display")
+    samples = []
+    for i in range(n):
+        t = time.perf_counter()
+        await fac.ws.send(json.dumps({"type": "command", "id": uuid.uuid4().hex, "command": "rate_goal",
+                                      "data": {"goal": world.group_goal, "rating": i % 5}}))
+        while json.loads(await display.ws.recv())["type"] != "event":
+            pass
+        samples.append(time.perf_counter() - t)
+        while True:  # drain the facilitator's ack and event
+            frame = json.loads(await fac.ws.recv())
+            if frame["type"] == "event":
+                break
+    await fac.close()
+    await display.close()
+    return samples
+
+
+# ---------------------------------------------------------------- the run
+
+async def seed(database_url: str, boards: int):
+    from tortoise.context import TortoiseContext
+
+    from server.db import migrate
+    from server.settings import Settings
+    from tests.conftest import tortoise_config
+    from tests.integration.test_board_support import make_board_world
+
+    await migrate(Settings(database_url=database_url, secret_key="bench", base_url="http://127.0.0.1"))
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(database_url))
+        return [await make_board_world() for _ in range(boards)]
+
+
+def redis_url() -> str | None:
+    url = os.environ.get("GROUPIPT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+        return url
+    except Exception:
+        return None
+
+
+async def main(quick: bool) -> None:
+    rounds = 300 if quick else 2000
+    fan_n = 100 if quick else 400
+    var = Path(tempfile.mkdtemp(prefix="bench-board-"))
+    database_url = os.environ.get("GROUPIPT_BENCH_DATABASE_URL") or f"sqlite://{var / 'bench.sqlite3'}"
+    worlds = await seed(database_url, 52)
+    env = {"GROUPIPT_VAR_DIR": str(var), "GROUPIPT_DATABASE_URL": database_url, "GROUPIPT_BROADCAST_URL": "memory://",
+           "GROUPIPT_PASSWORD_PROFILE": "cheapest", "GROUPIPT_SECRET_KEY": "bench-" + uuid.uuid4().hex,
+           "GROUPIPT_BOARD_COMMANDS_PER_SECOND": "1000000"}
+    backend = database_url.split(":", 1)[0]
+    print(f"live board benchmark ({backend}, {os.cpu_count()} CPUs, clients in one process)\n")
+
+    server = Server(env)
+    try:
+        await echo_round_trips(server, 100)  # warm up
+        echo = await echo_round_trips(server, rounds)
+        command = await command_round_trips(server, worlds[0], rounds)
+        e50, c50 = statistics.median(echo), statistics.median(command)
+        print(f"command -> ack ({rounds} sequential)   p50 {ms(c50)}  p99 {ms(pct(command, .99))}")
+        print(f"plain WS echo, same server       p50 {ms(e50)}  p99 {ms(pct(echo, .99))}")
+        print(f"  ratio p50 {c50 / e50:.1f}x  (target <= 3x on SQLite)\n")
+
+        raw30 = await raw_fanout(server, 1, 30, fan_n)
+        board30 = await board_fanout(server, worlds[1:2], 30, fan_n)
+        print(f"fan-out, 1 board x 30 displays   {board30:,.0f} msg/s delivered")
+        print(f"raw in-process fan-out baseline  {raw30:,.0f} msg/s")
+        print(f"  ratio {board30 / raw30:.2f}x  (target >= 0.5x)\n")
+
+        n50 = max(20, fan_n // 8)
+        raw50 = await raw_fanout(server, 50, 10, n50)
+        board50 = await board_fanout(server, worlds[2:52], 9, n50)
+        print(f"fan-out, 50 boards x 10 clients  {board50:,.0f} msg/s delivered (1 facilitator + 9 displays each)")
+        print(f"raw in-process fan-out baseline  {raw50:,.0f} msg/s (50 channels x 10)")
+        print(f"  ratio {board50 / raw50:.2f}x  (target >= 0.5x)\n")
+
+        memory_latency = await event_latency(server, worlds[0], rounds // 2)
+    finally:
+        server.stop()
+
+    url = redis_url()
+    if url is None:
+        print("Redis not reachable: redis hop not measured")
+        return
+    server = Server({**env, "GROUPIPT_BROADCAST_URL": f"{url}?prefix=bench-{uuid.uuid4().hex[:8]}:"})
+    try:
+        await event_latency(server, worlds[0], 50)  # warm up
+        redis_latency = await event_latency(server, worlds[0], rounds // 2)
+    finally:
+        server.stop()
+    m50, r50 = statistics.median(memory_latency), statistics.median(redis_latency)
+    print(f"command -> display event, memory://  p50 {ms(m50)}  p99 {ms(pct(memory_latency, .99))}")
+    print(f"command -> display event, redis://   p50 {ms(r50)}  p99 {ms(pct(redis_latency, .99))}")
+    print(f"  redis hop adds {ms(r50 - m50)} to p50 (target <= 2 ms)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="fewer rounds")
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve)
+    else:
+        asyncio.run(main(args.quick))
