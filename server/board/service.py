@@ -29,7 +29,7 @@ from server.board.state import (
     Command, Event, State, apply, decide, empty_state, opening_event, safety_event,
 )
 from server.board.views import display_event, display_view, facilitator_view, view_changes
-from server.errors import Conflict, NotFound
+from server.errors import Conflict, NotFound, PlatformError
 
 FACILITATOR, DISPLAY = "facilitator", "display"
 CATCH_UP_LIMIT = 500  # beyond this many missed events a snapshot is cheaper
@@ -115,7 +115,8 @@ class BoardService:
             try:
                 outcome, before, after, events = await self._commit(board_id, command, actor, client_cmd_id)
             except IntegrityError:
-                # Two processes raced one client command id past the row lock: answer as a retry.
+                # unique (board, client_cmd_id): this command id is already committed, so
+                # this is a retry (possibly sent to another process); answer it the same.
                 seq = await _seq_of(board_id, client_cmd_id)
                 if seq is None:
                     raise Conflict("Another change happened at the same moment; please try again.",
@@ -130,13 +131,18 @@ class BoardService:
     async def _commit(self, board_id: int, command: Command, actor: User, client_cmd_id: str | None):
         async with in_transaction():
             board = await Board.select_for_update().get(id=board_id)
-            if client_cmd_id is not None:
+            before = await self._current(board_id, board.next_seq - 1)
+            now = _now()
+            try:
+                events = decide(before, command, {"id": actor.id, "name": actor.display_name}, now)
+            except PlatformError:
+                # A retry of a command that already committed may no longer apply ("turn
+                # already ended"): it gets its original ack, not an error. A retry that
+                # still applies is stopped by unique (board, client_cmd_id) at the insert.
                 seq = await _seq_of(board_id, client_cmd_id)
                 if seq is not None:
                     return Outcome(seq, duplicate=True), None, None, []
-            before = await self._current(board_id, board.next_seq - 1)
-            now = _now()
-            events = decide(before, command, {"id": actor.id, "name": actor.display_name}, now)
+                raise
             state = before
             for i, event in enumerate(events):
                 last = i == len(events) - 1

@@ -273,3 +273,14 @@ async def test_undo_reaches_every_client(live_server, bw, fac):
     assert frame["event"]["seq"] == undo
     assert frame["view"]["goals"][bw.group_goal]["rating"] is None
     await display.close()
+
+
+async def test_retry_of_a_command_that_no_longer_applies_gets_its_original_ack(fac, bw):
+    await fac.ok("mark_attendance", {"member": bw.members[0], "status": "present"})
+    await fac.ok("add_turn", turn_data(bw))
+    await fac.ok("start_turn", {"turn": "1"})
+    first = await fac.command("end_turn", {"turn": "1"}, id="end-once")
+    again = await fac.command("end_turn", {"turn": "1"}, id="end-once")
+    assert again["type"] == "ack" and again["seq"] == first["seq"] and again["duplicate"] is True
+    other = await fac.command("end_turn", {"turn": "1"})
+    assert other["code"] == "turn_not_active"
