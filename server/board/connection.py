@@ -14,12 +14,12 @@ import time
 from typing import Any
 
 import anyio
-from tortoise.expressions import Q
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from models.accounts import Role, User
 from models.board import Board
-from models.cohorts import EnrollmentStatus, Meeting
+from models.cohorts import Enrollment, EnrollmentStatus, Meeting
+from server.access import facilitates
 from server.auth import sha256
 from server.board.hub import SlowConsumer, Subscription
 from server.board.service import DISPLAY, FACILITATOR, BoardService, Outcome, decode_payload, now_ms
@@ -282,19 +282,20 @@ class BoardConnection:
     # ------------------------------------------------------------ authorization, again
 
     async def _still_allowed(self) -> bool:
-        """Role, activity, session or token, and this cohort: one query, for every command."""
+        """Role, activity, session or token, and this cohort: checked for every command."""
         people = User.filter(id=self.user.id, is_active=True)
         if "token" in self.credential:
             people = people.filter(api_tokens__token_sha256=sha256(self.credential["token"]),
                                    api_tokens__revoked_at=None)
         else:
             people = people.filter(session_epoch=self.credential.get("epoch"))
-        cohort = self.meeting.cohort_id
-        allowed = Q(role=Role.COORDINATOR) | Q(role=Role.FACILITATOR, facilitated_cohorts__id=cohort)
-        if self.view == DISPLAY:
-            allowed |= Q(role=Role.MEMBER, enrollments__cohort_id=cohort,
-                         enrollments__status=EnrollmentStatus.ENROLLED)
-        return await people.filter(allowed).exists()
+        role = await people.first().values_list("role", flat=True)
+        if role == Role.COORDINATOR:
+            return True
+        if role == Role.FACILITATOR:
+            return await facilitates(self.user, self.meeting.cohort_id)
+        return role == Role.MEMBER and self.view == DISPLAY and await Enrollment.filter(
+            cohort_id=self.meeting.cohort_id, member_id=self.user.id, status=EnrollmentStatus.ENROLLED).exists()
 
     async def _watch_access(self) -> None:
         # Displays send no commands; look again now and then so a revoked person is dropped.
