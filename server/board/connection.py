@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from models.accounts import Role, User
 from models.board import Board
 from models.cohorts import Enrollment, EnrollmentStatus, Meeting
+from server import audit
 from server.access import facilitates
 from server.auth import sha256
 from server.board.hub import SlowConsumer, Subscription
@@ -87,6 +88,8 @@ class BoardConnection:
                                limits={"max_frame_chars": MAX_FRAME_CHARS, "frames_per_second": self.rate},
                                now=now_ms()))
             if self.view == FACILITATOR:
+                # The facilitator view carries notes and safety items: reading it is audited.
+                await audit.record(self.user, "read", "board", self.board.id, detail="live board socket")
                 try:
                     await self.service.refresh_safety(self.board.id, self.meeting)
                 except PlatformError:

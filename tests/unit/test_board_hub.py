@@ -96,3 +96,11 @@ async def test_redis_unreachable_fails_at_start() -> None:
     with pytest.raises(Exception):
         async with hub.running():
             pass
+
+
+def test_queue_size_comes_from_the_url() -> None:
+    assert Hub.from_url("memory://?queue=16").queue_size == 16
+    assert Hub.from_url("memory://").queue_size == 256
+    assert Hub.from_url("redis://127.0.0.1:6379/0?queue=32&prefix=x:").backend.url == "redis://127.0.0.1:6379/0"
+    with pytest.raises(ValueError, match="queue"):
+        Hub.from_url("memory://?queue=lots")
