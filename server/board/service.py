@@ -33,6 +33,7 @@ from server.errors import Conflict, NotFound, PlatformError
 
 FACILITATOR, DISPLAY = "facilitator", "display"
 CATCH_UP_LIMIT = 500  # beyond this many missed events a snapshot is cheaper
+STATE_CACHE_SIZE = 200  # boards kept in memory per process
 
 
 @dataclass(frozen=True)
@@ -84,14 +85,21 @@ class BoardService:
     async def _current(self, board_id: int, head: int | None = None) -> State:
         state = self._states.get(board_id) or empty_state()
         if head is None:
-            head = (await Board.get(id=board_id).values_list("next_seq", flat=True)) - 1
+            head = await self.head(board_id)
         if state["seq"] > head:  # the log was restored from an older backup: start over
             state = empty_state()
         if state["seq"] < head:
             for event in await self.events(board_id, after=state["seq"], upto=head):
                 state = apply(state, event)
-            self._states[board_id] = state
+            self._remember(board_id, state)
         return state
+
+    def _remember(self, board_id: int, state: State) -> None:
+        # A cache, not the truth: past boards fall out and are rebuilt from the log on demand.
+        self._states.pop(board_id, None)
+        self._states[board_id] = state
+        while len(self._states) > STATE_CACHE_SIZE:
+            del self._states[next(iter(self._states))]
 
     async def events(self, board_id: int, *, after: int = 0, upto: int | None = None) -> list[Event]:
         query = BoardEvent.filter(board_id=board_id, seq__gt=after)
@@ -152,7 +160,7 @@ class BoardService:
             await board.save(update_fields=["next_seq"])
             if state["status"] == "closed" and before["status"] != "closed":
                 await _store_meeting_record(board, state, actor, now)
-        self._states[board_id] = state
+        self._remember(board_id, state)
         return Outcome(events[-1].seq), before, state, events
 
     async def refresh_safety(self, board_id: int, meeting: Meeting) -> None:
@@ -171,7 +179,7 @@ class BoardService:
                 board.next_seq = event.seq + 1
                 await board.save(update_fields=["next_seq"])
             after = apply(before, event)
-            self._states[board_id] = after
+            self._remember(board_id, after)
             await self.publish(board_id, before, after, [event])
 
     # ------------------------------------------------------------ frames

@@ -53,20 +53,25 @@ async def test_role_play_goal_and_undo_reach_all_three_and_a_cut_page_catches_up
         await expect(display.locator("#current-turn")).not_to_contain_text("day off")  # scenario stays private
 
         # B runs role reversal and the feedback round from the keyboard
+        await expect(b.locator("#current-turn .stage")).to_have_text("Practice")
         await b.locator("body").click()
         await b.keyboard.press("r")
         await expect(display.locator("#current-turn .stage")).to_have_text("Role reversal")
+        await expect(b.locator("#current-turn .stage")).to_have_text("Role reversal")  # B's own view too
         await b.keyboard.press("f")
         await expect(display.locator("#current-turn .feedback-order li.now")).to_contain_text("protagonist")
+        await expect(b.locator("#current-turn .feedback-order li.now")).to_contain_text("protagonist")
         for voice in ("counterpart", "Observers", "Facilitator"):
             await b.keyboard.press("f")
             await expect(display.locator("#current-turn .feedback-order li.now")).to_contain_text(voice)
             await expect(a.locator("#current-turn .feedback-order li.now")).to_contain_text(voice)
+            await expect(b.locator("#current-turn .feedback-order li.now")).to_contain_text(voice)
         await b.keyboard.press("f")
         await expect(display.locator("#current-turn .stage")).to_have_text("Next step for the week")
         await a.get_by_label("Next step for the week").fill("Ask on Monday morning")
         await a.get_by_role("button", name="Save next step").click()
         await expect(b.locator("#next-step")).to_have_value("Ask on Monday morning")
+        await expect(a.locator("#current-turn .stage")).to_have_text("Next step for the week")
         await a.locator("body").click()
         await a.keyboard.press("e")
         await expect(display.locator("#current-turn")).to_contain_text("No role play")
