@@ -10,6 +10,7 @@ import os
 import uuid
 
 import pytest
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 
 from models.board import BoardEvent
@@ -43,7 +44,16 @@ def two_servers(tmp_path_factory):
         drop()
 
 
-async def test_facilitators_and_display_on_two_processes_see_one_order(two_servers):
+@pytest.fixture
+def fresh_insert_sql():
+    # Tortoise caches INSERT statements per connection *name* ("default" for every backend),
+    # so SQL built for the session's SQLite database would be sent to PostgreSQL here.
+    EXECUTOR_CACHE.clear()
+    yield
+    EXECUTOR_CACHE.clear()
+
+
+async def test_facilitators_and_display_on_two_processes_see_one_order(two_servers, fresh_insert_sql):
     database_url, (one, two) = two_servers
     async with TortoiseContext() as ctx:
         await ctx.init(config=tortoise_config(database_url))
