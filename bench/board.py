@@ -69,10 +69,16 @@ def serve(port: int) -> None:
                 return
         queue: asyncio.Queue = asyncio.Queue()
         channels.setdefault(channel, set()).add(queue)
-        try:
+
+        async def pump():
             while True:
                 await ws.send_text(await queue.get())
-        except Exception:
+
+        sender = asyncio.create_task(pump())
+        try:
+            await ws.receive()  # returns when the client goes away
+        finally:
+            sender.cancel()
             channels[channel].discard(queue)
 
     app = create_app()
