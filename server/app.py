@@ -13,7 +13,7 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
@@ -94,7 +94,7 @@ def _CsrfMiddleware(app, *, secret: str, secure: bool):
         await send({"type": "http.response.start", "status": 403, "headers": response.raw_headers})
         await send({"type": "http.response.body", "body": response.body})
 
-    return asgi_csrf(
+    protected = asgi_csrf(
         app,
         signing_secret=secret,
         always_protect=_ProtectAll(),
@@ -102,6 +102,24 @@ def _CsrfMiddleware(app, *, secret: str, secure: bool):
         cookie_samesite="Lax",
         send_csrf_failed=csrf_failed,
     )
+
+    async def refuse_multipart(scope, receive, send):
+        # asgi-csrf 0.11 parses multipart bodies with an argument python-multipart >= 0.0.2x
+        # no longer takes, and crashes. No form here uploads files (the CSV import reads the
+        # file in the browser, or takes pasted rows), so multipart posts get a clear 415.
+        if scope["type"] == "http" and scope["method"] not in {"GET", "HEAD", "OPTIONS"}:
+            content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
+            if content_type.lower().startswith(b"multipart/"):
+                response = PlainTextResponse(
+                    "File-upload forms are not accepted. Send the form as ordinary fields "
+                    "(application/x-www-form-urlencoded) or, for the API, as JSON.",
+                    status_code=415,
+                )
+                await response(scope, receive, send)
+                return
+        await protected(scope, receive, send)
+
+    return refuse_multipart
 
 
 async def healthz(request: Request) -> Response:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from models import MODEL_MODULES
 from tests.support.server import LiveServer, fresh_postgres_database
@@ -53,9 +54,13 @@ def live_server(request, tmp_path_factory):
 @pytest_asyncio.fixture(scope="session")
 async def db(live_server):
     """The test process's own connection to the live server's database."""
+    # Tortoise caches INSERT SQL per connection *name*; both backends are "default", so a
+    # cache built on SQLite would be replayed on PostgreSQL.
+    EXECUTOR_CACHE.clear()
     await Tortoise.init(config=tortoise_config(live_server.database_url), _enable_global_fallback=True)
     yield
     await Tortoise.close_connections()
+    EXECUTOR_CACHE.clear()
 
 
 @pytest_asyncio.fixture(scope="session")

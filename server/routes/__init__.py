@@ -15,4 +15,5 @@ from server.routes import (
     schedule,
 )
 
-ROUTE_MODULES = [accounts, home, api, audit, schedule, feeds, enrollment, intake, measures, portal, boards, closure, closure_api]
+# Feeds first: calendar clients poll them most, and Starlette matches routes in order.
+ROUTE_MODULES = [feeds, accounts, home, api, audit, schedule, enrollment, intake, measures, portal, boards, closure, closure_api]

@@ -200,6 +200,9 @@ async def _account_context(request: Request, **extra) -> dict:
     user = auth.user_of(request)
     tokens = await ApiToken.filter(user=user, revoked_at=None).order_by("-created_at")
     context = {"tokens": tokens}
+    from server.routes.feeds import account_feed_section  # the calendar card belongs to the feeds area
+
+    context["feed_section"] = await account_feed_section(request)
     context.update(extra)
     return context
 

@@ -208,3 +208,13 @@ async def test_unknown_pages_get_a_friendly_404(live_server):
     async with httpx.AsyncClient(base_url=live_server.url) as client:
         response = await client.get("/no/such/page")
     assert response.status_code == 404 and "There is nothing at this address" in response.text
+
+
+async def test_multipart_posts_get_a_clear_415_not_a_crash(world):
+    client = await world.client("coordinator")
+    email = unique_email("multipart")
+    response = await client.post("/people/invite", data={"csrftoken": await client.csrf(), "display_name": "X",
+                                                         "email": email, "role": "member"},
+                                 files={"file": ("rows.csv", b"name,email")})
+    assert response.status_code == 415 and "not accepted" in response.text
+    assert not await User.filter(email=email).exists()
