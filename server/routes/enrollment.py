@@ -10,7 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from models.accounts import Role, User
@@ -99,11 +99,9 @@ def outcome_json(outcome: service.Outcome, status_code: int = 200) -> JSONRespon
 
 # --- pages --------------------------------------------------------------------------------
 
-@requires(*COORD)
 async def dashboard_page(request: Request) -> Response:
-    cohorts = await Cohort.all().prefetch_related("template").order_by("-start_date", "id")
-    overview = await dashboard.cohort_overview(user_of(request), cohorts)
-    return render(request, "enrollment/dashboard.html", {"cohorts": cohorts, "overview": overview})
+    # The overview (fill, waitlist, next meeting, attendance, safety) is the staff start page.
+    return RedirectResponse("/", status_code=301)
 
 
 async def _cohort_page(request: Request, cohort: Cohort, *, notice: str = "", error: str = "",

@@ -11,7 +11,8 @@ from models.board import Attendance, AttendanceStatus
 from models.clinical import Goal, GoalProgress, GoalStatus, MeasureResponse
 from models.cohorts import Meeting, MeetingStatus
 from server import measures
-from tests.support.world import PASSWORD, enroll, make_cohort, make_template, make_user
+from tests.support.browser import log_in
+from tests.support.world import enroll, make_cohort, make_template, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
@@ -50,21 +51,13 @@ async def _finished_cohort():
     return facilitator, member, enrollment
 
 
-async def _log_in(page, base_url: str, email: str) -> None:
-    await page.goto(f"{base_url}/login")
-    await page.get_by_label("E-mail").fill(email)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
-    await page.wait_for_load_state("networkidle")
-
-
 async def test_facilitator_finalizes_and_member_reads_and_downloads(live_server, db, browser):
     facilitator, member, enrollment = await _finished_cohort()
     base = live_server.url
 
     staff = await browser.new_context()
     page = await staff.new_page()
-    await _log_in(page, base, facilitator.email)
+    await log_in(page, base, facilitator.email)
     await page.goto(f"{base}/cohorts/{enrollment.cohort_id}/summaries")
     row = page.locator(f'tr[data-enrollment="{enrollment.id}"]')
     await row.get_by_role("button", name="Draft from the record").click()
@@ -91,7 +84,7 @@ async def test_facilitator_finalizes_and_member_reads_and_downloads(live_server,
 
     mine = await browser.new_context(accept_downloads=True, viewport={"width": 390, "height": 844})  # a phone
     page = await mine.new_page()
-    await _log_in(page, base, member.email)
+    await log_in(page, base, member.email)
     await page.goto(f"{base}/portal/summaries")
     await page.get_by_role("link", name="Read").click()
     await page.wait_for_load_state("networkidle")

@@ -9,17 +9,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from models.cohorts import Enrollment, EnrollmentStatus
-from tests.support.world import PASSWORD, make_cohort, make_template, make_user
+from tests.support.browser import log_in
+from tests.support.world import make_cohort, make_template, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
-
-
-async def _log_in(page, base_url: str, email: str) -> None:
-    await page.goto(f"{base_url}/login")
-    await page.get_by_label("E-mail").fill(email)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
-    await page.wait_for_load_state("networkidle")
 
 
 async def _wait_for_text(page, fragment: str) -> None:
@@ -41,7 +34,7 @@ async def test_coordinator_enrolls_withdraws_and_imports(live_server, db, browse
     base = live_server.url
     context = await browser.new_context()
     page = await context.new_page()
-    await _log_in(page, base, coordinator.email)
+    await log_in(page, base, coordinator.email)
 
     await page.goto(f"{base}/cohorts/{cohort.id}/enrollment")
     for name in ("Ana Browser", "Ben Browser", "Cai Browser"):
@@ -93,8 +86,8 @@ async def test_coordinator_enrolls_withdraws_and_imports(live_server, db, browse
     # The overview at phone width: no horizontal scrolling, the figures are readable.
     phone = await browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
     page = await phone.new_page()
-    await _log_in(page, base, coordinator.email)
-    await page.goto(f"{base}/enrollment")
+    await log_in(page, base, coordinator.email)
+    await page.goto(f"{base}/")
     row = page.locator(f'tr[data-cohort="{cohort.id}"]')
     assert "2 / 2" in await row.inner_text()
     assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

@@ -11,17 +11,10 @@ import pytest
 from models.clinical import SafetyItem, SafetyItemStatus
 from models.cohorts import Enrollment, EnrollmentStatus
 from server import measures
-from tests.support.world import PASSWORD, make_cohort, make_template, make_user
+from tests.support.browser import log_in
+from tests.support.world import make_cohort, make_template, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
-
-
-async def _log_in(page, base_url: str, email: str) -> None:
-    await page.goto(f"{base_url}/login")
-    await page.get_by_label("E-mail").fill(email)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
-    await page.wait_for_load_state("networkidle")
 
 
 async def test_member_positive_item9_and_facilitator_closes_it(live_server, db, browser):
@@ -36,7 +29,7 @@ async def test_member_positive_item9_and_facilitator_closes_it(live_server, db, 
 
     mine = await browser.new_context(viewport={"width": 390, "height": 800})
     page = await mine.new_page()
-    await _log_in(page, base, member.email)
+    await log_in(page, base, member.email)
     await page.goto(f"{base}/portal")
     await page.get_by_role("link", name="Fill in the PHQ-9").click()
     await page.wait_for_load_state("networkidle")
@@ -62,7 +55,7 @@ async def test_member_positive_item9_and_facilitator_closes_it(live_server, db, 
     # The neighbour's portal shows nothing of it.
     theirs = await browser.new_context()
     page = await theirs.new_page()
-    await _log_in(page, base, neighbour.email)
+    await log_in(page, base, neighbour.email)
     await page.goto(f"{base}/portal")
     body = await page.locator("main").inner_text()
     assert member.display_name not in body and "safety" not in body.lower()
@@ -70,7 +63,7 @@ async def test_member_positive_item9_and_facilitator_closes_it(live_server, db, 
 
     staff = await browser.new_context()
     page = await staff.new_page()
-    await _log_in(page, base, facilitator.email)
+    await log_in(page, base, facilitator.email)
     await page.goto(f"{base}/meetings/{item.meeting_id}/measures")
     first_section = page.locator("main section").first
     assert "Safety items to check" in await first_section.inner_text()

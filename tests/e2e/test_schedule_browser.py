@@ -9,24 +9,17 @@ import httpx
 import pytest
 
 from models.accounts import Role
-from tests.support.world import PASSWORD, make_user
+from tests.support.browser import log_in
+from tests.support.world import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
-
-
-async def _log_in(page, base_url: str, email: str) -> None:
-    await page.goto(f"{base_url}/login")
-    await page.get_by_label("E-mail").fill(email)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
-    await page.wait_for_load_state("networkidle")
 
 
 async def test_cohort_preview_updates_as_the_coordinator_types(world, live_server, browser):
     lead = await make_user(Role.FACILITATOR, "Brook Browserlead")
     page = await browser.new_page()
     try:
-        await _log_in(page, live_server.url, world.email("coordinator"))
+        await log_in(page, live_server.url, world.email("coordinator"))
         await page.goto(f"{live_server.url}/cohorts/new")
         await page.get_by_label("Internal name").fill("Browser-made group")
         await page.get_by_label("Protocol").select_option(label="Wilfley IPT-G (1 + 20 + mid + post)")
@@ -57,7 +50,7 @@ async def test_cohort_preview_updates_as_the_coordinator_types(world, live_serve
 async def test_member_subscribes_from_the_calendar_page(world, live_server, browser):
     page = await browser.new_page()
     try:
-        await _log_in(page, live_server.url, world.email("member"))
+        await log_in(page, live_server.url, world.email("member"))
         await page.goto(f"{live_server.url}/account/calendar")
         await page.get_by_role("button", name=re.compile("Create my calendar link|Make a new link")).click()
         await page.wait_for_load_state("networkidle")

@@ -58,7 +58,7 @@ async def test_staff_have_no_portal_and_members_no_staff_pages(world):
     assert (await facilitator.get("/portal")).status_code == 403
     member = await world.client("member")
     for path in (f"/cohorts/{world.cohort.id}/measures", f"/enrollments/{world.enrollment.id}/measures",
-                 f"/enrollments/{world.enrollment.id}/intake", "/safety", "/enrollment",
+                 f"/enrollments/{world.enrollment.id}/intake", "/safety",
                  f"/cohorts/{world.cohort.id}/enrollment"):
         assert (await member.get(path)).status_code in (403, 404), path
 
@@ -82,6 +82,6 @@ async def test_waitlisted_member_sees_a_calm_waitlist_note_and_no_questionnaire(
 
 async def test_coordinator_start_page_and_dashboard_show_fill_and_safety(world):
     coordinator = await world.client("coordinator")
-    page = await coordinator.get("/enrollment")
+    page = await coordinator.get("/")
     assert page.status_code == 200
     assert world.cohort.name in page.text and "Open safety items" in page.text

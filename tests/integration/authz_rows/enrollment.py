@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from models.clinical import Goal, InventoryEntry, MeasureResponse, SafetyItem
-from tests.integration.authz_rows import DENY, LOGIN, OK, Row, coordinator_only, own_member, staff_only
+from tests.integration.authz_rows import DENY, LOGIN, OK, Row, coordinator_only, own_member, public, staff_only
 
 
 async def _entry(world) -> int:
@@ -51,7 +51,7 @@ PHQ9 = {"instrument": lambda w: "phq9"}
 
 ROWS = [
     # enrollment pages
-    coordinator_only("GET", "/enrollment"),
+    public("GET", "/enrollment", note="moved: a permanent redirect to the start page, which checks the role"),
     staff_only("GET", "/cohorts/{cohort_id}/enrollment", note="facilitators see their roster, read-only"),
     coordinator_only("POST", "/cohorts/{cohort_id}/enrollment"),
     coordinator_only("GET", "/cohorts/{cohort_id}/enrollment/import"),
