@@ -12,7 +12,6 @@ change in this process clears the cache at once; other processes see it within F
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 import secrets
 import time as monotonic_time
@@ -274,22 +273,3 @@ async def _touch(key: str, now: datetime, token: FeedToken | None = None) -> Non
         return
     _cache.last_used[key] = now
     await FeedToken.filter(token_sha256=key, revoked_at=None).update(last_used_at=now)
-
-
-# --- logs ------------------------------------------------------------------------------------------
-
-_FEED_PATH = re.compile(r"(/feeds/)[^/\s\"?]+?(\.ics)")
-
-
-class MaskFeedTokens(logging.Filter):
-    """Hides the secret in /feeds/<token>.ics wherever a log line carries it (uvicorn's
-    access log prints the request path, tech-notes §5.5)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = _FEED_PATH.sub(r"\1***\2", record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(_FEED_PATH.sub(r"\1***\2", a) if isinstance(a, str) else a for a in record.args)
-        elif isinstance(record.args, dict):
-            record.args = {k: _FEED_PATH.sub(r"\1***\2", v) if isinstance(v, str) else v for k, v in record.args.items()}
-        return True

@@ -17,8 +17,10 @@ class MaskSecrets(logging.Filter):
     """uvicorn prints the path with its query (tech-notes 5.5); the path here is the secret."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
+        if isinstance(record.args, tuple):
             record.args = tuple(mask_secrets(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: mask_secrets(v) if isinstance(v, str) else v for k, v in record.args.items()}
         if isinstance(record.msg, str):
             record.msg = mask_secrets(record.msg)
         return True

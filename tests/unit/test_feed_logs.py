@@ -1,15 +1,15 @@
-"""MaskFeedTokens: the secret in a feed URL never reaches a log line."""
+"""MaskSecrets: the secret in a feed URL never reaches a log line."""
 from __future__ import annotations
 
 import logging
 
-from server.feeds import MaskFeedTokens
+from server.logconfig import MaskSecrets
 
 TOKEN = "q2Vn8m4yXo3zZ1hO0v8Qj8oQmN3P7x9wFf1kq5Yc0sE"
 
 
 def masked(record: logging.LogRecord) -> str:
-    MaskFeedTokens().filter(record)
+    MaskSecrets().filter(record)
     return record.getMessage()
 
 
