@@ -284,3 +284,26 @@ async def test_retry_of_a_command_that_no_longer_applies_gets_its_original_ack(f
     assert again["type"] == "ack" and again["seq"] == first["seq"] and again["duplicate"] is True
     other = await fac.command("end_turn", {"turn": "1"})
     assert other["code"] == "turn_not_active"
+
+
+async def test_facilitator_taken_off_the_cohort_mid_session_is_stopped(fac, bw):
+    from models.accounts import User
+    from models.cohorts import Cohort
+
+    assert (await fac.command("add_note", {"text": "still allowed"}))["type"] == "ack"
+    cohort = await Cohort.get(id=bw.cohort_id)
+    lead = await User.get(id=int(bw.fac1_id))
+    await cohort.facilitators.remove(lead)
+    try:
+        answer = await fac.command("add_note", {"text": "after removal"})
+        assert answer["code"] == "forbidden"
+    finally:
+        await cohort.facilitators.add(lead)
+
+
+async def test_coordinator_may_run_any_board(live_server, bw):
+    coordinator = await BoardClient.open(live_server.ws_url, bw.meeting_id, bw.tokens["coordinator"])
+    try:
+        assert (await coordinator.command("add_note", {"text": "covering today"}))["type"] == "ack"
+    finally:
+        await coordinator.close()
