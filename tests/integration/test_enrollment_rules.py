@@ -221,7 +221,7 @@ async def test_coordinator_pages_enroll_and_withdraw(world):
     nia = await Enrollment.get(cohort_id=cohort.id, member__display_name="Nia Page")
     withdrawn = await client.submit(f"/enrollments/{nia.id}/withdraw", {"reason": "changed her mind"})
     assert "Oli Page was promoted from the waitlist" in withdrawn.text
-    dash = await client.get("/enrollment")
+    dash = await client.get("/")
     assert dash.status_code == 200 and "Page cohort" in dash.text
     facilitator = await world.client("facilitator")
     roster = await facilitator.get(f"/cohorts/{cohort.id}/enrollment")
@@ -309,7 +309,7 @@ async def test_dashboard_figures(world):
     now = datetime.now(timezone.utc)
     assert overview.next_meeting_at == next(m.starts_at for m in meetings if m.ends_at > now)
     assert any("below the minimum of 4" in w for w in overview.warnings)
-    page = await (await world.client("coordinator")).get("/enrollment")
+    page = await (await world.client("coordinator")).get("/")
     row = page.text[page.text.index(f'data-cohort="{cohort.id}"'):]
     row = row[: row.index("</tr>")]
     assert "2 / 6" in row and "75%" in row and "1 open" in row
