@@ -44,6 +44,12 @@ def staff_only(method: str, path: str, **kw) -> Row:
                facilitator=OK, coordinator=OK, **kw)
 
 
+def staff_any_cohort(method: str, path: str, **kw) -> Row:
+    """Coordinators and every facilitator (each sees only their own cohorts' records); members denied."""
+    return Row(method, path, anon=LOGIN, member=DENY, other_member=DENY, other_facilitator=OK,
+               facilitator=OK, coordinator=OK, **kw)
+
+
 def coordinator_only(method: str, path: str, **kw) -> Row:
     return Row(method, path, anon=LOGIN, member=DENY, other_member=DENY, other_facilitator=DENY,
                facilitator=DENY, coordinator=OK, **kw)

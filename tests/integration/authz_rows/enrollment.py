@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from models.clinical import Goal, InventoryEntry, MeasureResponse, SafetyItem
-from tests.integration.authz_rows import DENY, LOGIN, OK, Row, coordinator_only, own_member, public, staff_only
+from tests.integration.authz_rows import DENY, LOGIN, OK, Row, coordinator_only, own_member, public, staff_any_cohort, staff_only
 
 
 async def _entry(world) -> int:
@@ -26,22 +26,12 @@ async def _safety_item(world) -> int:
     return item.id
 
 
-def staff_any_cohort(method: str, path: str, **kw) -> Row:
-    """Facilitators (each sees only their own cohorts' rows) and coordinators."""
-    return Row(method, path, anon=LOGIN, member=DENY, other_member=DENY, other_facilitator=OK,
-               facilitator=OK, coordinator=OK, **kw)
-
 
 def members_only(method: str, path: str, **kw) -> Row:
     """Each member's own portal; staff have none."""
     return Row(method, path, anon=LOGIN, member=OK, other_member=OK, other_facilitator=DENY,
                facilitator=DENY, coordinator=DENY, **kw)
 
-
-def coordinator_of_record(method: str, path: str, **kw) -> Row:
-    """Changes to one member's enrollment: coordinators only; the cohort's facilitator is refused."""
-    return Row(method, path, anon=LOGIN, member=DENY, other_member=DENY, other_facilitator=DENY,
-               facilitator=DENY, coordinator=OK, **kw)
 
 
 ENTRY = {"entry_id": _entry}
@@ -58,18 +48,18 @@ ROWS = [
     coordinator_only("POST", "/cohorts/{cohort_id}/enrollment/import/preview"),
     coordinator_only("POST", "/cohorts/{cohort_id}/enrollment/import"),
     staff_only("GET", "/enrollments/{enrollment_id}"),
-    coordinator_of_record("POST", "/enrollments/{enrollment_id}/status"),
-    coordinator_of_record("POST", "/enrollments/{enrollment_id}/withdraw"),
-    coordinator_of_record("POST", "/enrollments/{enrollment_id}/transfer"),
-    coordinator_of_record("POST", "/enrollments/{enrollment_id}/consent"),
+    coordinator_only("POST", "/enrollments/{enrollment_id}/status"),
+    coordinator_only("POST", "/enrollments/{enrollment_id}/withdraw"),
+    coordinator_only("POST", "/enrollments/{enrollment_id}/transfer"),
+    coordinator_only("POST", "/enrollments/{enrollment_id}/consent"),
     # enrollment API
     coordinator_only("POST", "/api/v1/cohorts/{cohort_id}/enrollments", json=True, body={}),
     coordinator_only("POST", "/api/v1/cohorts/{cohort_id}/enrollments/import", json=True, body={}),
     staff_only("GET", "/api/v1/enrollments/{enrollment_id}"),
-    coordinator_of_record("POST", "/api/v1/enrollments/{enrollment_id}/status", json=True, body={}),
-    coordinator_of_record("POST", "/api/v1/enrollments/{enrollment_id}/withdraw", json=True, body={}),
-    coordinator_of_record("POST", "/api/v1/enrollments/{enrollment_id}/transfer", json=True, body={}),
-    coordinator_of_record("POST", "/api/v1/enrollments/{enrollment_id}/consent", json=True,
+    coordinator_only("POST", "/api/v1/enrollments/{enrollment_id}/status", json=True, body={}),
+    coordinator_only("POST", "/api/v1/enrollments/{enrollment_id}/withdraw", json=True, body={}),
+    coordinator_only("POST", "/api/v1/enrollments/{enrollment_id}/transfer", json=True, body={}),
+    coordinator_only("POST", "/api/v1/enrollments/{enrollment_id}/consent", json=True,
                           body={"version": "x" * 40}, note="an over-long version is refused"),
     # intake
     staff_only("GET", "/enrollments/{enrollment_id}/intake"),

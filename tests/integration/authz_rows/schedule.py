@@ -1,11 +1,6 @@
 """Schedules, protocol templates and calendar feeds (issue 3)."""
-from tests.integration.authz_rows import DENY, LOGIN, OK, Row, any_user, coordinator_only, own_member, staff_only
+from tests.integration.authz_rows import DENY, Row, any_user, coordinator_only, own_member, staff_any_cohort, staff_only
 
-
-def staff_any_cohort(method: str, path: str, **kw) -> Row:
-    """Coordinators and every facilitator (not tied to one cohort); members denied."""
-    return Row(method, path, anon=LOGIN, member=DENY, other_member=DENY, other_facilitator=OK,
-               facilitator=OK, coordinator=OK, **kw)
 
 
 TEMPLATE = {"template_id": lambda w: w.template.id}
