@@ -10,7 +10,6 @@ from tortoise.models import Model
 class Board(Model):
     id = fields.IntField(primary_key=True)
     meeting = fields.OneToOneField("models.Meeting", related_name="board")
-    next_seq = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
     closed_at = fields.DatetimeField(null=True)
 

@@ -15,7 +15,6 @@ from typing import Any
 
 import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect
-from tortoise.expressions import Q
 
 from models.accounts import Role, User
 from models.board import Board
@@ -23,10 +22,11 @@ from models.cohorts import Enrollment, EnrollmentStatus, Meeting
 from server import audit
 from server.access import facilitates
 from server.auth import sha256
+from server.board import store
 from server.board.hub import SlowConsumer, Subscription
 from server.board.service import DISPLAY, FACILITATOR, BoardService, Outcome, decode_payload, now_ms
 from server.board.state import Command
-from server.errors import PlatformError
+from server.errors import Forbidden, PlatformError
 
 log = logging.getLogger("groupipt.board")
 
@@ -265,17 +265,16 @@ class BoardConnection:
         if self.sent_seq is None:
             self._error("hello_first", "Say hello first, so that you see the board you change.", command_id)
             return
-        if not await self._still_allowed():
-            self._error("forbidden", "You may no longer change this board.", command_id)
-            self.stop(1008, "Access to this board has ended.")
-            return
 
         def ack(outcome: Outcome) -> None:
             self._queue(_frame(type="ack", id=command_id, seq=outcome.seq, duplicate=outcome.duplicate))
 
         try:
             await self.service.execute(self.board.id, Command(name, data), self.user, client_cmd_id=command_id,
-                                       on_commit=ack)
+                                       guard=self._staff_guard(), on_commit=ack)
+        except Forbidden:
+            self._error("forbidden", "You may no longer change this board.", command_id)
+            self.stop(1008, "Access to this board has ended.")
         except PlatformError as exc:
             self._error(exc.code, exc.message, command_id)
         except Exception:
@@ -285,20 +284,30 @@ class BoardConnection:
 
     # ------------------------------------------------------------ authorization, again
 
+    def _staff_guard(self) -> store.Guard:
+        """May this person change this board now: active, same session or live token, and a
+        coordinator or a facilitator of this cohort. Checked as part of writing each command."""
+        if "token" in self.credential:
+            credential = ("EXISTS (SELECT 1 FROM api_tokens t WHERE t.user_id = u.id AND t.token_sha256 = ?"
+                          " AND t.revoked_at IS NULL)", sha256(self.credential["token"]))
+        else:
+            credential = ("u.session_epoch = ?", self.credential.get("epoch"))
+        return store.Guard(
+            "EXISTS (SELECT 1 FROM users u WHERE u.id = ? AND u.is_active AND " + credential[0]
+            + " AND (u.role = ? OR (u.role = ? AND EXISTS (SELECT 1 FROM cohort_facilitators cf"
+            " WHERE cf.user_id = u.id AND cf.cohorts_id = ?))))",
+            (self.user.id, credential[1], Role.COORDINATOR.value, Role.FACILITATOR.value, self.meeting.cohort_id))
+
     async def _still_allowed(self) -> bool:
-        """Role, activity, session or token, and this cohort: checked for every command."""
+        """Role, activity, session or token, and this cohort."""
+        if self.view != DISPLAY:
+            return await store.holds(self._staff_guard())
         people = User.filter(id=self.user.id, is_active=True)
         if "token" in self.credential:
             people = people.filter(api_tokens__token_sha256=sha256(self.credential["token"]),
                                    api_tokens__revoked_at=None)
         else:
             people = people.filter(session_epoch=self.credential.get("epoch"))
-        if self.view != DISPLAY:
-            # One query on the command path: a coordinator, or a facilitator of this cohort.
-            return await people.filter(
-                Q(role=Role.COORDINATOR)
-                | Q(role=Role.FACILITATOR, facilitated_cohorts__id=self.meeting.cohort_id)
-            ).exists()
         role = await people.first().values_list("role", flat=True)
         if role == Role.COORDINATOR:
             return True

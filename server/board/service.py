@@ -1,17 +1,21 @@
 """The board's durable side: open a board, run a command, read the log, close the meeting.
 
-A command is decided against the board's state and its event written in one transaction
-with the Board row locked (tech-notes.md 2.3): sequence numbers are gap-free, two
-facilitators are serialized, and a retried client command id gets the same answer. The
-acknowledgement and the broadcast happen only after the commit, so a restart loses
-nothing acknowledged; the state is rebuilt by folding `apply` over the log.
+A command is decided against the board's state (cached per process, the log is the
+truth) and its events appended by one conditional statement (`store.append`): written
+only if the log's head is still the one the decision saw and the actor is still
+authorized. Two facilitators are serialized by a per-board lock in one process and by
+that head check across processes; the loser reads the log and is decided again, so a
+command that no longer applies gets a clear error. A retried client command id gets
+the same answer. The acknowledgement and the broadcast happen only after the commit,
+so a restart loses nothing acknowledged; the state is rebuilt by folding `apply` over
+the log.
 """
 from __future__ import annotations
 
 import asyncio
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,22 +28,31 @@ from models.board import Attendance, Board, BoardEvent, FacilitatorNote, RolePla
 from models.clinical import Goal, GoalProgress, GoalStatus, SafetyItem, SafetyItemStatus
 from models.cohorts import Cohort, Enrollment, EnrollmentStatus, Meeting, MeetingKind, MeetingStatus
 from server import audit
+from server.board import store
 from server.board.hub import Hub
 from server.board.state import (
     Command, Event, State, apply, decide, empty_state, opening_event, safety_event,
 )
 from server.board.views import display_event, display_view, facilitator_view, view_changes
-from server.errors import Conflict, NotFound, PlatformError
+from server.errors import Conflict, Forbidden, NotFound, PlatformError
 
 FACILITATOR, DISPLAY = "facilitator", "display"
 CATCH_UP_LIMIT = 500  # beyond this many missed events a snapshot is cheaper
 STATE_CACHE_SIZE = 200  # boards kept in memory per process
+ATTEMPTS = 3  # a command decided again after another process wrote first
 
 
 @dataclass(frozen=True)
 class Outcome:
     seq: int
     duplicate: bool = False
+
+
+class _AlreadyDone(Exception):
+    """The client command id is in the log already: answer with its seq."""
+
+    def __init__(self, seq: int):
+        self.seq = seq
 
 
 class BoardService:
@@ -70,8 +83,8 @@ class BoardService:
         now = _now()
         try:
             async with in_transaction():
-                board = await Board.create(meeting_id=meeting.id, next_seq=2)
-                await _store(board.id, opening_event(roster, now=now), None)
+                board = await Board.create(meeting_id=meeting.id)
+                await store.append(board.id, 0, [opening_event(roster, now=now)])
         except IntegrityError:  # another facilitator (or process) opened it at the same moment
             board = await Board.get(meeting_id=meeting.id)
         return board
@@ -82,14 +95,12 @@ class BoardService:
         async with self._lock(board_id):
             return await self._current(board_id)
 
-    async def _current(self, board_id: int, head: int | None = None) -> State:
+    async def _current(self, board_id: int) -> State:
+        """The cached state brought up to the log's head (one query)."""
         state = self._states.get(board_id) or empty_state()
-        if head is None:
-            head = await self.head(board_id)
-        if state["seq"] > head:  # the log was restored from an older backup: start over
-            state = empty_state()
-        if state["seq"] < head:
-            for event in await self.events(board_id, after=state["seq"], upto=head):
+        newer = await self.events(board_id, after=state["seq"])
+        if newer or board_id not in self._states:
+            for event in newer:
                 state = apply(state, event)
             self._remember(board_id, state)
         return state
@@ -110,77 +121,105 @@ class BoardService:
         return [_event_from_row(row) for row in rows]
 
     async def head(self, board_id: int) -> int:
-        return (await Board.get(id=board_id).values_list("next_seq", flat=True)) - 1
+        seq = await BoardEvent.filter(board_id=board_id).order_by("-seq").first().values_list("seq", flat=True)
+        return seq or 0
 
     # ------------------------------------------------------------ commands
 
     async def execute(
         self, board_id: int, command: Command, actor: User, *, client_cmd_id: str | None,
-        on_commit: Callable[[Outcome], None] | None = None,
+        guard: store.Guard | None = None, on_commit: Callable[[Outcome], None] | None = None,
     ) -> Outcome:
-        """Decide, store and apply one command; then `on_commit` (the ack), then publish."""
+        """Decide, store and apply one command; then `on_commit` (the ack), then publish.
+
+        `guard` is the actor's authorization as SQL, checked in the statement that writes
+        (a person taken off the cohort a moment ago changes nothing): Forbidden if it fails.
+        """
+        who = {"id": actor.id, "name": actor.display_name}
+        now = _now()
+
+        async def decided(state: State) -> list[Event]:
+            try:
+                return decide(state, command, who, now)
+            except PlatformError:
+                # A retry of a command that already committed may no longer apply ("turn
+                # already ended"): it gets its original ack, not an error. A retry that
+                # still applies is stopped by unique (board, client_cmd_id) when written.
+                seq = await _seq_of(board_id, client_cmd_id)
+                if seq is not None:
+                    raise _AlreadyDone(seq) from None
+                raise
+
+        async def record(state: State) -> None:
+            await _store_meeting_record(board_id, state, actor, now)
+
         async with self._lock(board_id):
             try:
-                outcome, before, after, events = await self._commit(board_id, command, actor, client_cmd_id)
-            except IntegrityError:
-                # unique (board, client_cmd_id): this command id is already committed, so
-                # this is a retry (possibly sent to another process); answer it the same.
-                seq = await _seq_of(board_id, client_cmd_id)
-                if seq is None:
-                    raise Conflict("Another change happened at the same moment; please try again.",
-                                   code="retry") from None
-                outcome, events = Outcome(seq, duplicate=True), []
+                before, after, events = await self._write(board_id, decided, client_cmd_id=client_cmd_id,
+                                                          guard=guard, on_close=record)
+                outcome = Outcome(events[-1].seq)
+            except _AlreadyDone as done:
+                outcome, events = Outcome(done.seq, duplicate=True), []
             if on_commit is not None:
                 on_commit(outcome)
             if events:
                 await self.publish(board_id, before, after, events)
             return outcome
 
-    async def _commit(self, board_id: int, command: Command, actor: User, client_cmd_id: str | None):
-        async with in_transaction():
-            board = await Board.select_for_update().get(id=board_id)
-            before = await self._current(board_id, board.next_seq - 1)
-            now = _now()
-            try:
-                events = decide(before, command, {"id": actor.id, "name": actor.display_name}, now)
-            except PlatformError:
-                # A retry of a command that already committed may no longer apply ("turn
-                # already ended"): it gets its original ack, not an error. A retry that
-                # still applies is stopped by unique (board, client_cmd_id) at the insert.
-                seq = await _seq_of(board_id, client_cmd_id)
-                if seq is not None:
-                    return Outcome(seq, duplicate=True), None, None, []
-                raise
-            state = before
-            for i, event in enumerate(events):
-                last = i == len(events) - 1
-                await _store(board_id, event, client_cmd_id if last else None)
-                state = apply(state, event)
-            board.next_seq = events[-1].seq + 1
-            await board.save(update_fields=["next_seq"])
-            if state["status"] == "closed" and before["status"] != "closed":
-                await _store_meeting_record(board, state, actor, now)
-        self._remember(board_id, state)
-        return Outcome(events[-1].seq), before, state, events
-
     async def refresh_safety(self, board_id: int, meeting: Meeting) -> None:
         """Bring the open safety items up to date (a member may answer a PHQ-9 mid-session)."""
         items = await _safety_items(meeting.cohort_id)
+
+        async def refreshed(state: State) -> list[Event]:
+            event = safety_event(state, items, now=_now()) if state.get("status") == "open" else None
+            return [event] if event is not None else []
+
         async with self._lock(board_id):
-            async with in_transaction():
-                board = await Board.select_for_update().get(id=board_id)
-                before = await self._current(board_id, board.next_seq - 1)
-                if before.get("status") != "open":
-                    return
-                event = safety_event(before, items, now=_now())
-                if event is None:
-                    return
-                await _store(board_id, event, None)
-                board.next_seq = event.seq + 1
-                await board.save(update_fields=["next_seq"])
-            after = apply(before, event)
-            self._remember(board_id, after)
-            await self.publish(board_id, before, after, [event])
+            before, after, events = await self._write(board_id, refreshed)
+            if events:
+                await self.publish(board_id, before, after, events)
+
+    async def _write(
+        self, board_id: int, make: Callable[[State], Awaitable[list[Event]]], *, client_cmd_id: str | None = None,
+        guard: store.Guard | None = None, on_close: Callable[[State], Awaitable[None]] | None = None,
+    ) -> tuple[State, State, list[Event]]:
+        """Events made from the current state and appended; made again if the log moved on.
+
+        Closing the meeting also writes the meeting's record, in the same transaction.
+        """
+        try:
+            async with store.exclusive(board_id):
+                for _ in range(ATTEMPTS):
+                    before = self._states.get(board_id) or await self._current(board_id)
+                    events = await make(before)
+                    if not events:
+                        return before, before, []
+                    after = before
+                    for event in events:
+                        after = apply(after, event)
+                    if on_close is not None and after["status"] == "closed" and before["status"] != "closed":
+                        async with in_transaction():
+                            result = await store.append(board_id, before["seq"], events,
+                                                        client_cmd_id=client_cmd_id, guard=guard)
+                            if result is store.Appended.OK:
+                                await on_close(after)
+                    else:
+                        result = await store.append(board_id, before["seq"], events, client_cmd_id=client_cmd_id,
+                                                    guard=guard)
+                    if result is store.Appended.OK:
+                        self._remember(board_id, after)
+                        return before, after, events
+                    if result is store.Appended.REFUSED:
+                        raise Forbidden("You may no longer change this board.")
+                    self._states.pop(board_id, None)  # the log moved on: read it and decide again
+        except IntegrityError:
+            # unique (board, client_cmd_id): a retry, perhaps sent to another process;
+            # unique (board, seq): another writer took these seq numbers first.
+            seq = await _seq_of(board_id, client_cmd_id)
+            if seq is not None:
+                raise _AlreadyDone(seq) from None
+            self._states.pop(board_id, None)
+        raise Conflict("Another change happened at the same moment; please try again.", code="retry")
 
     # ------------------------------------------------------------ frames
 
@@ -272,12 +311,6 @@ def _event_from_row(row: Mapping[str, Any]) -> Event:
     return Event(seq=row["seq"], type=row["type"], data=data, audience=row["audience"], actor=actor, at=row["at"])
 
 
-async def _store(board_id: int, event: Event, client_cmd_id: str | None) -> None:
-    actor_id = int(event.actor["id"]) if event.actor else None
-    await BoardEvent.create(board_id=board_id, seq=event.seq, type=event.type, data=dict(event.data),
-                            audience=event.audience, actor_id=actor_id, client_cmd_id=client_cmd_id, at=event.at)
-
-
 async def _seq_of(board_id: int, client_cmd_id: str | None) -> int | None:
     if client_cmd_id is None:
         return None
@@ -327,9 +360,9 @@ async def _roster(meeting: Meeting) -> dict[str, Any]:
     }
 
 
-async def _store_meeting_record(board: Board, state: State, actor: User, now: datetime) -> None:
+async def _store_meeting_record(board_id: int, state: State, actor: User, now: datetime) -> None:
     """Attendance, role-play turns, goal progress and notes become the meeting's record."""
-    meeting_id = board.meeting_id
+    meeting_id = state["meeting"]["id"]
     for member, mark in state["attendance"].items():
         await Attendance.update_or_create(
             defaults={"status": mark["status"], "reason": mark["reason"], "recorded_by_id": actor.id},
@@ -367,8 +400,7 @@ async def _store_meeting_record(board: Board, state: State, actor: User, now: da
     for note in state["notes"]:
         await FacilitatorNote.create(meeting_id=meeting_id, author_id=int(note["by"]) if note["by"] else None,
                                      text=note["text"])
-    board.closed_at = now
-    await board.save(update_fields=["closed_at"])
+    await Board.filter(id=board_id).update(closed_at=now)
     await Meeting.filter(id=meeting_id).update(status=MeetingStatus.COMPLETED)
     await audit.record(actor, "change", "meeting_record", meeting_id,
                        detail=f"board closed: {len(state['attendance'])} attendance, {len(state['turns'])} turns")

@@ -96,6 +96,8 @@ async def test_role_play_goal_and_undo_reach_all_three_and_a_cut_page_catches_up
         await a.get_by_role("button", name="Add note").click()
         await a.locator(f'{group_goal} button[data-rating="4"]').click()
         await expect(display.locator(f"{group_goal} .rating")).to_have_attribute("aria-label", "progress 4 of 4")
+        # A's own event can reach A a moment after the display: wait for it before reading A's seq
+        await expect(a.locator(f'{group_goal} button[data-rating="4"]')).to_have_attribute("aria-pressed", "true")
         seq_a = await a.evaluate("window.groupiptBoard.lastSeq")
         await ctx_b.set_offline(False)
         await expect(b.locator("#conn-status")).to_have_text("Live", timeout=20000)
