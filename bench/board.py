@@ -174,9 +174,10 @@ async def drive_board(fac, world, n: int, window: int = 32) -> None:
 
 
 async def count_events(ws, n: int) -> None:
+    # Not parsed: the raw baseline's clients do not parse either, and they share the CPUs.
     got = 0
     while got < n:
-        if json.loads(await ws.recv())["type"] == "event":
+        if (await ws.recv()).startswith('{"type":"event"'):
             got += 1
 
 

@@ -34,6 +34,8 @@ MAX_FRAME_CHARS = 16 * 1024
 RATE_PER_SECOND = 50.0  # sustained frames a client may send (GROUPIPT_BOARD_COMMANDS_PER_SECOND)
 FLOOD_LIMIT = 100  # frames refused for rate before the socket is closed
 ACCESS_RECHECK_SECONDS = 30.0
+MAX_BATCH = 64  # commands stored with one commit
+MAX_PENDING_COMMANDS = 256  # waiting to be stored, per socket
 HELLO = "hello:"
 RESYNC = "resync"
 
@@ -75,6 +77,9 @@ class BoardConnection:
         self.rate = _rate(websocket)
         self.tokens, self.refill_at, self.refused = 2 * self.rate, time.monotonic(), 0
         self.epoch = f"{board.id}.{int(board.created_at.timestamp())}"
+        self.commands: list[tuple[Command, str]] = []  # received, not yet stored
+        self.has_commands = asyncio.Event()
+        self.receiving = True
 
     # ------------------------------------------------------------ lifecycle
 
@@ -100,6 +105,7 @@ class BoardConnection:
                 if self.close_code is not None:  # stopped before the loops started
                     tg.cancel_scope.cancel()
                 tg.start_soon(self._receive_loop)
+                tg.start_soon(self._command_loop)
                 tg.start_soon(self._send_loop)
                 tg.start_soon(self._watch_access)
         finally:
@@ -145,6 +151,13 @@ class BoardConnection:
     # ------------------------------------------------------------ sending
 
     async def _send_loop(self) -> None:
+        try:
+            await self._send_all()
+        except (WebSocketDisconnect, RuntimeError):  # the client went away mid-send
+            self.receiving = False
+            self.has_commands.set()
+
+    async def _send_all(self) -> None:
         sub: Subscription = self.sub
         while True:
             try:
@@ -221,8 +234,9 @@ class BoardConnection:
             if not isinstance(frame, dict):
                 self._error("malformed", "A frame must be a JSON object with a 'type'.")
                 continue
-            await self._handle(frame)
-        self.stop(1000, "")
+            self._handle(frame)
+        self.receiving = False  # the command loop closes the socket once what was sent is stored
+        self.has_commands.set()
 
     def _within_rate(self) -> bool:
         now = time.monotonic()
@@ -233,7 +247,7 @@ class BoardConnection:
         self.tokens -= 1
         return True
 
-    async def _handle(self, frame: dict[str, Any]) -> None:
+    def _handle(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type")
         if kind == "hello":
             last_seq, epoch = frame.get("last_seq", 0), frame.get("epoch", self.epoch)
@@ -246,11 +260,11 @@ class BoardConnection:
             self._queue(_frame(type="pong", t=frame.get("t") if isinstance(frame.get("t"), (int, float)) else None,
                                now=now_ms()))
         elif kind == "command":
-            await self._command(frame)
+            self._command(frame)
         else:
             self._error("unknown_type", "Frame type must be hello, command or ping.")
 
-    async def _command(self, frame: dict[str, Any]) -> None:
+    def _command(self, frame: dict[str, Any]) -> None:
         command_id, name, data = frame.get("id"), frame.get("command"), frame.get("data", {})
         if not isinstance(command_id, str) or not 0 < len(command_id) <= 64:
             self._error("malformed", "A command needs an 'id': 1-64 characters, unique per command.",
@@ -266,21 +280,49 @@ class BoardConnection:
             self._error("hello_first", "Say hello first, so that you see the board you change.", command_id)
             return
 
-        def ack(outcome: Outcome) -> None:
-            self._queue(_frame(type="ack", id=command_id, seq=outcome.seq, duplicate=outcome.duplicate))
+        if len(self.commands) >= MAX_PENDING_COMMANDS:
+            self._error("busy", "Too many commands are waiting to be stored; this one was ignored.", command_id)
+            return
+        self.commands.append((Command(name, data), command_id))
+        self.has_commands.set()
+
+    async def _command_loop(self) -> None:
+        """Commands that arrived while the previous ones were being stored go in one commit."""
+        while True:
+            await self.has_commands.wait()
+            if not self.commands:  # woken because the client went away, and all it sent is stored
+                self.stop(1000, "")
+                return
+            batch, self.commands = self.commands[:MAX_BATCH], self.commands[MAX_BATCH:]
+            if not self.commands and self.receiving:
+                self.has_commands.clear()
+            # Shielded: a commit that has started is answered and broadcast even if this
+            # socket is being closed, so the other clients never miss a stored event.
+            with anyio.CancelScope(shield=True):
+                await self._run(batch)
+
+    async def _run(self, batch: list[tuple[Command, str]]) -> None:
+        answered: set[str | None] = set()
+
+        def answer(command_id: str | None, result: Outcome | PlatformError) -> None:
+            answered.add(command_id)
+            if isinstance(result, Outcome):
+                self._queue(_frame(type="ack", id=command_id, seq=result.seq, duplicate=result.duplicate))
+            elif isinstance(result, Forbidden):
+                self._error("forbidden", "You may no longer change this board.", command_id)
+                self.stop(1008, "Access to this board has ended.")
+            else:
+                self._error(result.code, result.message, command_id)
 
         try:
-            await self.service.execute(self.board.id, Command(name, data), self.user, client_cmd_id=command_id,
-                                       guard=self._staff_guard(), on_commit=ack)
-        except Forbidden:
-            self._error("forbidden", "You may no longer change this board.", command_id)
-            self.stop(1008, "Access to this board has ended.")
-        except PlatformError as exc:
-            self._error(exc.code, exc.message, command_id)
+            await self.service.execute_batch(self.board.id, batch, self.user, guard=self._staff_guard(),
+                                             on_result=answer)
         except Exception:
-            log.exception("board %s: command %s failed", self.board.id, name)
-            self._error("unavailable", "The board could not store that just now; nothing changed. Try again.",
-                        command_id)
+            log.exception("board %s: commands %s failed", self.board.id, [c.name for c, _ in batch])
+            for _, command_id in batch:
+                if command_id not in answered:
+                    self._error("unavailable", "The board could not store that just now; nothing changed. "
+                                "Try again.", command_id)
 
     # ------------------------------------------------------------ authorization, again
 

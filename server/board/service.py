@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -48,11 +48,6 @@ class Outcome:
     duplicate: bool = False
 
 
-class _AlreadyDone(Exception):
-    """The client command id is in the log already: answer with its seq."""
-
-    def __init__(self, seq: int):
-        self.seq = seq
 
 
 class BoardService:
@@ -132,47 +127,100 @@ class BoardService:
     ) -> Outcome:
         """Decide, store and apply one command; then `on_commit` (the ack), then publish.
 
-        `guard` is the actor's authorization as SQL, checked in the statement that writes
-        (a person taken off the cohort a moment ago changes nothing): Forbidden if it fails.
+        Raises the command's PlatformError (Forbidden when the guard fails); nothing is written.
         """
+        def answered(_: str | None, result: Outcome | PlatformError) -> None:
+            if isinstance(result, Outcome) and on_commit is not None:
+                on_commit(result)
+
+        [result] = await self.execute_batch(board_id, [(command, client_cmd_id)], actor, guard=guard,
+                                            on_result=answered)
+        if isinstance(result, PlatformError):
+            raise result
+        return result
+
+    async def execute_batch(
+        self, board_id: int, commands: Sequence[tuple[Command, str | None]], actor: User, *,
+        guard: store.Guard | None = None,
+        on_result: Callable[[str | None, Outcome | PlatformError], None] | None = None,
+    ) -> list[Outcome | PlatformError]:
+        """Commands that arrived together, decided in order and written with one commit.
+
+        Each (command, client command id) gets its own answer: an Outcome (the seq of its
+        last event; `duplicate` for a retried id) or the PlatformError saying why it does
+        not apply, in which case it changed nothing and the others go ahead without it.
+        `guard` is the actor's authorization as SQL, checked by the statement that writes:
+        if it no longer holds, every command gets Forbidden. `on_result` sees the answers
+        in order after the commit and before the broadcast, so a client's ack comes before
+        the event it produced.
+        """
+        async with self._lock(board_id):
+            try:
+                results, before, after, events = await self._commit(board_id, commands, actor, guard)
+            except IntegrityError:
+                results = None  # a retried id that still applies is among them
+            if results is not None:
+                if on_result is not None:
+                    for (_, client_cmd_id), result in zip(commands, results):
+                        on_result(client_cmd_id, result)
+                if events:
+                    await asyncio.sleep(0)  # let the acks go out before the frames are encoded
+                    await self.publish(board_id, before, after, events)
+                return results
+        answers = []  # answer them one at a time: the retry gets its original ack
+        for command in commands:
+            answers += await self.execute_batch(board_id, [command], actor, guard=guard, on_result=on_result)
+        return answers
+
+    async def _commit(self, board_id: int, commands: Sequence[tuple[Command, str | None]], actor: User,
+                      guard: store.Guard | None):
         who = {"id": actor.id, "name": actor.display_name}
         now = _now()
+        results: list[Outcome | PlatformError] = []
 
-        async def decided(state: State) -> list[Event]:
-            try:
-                return decide(state, command, who, now)
-            except PlatformError:
-                # A retry of a command that already committed may no longer apply ("turn
-                # already ended"): it gets its original ack, not an error. A retry that
-                # still applies is stopped by unique (board, client_cmd_id) when written.
-                seq = await _seq_of(board_id, client_cmd_id)
-                if seq is not None:
-                    raise _AlreadyDone(seq) from None
-                raise
+        async def decided(state: State) -> list[tuple[Event, str | None]]:
+            results.clear()
+            made: list[tuple[Event, str | None]] = []
+            for command, client_cmd_id in commands:
+                try:
+                    events = decide(state, command, who, now)
+                except PlatformError as exc:
+                    # A retry of a command that already committed may no longer apply ("turn
+                    # already ended"): it gets its original ack, not an error. A retry that
+                    # still applies is stopped by unique (board, client_cmd_id) when written.
+                    seq = await _seq_of(board_id, client_cmd_id)
+                    results.append(Outcome(seq, duplicate=True) if seq is not None else exc)
+                    continue
+                for i, event in enumerate(events):
+                    made.append((event, client_cmd_id if i == len(events) - 1 else None))
+                    state = apply(state, event)
+                results.append(Outcome(events[-1].seq))
+            return made
 
         async def record(state: State) -> None:
             await _store_meeting_record(board_id, state, actor, now)
 
-        async with self._lock(board_id):
-            try:
-                before, after, events = await self._write(board_id, decided, client_cmd_id=client_cmd_id,
-                                                          guard=guard, on_close=record)
-                outcome = Outcome(events[-1].seq)
-            except _AlreadyDone as done:
-                outcome, events = Outcome(done.seq, duplicate=True), []
-            if on_commit is not None:
-                on_commit(outcome)
-            if events:
-                await self.publish(board_id, before, after, events)
-            return outcome
+        try:
+            before, after, events = await self._write(board_id, decided, guard=guard, on_close=record)
+        except IntegrityError:
+            if len(commands) > 1:
+                raise
+            seq = await _seq_of(board_id, commands[0][1])
+            if seq is None:
+                return [Conflict("Another change happened at the same moment; please try again.", code="retry")], \
+                    None, None, []
+            return [Outcome(seq, duplicate=True)], None, None, []
+        except PlatformError as exc:  # Forbidden, or the board too busy to decide against
+            return [exc] * len(commands), None, None, []
+        return list(results), before, after, events
 
     async def refresh_safety(self, board_id: int, meeting: Meeting) -> None:
         """Bring the open safety items up to date (a member may answer a PHQ-9 mid-session)."""
         items = await _safety_items(meeting.cohort_id)
 
-        async def refreshed(state: State) -> list[Event]:
+        async def refreshed(state: State) -> list[tuple[Event, str | None]]:
             event = safety_event(state, items, now=_now()) if state.get("status") == "open" else None
-            return [event] if event is not None else []
+            return [(event, None)] if event is not None else []
 
         async with self._lock(board_id):
             before, after, events = await self._write(board_id, refreshed)
@@ -180,45 +228,36 @@ class BoardService:
                 await self.publish(board_id, before, after, events)
 
     async def _write(
-        self, board_id: int, make: Callable[[State], Awaitable[list[Event]]], *, client_cmd_id: str | None = None,
+        self, board_id: int, make: Callable[[State], Awaitable[list[tuple[Event, str | None]]]], *,
         guard: store.Guard | None = None, on_close: Callable[[State], Awaitable[None]] | None = None,
     ) -> tuple[State, State, list[Event]]:
-        """Events made from the current state and appended; made again if the log moved on.
-
-        Closing the meeting also writes the meeting's record, in the same transaction.
-        """
-        try:
-            async with store.exclusive(board_id):
-                for _ in range(ATTEMPTS):
-                    before = self._states.get(board_id) or await self._current(board_id)
-                    events = await make(before)
-                    if not events:
-                        return before, before, []
-                    after = before
-                    for event in events:
-                        after = apply(after, event)
-                    if on_close is not None and after["status"] == "closed" and before["status"] != "closed":
-                        async with in_transaction():
-                            result = await store.append(board_id, before["seq"], events,
-                                                        client_cmd_id=client_cmd_id, guard=guard)
-                            if result is store.Appended.OK:
-                                await on_close(after)
-                    else:
-                        result = await store.append(board_id, before["seq"], events, client_cmd_id=client_cmd_id,
-                                                    guard=guard)
-                    if result is store.Appended.OK:
-                        self._remember(board_id, after)
-                        return before, after, events
-                    if result is store.Appended.REFUSED:
-                        raise Forbidden("You may no longer change this board.")
-                    self._states.pop(board_id, None)  # the log moved on: read it and decide again
-        except IntegrityError:
-            # unique (board, client_cmd_id): a retry, perhaps sent to another process;
-            # unique (board, seq): another writer took these seq numbers first.
-            seq = await _seq_of(board_id, client_cmd_id)
-            if seq is not None:
-                raise _AlreadyDone(seq) from None
-            self._states.pop(board_id, None)
+        """Events (each with its client command id or None) made from the current state and
+        appended; made again if the log moved on. Closing the meeting also writes the meeting's
+        record, in the same transaction. IntegrityError: a client command id is in the log."""
+        async with store.exclusive(board_id):
+            for _ in range(ATTEMPTS):
+                before = self._states.get(board_id) or await self._current(board_id)
+                made = await make(before)
+                if not made:
+                    return before, before, []
+                events = [event for event, _ in made]
+                ids = {event.seq: client_cmd_id for event, client_cmd_id in made if client_cmd_id is not None}
+                after = before
+                for event in events:
+                    after = apply(after, event)
+                if on_close is not None and after["status"] == "closed" and before["status"] != "closed":
+                    async with in_transaction():
+                        result = await store.append(board_id, before["seq"], events, command_ids=ids, guard=guard)
+                        if result is store.Appended.OK:
+                            await on_close(after)
+                else:
+                    result = await store.append(board_id, before["seq"], events, command_ids=ids, guard=guard)
+                if result is store.Appended.OK:
+                    self._remember(board_id, after)
+                    return before, after, events
+                if result is store.Appended.REFUSED:
+                    raise Forbidden("You may no longer change this board.")
+                self._states.pop(board_id, None)  # the log moved on: read it and decide again
         raise Conflict("Another change happened at the same moment; please try again.", code="retry")
 
     # ------------------------------------------------------------ frames

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,12 +53,13 @@ class Appended(enum.Enum):
     REFUSED = "refused"  # the guard no longer holds
 
 
-async def append(board_id: int, head: int, events: Sequence[Event], *, client_cmd_id: str | None = None,
+async def append(board_id: int, head: int, events: Sequence[Event], *, command_ids: Mapping[int, str] | None = None,
                  guard: Guard | None = None, db: BaseDBAsyncClient | None = None) -> Appended:
     """Write `events` (seq head+1, head+2, ...) if the head is `head` and the guard holds.
 
-    The client command id goes on the last event. Raises IntegrityError when another
-    writer took these seq numbers first or the client command id is already in the log.
+    `command_ids` maps a seq to the client command id it answers (a command's last event).
+    Raises IntegrityError when another writer took these seq numbers first or a client
+    command id is already in the log; then nothing is written.
     Inside `in_transaction()` leave `db` out: the model's connection is the transaction's.
     """
     db = db or BoardEvent._meta.db
@@ -69,7 +70,7 @@ async def append(board_id: int, head: int, events: Sequence[Event], *, client_cm
             raise ValueError(f"board {board_id}: event seq {event.seq} does not follow head {head + i}")
         values = (board_id, event.seq, event.type, _FIELDS["data"].to_db_value(dict(event.data), BoardEvent),
                   event.audience, int(event.actor["id"]) if event.actor else None,
-                  client_cmd_id if i == len(events) - 1 else None, _FIELDS["at"].to_db_value(event.at, BoardEvent))
+                  (command_ids or {}).get(event.seq), _FIELDS["at"].to_db_value(event.at, BoardEvent))
         rows.append("(" + ", ".join(map(statement.param, values, _PG_TYPES)) + ")")
     condition = (f"(SELECT coalesce(max(seq), 0) FROM board_events WHERE board_id = {statement.param(board_id)})"
                  f" = {statement.param(head)}")

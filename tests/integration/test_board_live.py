@@ -58,6 +58,36 @@ async def test_retried_command_id_is_answered_once(fac, bw):
     assert await BoardEvent.filter(board__meeting_id=bw.meeting_id, type="note_added").count() == 1
 
 
+async def test_commands_sent_together_are_answered_one_by_one_in_order(fac, bw):
+    # Sent without waiting, they may be stored with one commit; each still gets its own
+    # answer, in order, and the one that does not apply changes nothing.
+    before = await fac.ok("add_note", {"text": "already stored"}, id="burst-old")
+    frames = [
+        {"id": "burst-1", "command": "add_note", "data": {"text": "one"}},
+        {"id": "burst-2", "command": "end_turn", "data": {"turn": "99"}},  # no such turn
+        {"id": "burst-old", "command": "add_note", "data": {"text": "already stored"}},  # a retry
+        {"id": "burst-3", "command": "mark_attendance", "data": {"member": bw.members[0], "status": "present"}},
+        {"id": "burst-4", "command": "add_note", "data": {"text": "four"}},
+    ]
+    for frame in frames:
+        await fac.send({"type": "command", **frame})
+    answers = []
+    while len(answers) < len(frames):
+        frame = await fac.recv()
+        if frame["type"] in ("ack", "error"):
+            answers.append(frame)
+    assert [a["id"] for a in answers] == [f["id"] for f in frames]
+    assert [a["type"] for a in answers] == ["ack", "error", "ack", "ack", "ack"]
+    assert answers[1]["code"] == "turn_not_found"
+    assert answers[2]["seq"] == before and answers[2]["duplicate"] is True
+    assert [a["seq"] for a in answers if a["type"] == "ack" and not a["duplicate"]] == \
+        [before + 1, before + 2, before + 3]
+    await fac.wait_seq(before + 3)
+    types = await BoardEvent.filter(board__meeting_id=bw.meeting_id, seq__gt=before).order_by("seq").values_list(
+        "type", "client_cmd_id")
+    assert types == [("note_added", "burst-1"), ("attendance_marked", "burst-3"), ("note_added", "burst-4")]
+
+
 async def test_racing_facilitators_are_serialized_and_nothing_is_lost(live_server, bw):
     a = await BoardClient.open(live_server.ws_url, bw.meeting_id, bw.tokens["fac1"])
     b = await BoardClient.open(live_server.ws_url, bw.meeting_id, bw.tokens["fac2"])
