@@ -156,7 +156,7 @@ class BoardService:
         """
         async with self._lock(board_id):
             try:
-                results, before, after, events = await self._commit(board_id, commands, actor, guard)
+                results, before, states, events = await self._commit(board_id, commands, actor, guard)
             except IntegrityError:
                 results = None  # a retried id that still applies is among them
             if results is not None:
@@ -165,7 +165,7 @@ class BoardService:
                         on_result(client_cmd_id, result)
                 if events:
                     await asyncio.sleep(0)  # let the acks go out before the frames are encoded
-                    await self.publish(board_id, before, after, events)
+                    await self.publish(board_id, before, states, events)
                 return results
         answers = []  # answer them one at a time: the retry gets its original ack
         for command in commands:
@@ -178,9 +178,9 @@ class BoardService:
         now = _now()
         results: list[Outcome | PlatformError] = []
 
-        async def decided(state: State) -> list[tuple[Event, str | None]]:
+        async def decided(state: State) -> list[tuple[Event, str | None, State]]:
             results.clear()
-            made: list[tuple[Event, str | None]] = []
+            made: list[tuple[Event, str | None, State]] = []
             for command, client_cmd_id in commands:
                 try:
                     events = decide(state, command, who, now)
@@ -192,8 +192,8 @@ class BoardService:
                     results.append(Outcome(seq, duplicate=True) if seq is not None else exc)
                     continue
                 for i, event in enumerate(events):
-                    made.append((event, client_cmd_id if i == len(events) - 1 else None))
                     state = apply(state, event)
+                    made.append((event, client_cmd_id if i == len(events) - 1 else None, state))
                 results.append(Outcome(events[-1].seq))
             return made
 
@@ -201,7 +201,7 @@ class BoardService:
             await _store_meeting_record(board_id, state, actor, now)
 
         try:
-            before, after, events = await self._write(board_id, decided, guard=guard, on_close=record)
+            before, states, events = await self._write(board_id, decided, guard=guard, on_close=record)
         except IntegrityError:
             if len(commands) > 1:
                 raise
@@ -212,39 +212,41 @@ class BoardService:
             return [Outcome(seq, duplicate=True)], None, None, []
         except PlatformError as exc:  # Forbidden, or the board too busy to decide against
             return [exc] * len(commands), None, None, []
-        return list(results), before, after, events
+        return list(results), before, states, events
 
     async def refresh_safety(self, board_id: int, meeting: Meeting) -> None:
         """Bring the open safety items up to date (a member may answer a PHQ-9 mid-session)."""
         items = await _safety_items(meeting.cohort_id)
 
-        async def refreshed(state: State) -> list[tuple[Event, str | None]]:
+        async def refreshed(state: State) -> list[tuple[Event, str | None, State]]:
             event = safety_event(state, items, now=_now()) if state.get("status") == "open" else None
-            return [(event, None)] if event is not None else []
+            return [(event, None, apply(state, event))] if event is not None else []
 
         async with self._lock(board_id):
-            before, after, events = await self._write(board_id, refreshed)
+            before, states, events = await self._write(board_id, refreshed)
             if events:
-                await self.publish(board_id, before, after, events)
+                await self.publish(board_id, before, states, events)
 
     async def _write(
-        self, board_id: int, make: Callable[[State], Awaitable[list[tuple[Event, str | None]]]], *,
+        self, board_id: int, make: Callable[[State], Awaitable[list[tuple[Event, str | None, State]]]], *,
         guard: store.Guard | None = None, on_close: Callable[[State], Awaitable[None]] | None = None,
-    ) -> tuple[State, State, list[Event]]:
-        """Events (each with its client command id or None) made from the current state and
-        appended; made again if the log moved on. Closing the meeting also writes the meeting's
-        record, in the same transaction. IntegrityError: a client command id is in the log."""
+    ) -> tuple[State, list[State], list[Event]]:
+        """Events made from the current state and appended; made again if the log moved on.
+
+        `make` gives each event with the client command id it answers (or None) and the
+        state after it. Returns the state before, the states after each event, the events.
+        Closing the meeting also writes the meeting's record, in the same transaction.
+        IntegrityError: a client command id is in the log already."""
         async with store.exclusive(board_id):
             for _ in range(ATTEMPTS):
                 before = self._states.get(board_id) or await self._current(board_id)
                 made = await make(before)
                 if not made:
-                    return before, before, []
-                events = [event for event, _ in made]
-                ids = {event.seq: client_cmd_id for event, client_cmd_id in made if client_cmd_id is not None}
-                after = before
-                for event in events:
-                    after = apply(after, event)
+                    return before, [], []
+                events = [event for event, _, _ in made]
+                states = [state for _, _, state in made]
+                ids = {event.seq: client_cmd_id for event, client_cmd_id, _ in made if client_cmd_id is not None}
+                after = states[-1]
                 if on_close is not None and after["status"] == "closed" and before["status"] != "closed":
                     async with in_transaction():
                         result = await store.append(board_id, before["seq"], events, command_ids=ids, guard=guard)
@@ -254,7 +256,7 @@ class BoardService:
                     result = await store.append(board_id, before["seq"], events, command_ids=ids, guard=guard)
                 if result is store.Appended.OK:
                     self._remember(board_id, after)
-                    return before, after, events
+                    return before, states, events
                 if result is store.Appended.REFUSED:
                     raise Forbidden("You may no longer change this board.")
                 self._states.pop(board_id, None)  # the log moved on: read it and decide again
@@ -262,12 +264,13 @@ class BoardService:
 
     # ------------------------------------------------------------ frames
 
-    async def publish(self, board_id: int, before: State, after: State, events: list[Event]) -> None:
-        state = before
-        for event in events:
-            new = apply(state, event) if event is not events[-1] else after
-            await self.hub.publish(board_id, encode_payload(event, state, new))
-            state = new
+    async def publish(self, board_id: int, before: State, states: list[State], events: list[Event]) -> None:
+        """Each event to every socket on the board; `states[i]` is the state after `events[i]`."""
+        views = _Views(before)
+        for event, state in zip(events, states):
+            new = _Views(state)
+            await self.hub.publish(board_id, _payload(event, views, new))
+            views = new
 
     async def catch_up(self, board_id: int, last_seq: int, view: str) -> tuple[list[str], int]:
         """Frames for everything after `last_seq` (events, or one snapshot), and the head."""
@@ -282,13 +285,15 @@ class BoardService:
         """Event frames (after, upto] for one kind of client, each with its view changes."""
         frames = []
         state = empty_state()
+        views = _Views(state)
         for event in await self.events(board_id, upto=upto):
-            new = apply(state, event)
+            state = apply(state, event)
+            new = _Views(state)
             if event.seq > after:
-                frame = event_frame(event, state, new, view)
+                frame = _event_frame(event, views, new, view)
                 if frame is not None:
                     frames.append(frame)
-            state = new
+            views = new
         return frames
 
 
@@ -307,25 +312,34 @@ def snapshot_frame(state: State, view: str) -> str:
     return _json({"type": "snapshot", "seq": state["seq"], "state": body, "now": now_ms()})
 
 
-def event_frame(event: Event, before: State, after: State, view: str) -> str | None:
-    if view == FACILITATOR:
-        wire = event.to_wire()
-        replaced, appended = view_changes(facilitator_view(before), facilitator_view(after))
-    else:
-        wire = display_event(event)
-        if wire is None:
-            return None
-        replaced, appended = view_changes(display_view(before), display_view(after))
+class _Views:
+    """A state's facilitator and display views, each made once, when first needed."""
+
+    def __init__(self, state: State):
+        self.state = state
+        self._made: dict[str, dict[str, Any]] = {}
+
+    def __getitem__(self, view: str) -> dict[str, Any]:
+        if view not in self._made:
+            self._made[view] = facilitator_view(self.state) if view == FACILITATOR else display_view(self.state)
+        return self._made[view]
+
+
+def _event_frame(event: Event, before: _Views, after: _Views, view: str) -> str | None:
+    wire = event.to_wire() if view == FACILITATOR else display_event(event)
+    if wire is None:  # the display never receives this event
+        return None
+    replaced, appended = view_changes(before[view], after[view])
     frame = {"type": "event", "event": wire, "view": replaced, "now": now_ms()}
     if appended:
         frame["append"] = appended
     return _json(frame)
 
 
-def encode_payload(event: Event, before: State, after: State) -> str:
+def _payload(event: Event, before: _Views, after: _Views) -> str:
     """One hub message per event: its seq, the display frame (may be empty), the facilitator frame."""
-    display = event_frame(event, before, after, DISPLAY) or ""
-    return f"{event.seq}\n{display}\n{event_frame(event, before, after, FACILITATOR)}"
+    display = _event_frame(event, before, after, DISPLAY) or ""
+    return f"{event.seq}\n{display}\n{_event_frame(event, before, after, FACILITATOR)}"
 
 
 def decode_payload(payload: str, view: str) -> tuple[int, str | None]:
