@@ -308,11 +308,10 @@ class BoardConnection:
             answered.add(command_id)
             if isinstance(result, Outcome):
                 self._queue(_frame(type="ack", id=command_id, seq=result.seq, duplicate=result.duplicate))
-            elif isinstance(result, Forbidden):
-                self._error("forbidden", "You may no longer change this board.", command_id)
-                self.stop(1008, "Access to this board has ended.")
             else:
                 self._error(result.code, result.message, command_id)
+                if isinstance(result, Forbidden):
+                    self.stop(1008, "Access to this board has ended.")
 
         try:
             await self.service.execute_batch(self.board.id, batch, self.user, guard=self._staff_guard(),

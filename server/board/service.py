@@ -157,8 +157,11 @@ class BoardService:
         async with self._lock(board_id):
             try:
                 results, before, states, events = await self._commit(board_id, commands, actor, guard)
-            except IntegrityError:
-                results = None  # a retried id that still applies is among them
+            except IntegrityError:  # a retried command id that still applies is among them
+                results, before, states, events = None, None, [], []
+                if len(commands) == 1:
+                    seq = await _seq_of(board_id, commands[0][1])
+                    results = [Outcome(seq, duplicate=True) if seq is not None else _busy()]
             if results is not None:
                 if on_result is not None:
                     for (_, client_cmd_id), result in zip(commands, results):
@@ -167,13 +170,16 @@ class BoardService:
                     await asyncio.sleep(0)  # let the acks go out before the frames are encoded
                     await self.publish(board_id, before, states, events)
                 return results
-        answers = []  # answer them one at a time: the retry gets its original ack
+        answers = []  # several: answer them one at a time, so the retry gets its original ack
         for command in commands:
             answers += await self.execute_batch(board_id, [command], actor, guard=guard, on_result=on_result)
         return answers
 
-    async def _commit(self, board_id: int, commands: Sequence[tuple[Command, str | None]], actor: User,
-                      guard: store.Guard | None):
+    async def _commit(
+        self, board_id: int, commands: Sequence[tuple[Command, str | None]], actor: User, guard: store.Guard | None,
+    ) -> tuple[list[Outcome | PlatformError], State | None, list[State], list[Event]]:
+        """Answers, the state before, the states after each event, the events. IntegrityError:
+        a client command id among them is in the log already (nothing was written)."""
         who = {"id": actor.id, "name": actor.display_name}
         now = _now()
         results: list[Outcome | PlatformError] = []
@@ -202,16 +208,8 @@ class BoardService:
 
         try:
             before, states, events = await self._write(board_id, decided, guard=guard, on_close=record)
-        except IntegrityError:
-            if len(commands) > 1:
-                raise
-            seq = await _seq_of(board_id, commands[0][1])
-            if seq is None:
-                return [Conflict("Another change happened at the same moment; please try again.", code="retry")], \
-                    None, None, []
-            return [Outcome(seq, duplicate=True)], None, None, []
         except PlatformError as exc:  # Forbidden, or the board too busy to decide against
-            return [exc] * len(commands), None, None, []
+            return [exc] * len(commands), None, [], []
         return list(results), before, states, events
 
     async def refresh_safety(self, board_id: int, meeting: Meeting) -> None:
@@ -260,7 +258,7 @@ class BoardService:
                 if result is store.Appended.REFUSED:
                     raise Forbidden("You may no longer change this board.")
                 self._states.pop(board_id, None)  # the log moved on: read it and decide again
-        raise Conflict("Another change happened at the same moment; please try again.", code="retry")
+        raise _busy()
 
     # ------------------------------------------------------------ frames
 
@@ -349,6 +347,10 @@ def decode_payload(payload: str, view: str) -> tuple[int, str | None]:
 
 
 # ---------------------------------------------------------------- persistence helpers
+
+def _busy() -> Conflict:
+    return Conflict("Another change happened at the same moment; please try again.", code="retry")
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
