@@ -16,9 +16,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
-from server import auth
+from server import auth, sqlite_engine
 from server.board.hub import Hub
 from server.edge import EdgeMiddleware
 from server.errors import NotAuthenticated, PlatformError
@@ -36,7 +37,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         async with RegisterTortoise(app, config=settings.tortoise_config(), generate_schemas=False):
-            async with hub.running():
+            async with hub.running(), sqlite_engine.checkpoints(connections.get("default")):
                 yield
 
     routes = [

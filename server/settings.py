@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tortoise.backends.base.config_generator import expand_db_url
+
 from models import MODEL_MODULES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -57,18 +59,7 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
     def tortoise_config(self) -> dict:
-        return {
-            "connections": {"default": self.database_url},
-            "apps": {
-                "models": {
-                    "models": MODEL_MODULES,
-                    "default_connection": "default",
-                    "migrations": "migrations",
-                }
-            },
-            "use_tz": True,
-            "timezone": "UTC",
-        }
+        return tortoise_config(self.database_url)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -151,6 +142,19 @@ def _secret_key_from(var_dir: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+def tortoise_config(database_url: str) -> dict:
+    """Tortoise's configuration; SQLite through our client (server/sqlite_engine.py)."""
+    connection: str | dict = database_url
+    if database_url.startswith("sqlite"):
+        connection = {**expand_db_url(database_url), "engine": "server.sqlite_engine"}
+    return {
+        "connections": {"default": connection},
+        "apps": {"models": {"models": MODEL_MODULES, "default_connection": "default", "migrations": "migrations"}},
+        "use_tz": True,
+        "timezone": "UTC",
+    }
 
 
 def __getattr__(name: str):

@@ -15,7 +15,7 @@ import pytest_asyncio
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from models import MODEL_MODULES
+from server.settings import tortoise_config
 from tests.support.server import LiveServer, fresh_postgres_database
 from tests.support.world import build_world
 
@@ -23,15 +23,6 @@ POSTGRES_URL = os.environ.get("GROUPIPT_TEST_POSTGRES_URL", "")
 REDIS_URL = os.environ.get("GROUPIPT_TEST_REDIS_URL", "")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-def tortoise_config(database_url: str) -> dict:
-    return {
-        "connections": {"default": database_url},
-        "apps": {"models": {"models": MODEL_MODULES, "default_connection": "default", "migrations": "migrations"}},
-        "use_tz": True,
-        "timezone": "UTC",
-    }
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

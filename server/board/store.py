@@ -78,8 +78,10 @@ async def append(board_id: int, head: int, events: Sequence[Event], *, command_i
         condition += f" AND {statement.guard(guard)}"
     sql = (f"INSERT INTO board_events ({', '.join(_COLUMNS)}) SELECT * FROM (VALUES {', '.join(rows)}) AS v"
            f" WHERE {condition} RETURNING seq")
-    # RETURNING counts the rows on both backends (asyncpg's status line for an INSERT does not)
-    written = await db.execute_query_dict(sql, statement.params)
+    # RETURNING counts the rows on both backends (asyncpg's status line for an INSERT does not).
+    # On SQLite, outside a transaction, the statement runs on the loop's thread (sqlite_engine.py).
+    execute = getattr(db, "execute_inline", db.execute_query_dict)
+    written = await execute(sql, statement.params)
     if len(written) == len(events):
         return Appended.OK
     if guard is not None and not await holds(guard, db):

@@ -14,7 +14,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 
 from models.board import BoardEvent
-from tests.conftest import tortoise_config
+from server.settings import tortoise_config
 from tests.integration.test_board_support import BoardClient, make_board_world, present_all, turn_data
 from tests.support.server import LiveServer, fresh_postgres_database
 
