@@ -24,7 +24,9 @@ from server.access import facilitates
 from server.auth import sha256
 from server.board import store
 from server.board.hub import SlowConsumer, Subscription
-from server.board.service import DISPLAY, FACILITATOR, BoardService, Outcome, decode_payload, now_ms
+from server.board.service import (
+    DISPLAY, FACILITATOR, BoardService, Outcome, decode_payload, now_ms, wire_json,
+)
 from server.board.state import Command
 from server.errors import Forbidden, PlatformError
 
@@ -41,7 +43,7 @@ RESYNC = "resync"
 
 
 def _frame(**fields: Any) -> str:
-    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+    return wire_json(fields)
 
 
 def _rate(websocket: WebSocket) -> float:
