@@ -231,15 +231,21 @@ async def count_events(ws, n: int) -> None:
             got += 1
 
 
-async def board_fanout(server: Server, worlds: list, viewers: int, n: int, *,
-                       count_facilitators: bool = False) -> tuple[float, float]:
-    """Delivered event messages per second to `viewers` displays on each of the boards (and
-    to the facilitator that drives it, when counted), and events committed per second."""
+async def connect_boards(server: Server, worlds: list, viewers: int) -> tuple[list, list]:
+    """Each board's facilitator, and `viewers` displays per board, all said hello."""
     facs, displays = [], []
     for world in worlds:
         facs.append(await board_client(server, world.meeting_id, world.tokens["fac1"]))
         for _ in range(viewers):
             displays.append(await board_client(server, world.meeting_id, world.tokens["fac1"], view="display"))
+    return facs, displays
+
+
+async def board_fanout(server: Server, worlds: list, viewers: int, n: int, *,
+                       count_facilitators: bool = False) -> tuple[float, float]:
+    """Delivered event messages per second to `viewers` displays on each of the boards (and
+    to the facilitator that drives it, when counted), and events committed per second."""
+    facs, displays = await connect_boards(server, worlds, viewers)
     t = time.perf_counter()
     await asyncio.gather(*(drive_board(f, w, n) for f, w in zip(facs, worlds)),
                          *(count_events(d.ws, n) for d in displays))
@@ -254,11 +260,7 @@ async def stored_fanout(server: Server, worlds: list, viewers: int, n: int, *,
                         count_facilitators: bool = False) -> float:
     """Delivered event messages per second for events that are already stored: from the
     first broadcast until every display (and facilitator, when counted) has all n."""
-    facs, displays = [], []
-    for world in worlds:
-        facs.append(await board_client(server, world.meeting_id, world.tokens["fac1"]))
-        for _ in range(viewers):
-            displays.append(await board_client(server, world.meeting_id, world.tokens["fac1"], view="display"))
+    facs, displays = await connect_boards(server, worlds, viewers)
     async with httpx.AsyncClient() as http:
         await http.get(server.url + "/bench/hold")
         await asyncio.gather(*(drive_board(f, w, n, events_expected=False) for f, w in zip(facs, worlds)))
