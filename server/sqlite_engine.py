@@ -9,14 +9,18 @@ worker thread, under an asyncio lock. This subclass changes three things.
    what was committed after the last checkpoint; `checkpoints()` makes one every
    CHECKPOINT_SECONDS, so that window is about a second. `?synchronous=FULL` in the URL
    brings back an fsync before every commit returns.
-2. `execute_inline()` runs one short statement on the event loop's own thread, at a
-   moment when nothing else is using the connection (the client's lock is free, or after
-   waiting for it). Without an fsync a board's append is about 0.1 ms of SQLite's own
-   work, which the worker thread would do too; what goes is aiosqlite's round trip to its
+2. `execute_inline()` runs one short statement on the event loop's own thread, on a second
+   connection of its own, at a moment when the ORM's connection has no transaction open
+   (its lock is free, or after waiting for it). Without an fsync a board's append is
+   SQLite work the worker thread would do too; what goes is aiosqlite's round trip to its
    thread and back (two thread switches, 0.15-0.18 ms on the development machine), and
    statements no longer queue behind loop iterations for their turn on the connection.
-   Under FULL (or EXTRA) it uses the worker thread, so the loop never waits for the disk.
-3. Checkpoints (which do fsync) run in the worker thread, from `checkpoints()`.
+   The second connection never waits for a lock (busy timeout 0): when another process
+   holds the write lock the statement goes to the worker thread, which waits instead.
+   Under FULL (or EXTRA), or for an in-memory database, every statement uses the worker
+   thread, so the loop never waits for the disk.
+3. Checkpoints (which do fsync) run in a thread of their own, on a connection of their
+   own, so they hold up neither the loop nor the ORM's queries.
 """
 from __future__ import annotations
 
@@ -27,7 +31,6 @@ import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiosqlite
 from tortoise.backends.sqlite.client import SqliteClient as TortoiseSqliteClient
 from tortoise.backends.sqlite.client import translate_exceptions
 
@@ -42,54 +45,64 @@ class SqliteClient(TortoiseSqliteClient):
         kwargs.setdefault("synchronous", "NORMAL")
         super().__init__(file_path, **kwargs)
         self.fsync_at_commit = str(self.pragmas["synchronous"]).upper() not in _NO_FSYNC_AT_COMMIT
-        self._busy_timeout_ms = 0  # read from the connection once it is made
+        self._inline: sqlite3.Connection | None = None  # the loop thread's own, when it may write
 
     async def create_connection(self, with_db: bool) -> None:
-        # As Tortoise's, except that the connection may also be used from the loop's thread
-        # (execute_inline): only ever while no statement is in the worker thread.
-        if not self._connection:
-            connection = await aiosqlite.connect(self.filename, isolation_level=None, check_same_thread=False)
-            connection._conn.row_factory = sqlite3.Row
-            for pragma, value in self.pragmas.items():
-                cursor = await connection.execute(f"PRAGMA {pragma}={value}")
-                await cursor.close()
-            [(self._busy_timeout_ms,)] = await connection.execute_fetchall("PRAGMA busy_timeout")
-            self._connection = connection
-            await self._post_connect()
+        await super().create_connection(with_db)
+        if self._inline is None and not self.fsync_at_commit and ":memory:" not in self.filename:
+            # Only ever used from the loop's thread; the flag lets a test's loop in another
+            # thread use it too (never two at once: each statement runs to its end).
+            self._inline = self._connect(timeout=0)
+
+    def _connect(self, timeout: float) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.filename, isolation_level=None, timeout=timeout, check_same_thread=False)
+        for pragma, value in self.pragmas.items():
+            if pragma != "busy_timeout":  # the timeout above is this connection's
+                connection.execute(f"PRAGMA {pragma}={value}")
+        return connection
+
+    async def close(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
+        await super().close()
 
     @translate_exceptions
     async def execute_inline(self, query: str, values: list | None = None) -> list[dict]:
         """execute_query_dict for one short statement, on the loop's own thread when a commit
         does not wait for the disk; otherwise (or when another process holds the write lock)
         in the worker thread."""
-        if self.fsync_at_commit or self._connection is None:
+        if self._inline is None:
             return await self.execute_query_dict(query, values)
         try:
-            if self._lock.locked():  # a statement or a transaction is on the connection: after it
+            if self._lock.locked():  # maybe a transaction: after it, so as not to race its writes
                 async with self._lock:
-                    return self._run_now(query, values)
+                    return self._run_inline(query, values)
             # Free: run now without taking the lock. Taking it would hand it on one waiter per
             # loop iteration, and on a busy loop the boards' writes would queue for that.
-            return self._run_now(query, values)
+            return self._run_inline(query, values)
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # another process is writing
                 raise
         return await self.execute_query_dict(query, values)  # waits for the lock off the loop
 
-    def _run_now(self, query: str, values: list | None) -> list[dict]:
-        assert self._connection is not None
-        connection = self._connection._conn
-        # Never wait for another process's write lock on the loop's thread: fail at once
-        # (the statement changed nothing) and let the worker thread wait instead.
-        connection.execute("PRAGMA busy_timeout = 0")
-        try:
-            return [dict(row) for row in connection.execute(query, values or ()).fetchall()]
-        finally:
-            connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+    def _run_inline(self, query: str, values: list | None) -> list[dict]:
+        assert self._inline is not None
+        cursor = self._inline.execute(query, values or ())
+        rows = cursor.fetchall()
+        if not rows:
+            return []
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row)) for row in rows]
 
     async def checkpoint(self) -> None:
-        """Copy the WAL into the database file, syncing both (in the worker thread)."""
-        await self.execute_query_dict("PRAGMA wal_checkpoint(PASSIVE)")
+        """Copy the WAL into the database file, syncing both, in a thread of its own."""
+        await asyncio.to_thread(self._checkpoint_now)
+
+    def _checkpoint_now(self) -> None:
+        # A connection per checkpoint (once a second): it is never shared between threads.
+        with contextlib.closing(self._connect(timeout=5)) as connection:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 @contextlib.asynccontextmanager
