@@ -8,6 +8,7 @@ When the queue overflows the socket is closed with 1013 and the client resumes w
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -316,7 +317,7 @@ class BoardConnection:
                     self.stop(1008, "Access to this board has ended.")
 
         try:
-            await self.service.execute_batch(self.board.id, batch, self.user, guard=self._staff_guard(),
+            await self.service.execute_batch(self.board.id, batch, self.user, guard=self.staff_guard,
                                              on_result=answer)
         except Exception:
             log.exception("board %s: commands %s failed", self.board.id, [c.name for c, _ in batch])
@@ -327,9 +328,11 @@ class BoardConnection:
 
     # ------------------------------------------------------------ authorization, again
 
-    def _staff_guard(self) -> store.Guard:
+    @functools.cached_property
+    def staff_guard(self) -> store.Guard:
         """May this person change this board now: active, same session or live token, and a
-        coordinator or a facilitator of this cohort. Checked as part of writing each command."""
+        coordinator or a facilitator of this cohort. Checked as part of writing each command;
+        made once per socket, as what it names (person, credential, cohort) stays the same."""
         if "token" in self.credential:
             credential = ("EXISTS (SELECT 1 FROM api_tokens t WHERE t.user_id = u.id AND t.token_sha256 = ?"
                           " AND t.revoked_at IS NULL)", sha256(self.credential["token"]))
@@ -344,7 +347,7 @@ class BoardConnection:
     async def _still_allowed(self) -> bool:
         """Role, activity, session or token, and this cohort."""
         if self.view != DISPLAY:
-            return await store.holds(self._staff_guard())
+            return await store.holds(self.staff_guard)
         people = User.filter(id=self.user.id, is_active=True)
         if "token" in self.credential:
             people = people.filter(api_tokens__token_sha256=sha256(self.credential["token"]),

@@ -61,7 +61,8 @@ class BoardService:
         self._locks: dict[int, asyncio.Lock] = {}
 
     def _lock(self, board_id: int) -> asyncio.Lock:
-        return self._locks.setdefault(board_id, asyncio.Lock())
+        lock = self._locks.get(board_id)
+        return lock if lock is not None else self._locks.setdefault(board_id, asyncio.Lock())
 
     # ------------------------------------------------------------ opening
 
@@ -237,7 +238,7 @@ class BoardService:
         state after it. Returns the state before, the states after each event, the events.
         Closing the meeting also writes the meeting's record, in the same transaction.
         IntegrityError: a client command id is in the log already."""
-        async with store.exclusive(board_id):
+        async with store.exclusive(board_id) as db:
             for _ in range(ATTEMPTS):
                 before = self._states.get(board_id) or await self._current(board_id)
                 made = await make(before)
@@ -253,7 +254,7 @@ class BoardService:
                         if result is store.Appended.OK:
                             await on_close(after)
                 else:
-                    result = await store.append(board_id, before["seq"], events, command_ids=ids, guard=guard)
+                    result = await store.append(board_id, before["seq"], events, command_ids=ids, guard=guard, db=db)
                 if result is store.Appended.OK:
                     self._remember(board_id, after)
                     return before, states, events

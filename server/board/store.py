@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +48,10 @@ class Guard:
     sql: str
     params: tuple[Any, ...] = ()
 
+    def __post_init__(self) -> None:
+        if self.sql.count("?") != len(self.params):
+            raise ValueError(f"guard has {self.sql.count('?')} placeholders for {len(self.params)} values")
+
 
 class Appended(enum.Enum):
     OK = "ok"
@@ -63,25 +69,21 @@ async def append(board_id: int, head: int, events: Sequence[Event], *, command_i
     Inside `in_transaction()` leave `db` out: the model's connection is the transaction's.
     """
     db = db or BoardEvent._meta.db
-    statement = _Statement(db)
-    rows = []
+    params: list[Any] = []
     for i, event in enumerate(events):
         if event.seq != head + 1 + i:
             raise ValueError(f"board {board_id}: event seq {event.seq} does not follow head {head + i}")
-        values = (board_id, event.seq, event.type, _FIELDS["data"].to_db_value(dict(event.data), BoardEvent),
-                  event.audience, int(event.actor["id"]) if event.actor else None,
-                  (command_ids or {}).get(event.seq), _FIELDS["at"].to_db_value(event.at, BoardEvent))
-        rows.append("(" + ", ".join(map(statement.param, values, _PG_TYPES)) + ")")
-    condition = (f"(SELECT coalesce(max(seq), 0) FROM board_events WHERE board_id = {statement.param(board_id)})"
-                 f" = {statement.param(head)}")
+        params += (board_id, event.seq, event.type, _FIELDS["data"].to_db_value(dict(event.data), BoardEvent),
+                   event.audience, int(event.actor["id"]) if event.actor else None,
+                   (command_ids or {}).get(event.seq), _FIELDS["at"].to_db_value(event.at, BoardEvent))
+    params += (board_id, head)
     if guard is not None:
-        condition += f" AND {statement.guard(guard)}"
-    sql = (f"INSERT INTO board_events ({', '.join(_COLUMNS)}) SELECT * FROM (VALUES {', '.join(rows)}) AS v"
-           f" WHERE {condition} RETURNING seq")
+        params += guard.params
+    sql = _append_sql(db.capabilities.dialect != "sqlite", len(events), guard.sql if guard is not None else None)
     # RETURNING counts the rows on both backends (asyncpg's status line for an INSERT does not).
     # On SQLite, outside a transaction, the statement runs on the loop's thread (sqlite_engine.py).
     execute = getattr(db, "execute_inline", db.execute_query_dict)
-    written = await execute(sql, statement.params)
+    written = await execute(sql, params)
     if len(written) == len(events):
         return Appended.OK
     if guard is not None and not await holds(guard, db):
@@ -89,46 +91,59 @@ async def append(board_id: int, head: int, events: Sequence[Event], *, command_i
     return Appended.STALE
 
 
-@contextlib.asynccontextmanager
-async def exclusive(board_id: int) -> AsyncIterator[None]:
-    """Writers of one board take turns, across processes too.
+@functools.lru_cache(maxsize=64)
+def _append_sql(numbered: bool, rows: int, guard_sql: str | None) -> str:
+    """The appending statement for `rows` events; made once per shape (it is the hot path)."""
+    place = _Placeholders(numbered)
+    values = ", ".join("(" + ", ".join(map(place, _PG_TYPES)) + ")" for _ in range(rows))
+    condition = f"(SELECT coalesce(max(seq), 0) FROM board_events WHERE board_id = {place()}) = {place()}"
+    if guard_sql is not None:
+        condition += f" AND {place.fill(guard_sql)}"
+    return (f"INSERT INTO board_events ({', '.join(_COLUMNS)}) SELECT * FROM (VALUES {values}) AS v"
+            f" WHERE {condition} RETURNING seq")
+
+
+def exclusive(board_id: int) -> AsyncContextManager[BaseDBAsyncClient]:
+    """Writers of one board take turns, across processes too; gives the connection to append with.
 
     On PostgreSQL (several processes share it) this is a transaction holding the board's
     row lock, so a writer whose cached state was behind reloads and wins on its next try
     instead of racing again. SQLite serves one process (`groupipt serve` refuses more),
     where the service's per-board lock already makes writers take turns.
     """
-    if BoardEvent._meta.db.capabilities.dialect == "sqlite":
-        yield
-        return
+    db = BoardEvent._meta.db
+    if db.capabilities.dialect == "sqlite":
+        return contextlib.nullcontext(db)  # (an async context manager too)
+    return _row_locked(board_id)
+
+
+@contextlib.asynccontextmanager
+async def _row_locked(board_id: int) -> AsyncIterator[BaseDBAsyncClient]:
     async with in_transaction() as db:
         await db.execute_query_dict("SELECT id FROM boards WHERE id = $1 FOR UPDATE", [board_id])
-        yield
+        yield db
 
 
 async def holds(guard: Guard, db: BaseDBAsyncClient | None = None) -> bool:
     """Whether the guard's condition is true now (one query)."""
     db = db or BoardEvent._meta.db
-    statement = _Statement(db)
-    rows = await db.execute_query_dict(f"SELECT 1 AS yes WHERE {statement.guard(guard)}", statement.params)
-    return bool(rows)
+    condition = _Placeholders(db.capabilities.dialect != "sqlite").fill(guard.sql)
+    return bool(await db.execute_query_dict(f"SELECT 1 AS yes WHERE {condition}", list(guard.params)))
 
 
-class _Statement:
-    """Collects parameters: `?` for SQLite; `$n`, typed where PostgreSQL cannot infer, otherwise."""
+class _Placeholders:
+    """`?` for SQLite; `$1`, `$2`, ... for PostgreSQL, typed where it cannot infer the type."""
 
-    def __init__(self, db: BaseDBAsyncClient):
-        self.numbered = db.capabilities.dialect != "sqlite"
-        self.params: list[Any] = []
+    def __init__(self, numbered: bool):
+        self.numbered, self.count = numbered, 0
 
-    def param(self, value: Any, pg_type: str | None = None) -> str:
-        self.params.append(value)
+    def __call__(self, pg_type: str | None = None) -> str:
+        self.count += 1
         if not self.numbered:
             return "?"
-        return f"${len(self.params)}" + (f"::{pg_type}" if pg_type else "")
+        return f"${self.count}" + (f"::{pg_type}" if pg_type else "")
 
-    def guard(self, guard: Guard) -> str:
-        pieces = guard.sql.split("?")
-        if len(pieces) - 1 != len(guard.params):
-            raise ValueError(f"guard has {len(pieces) - 1} placeholders for {len(guard.params)} values")
-        return pieces[0] + "".join(self.param(value) + piece for value, piece in zip(guard.params, pieces[1:]))
+    def fill(self, sql: str) -> str:
+        """`sql` with each of its `?` numbered in turn."""
+        pieces = sql.split("?")
+        return pieces[0] + "".join(self() + piece for piece in pieces[1:])
