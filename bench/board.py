@@ -7,7 +7,7 @@ It starts the real app (server.app.create_app, migrations, the CLI's uvicorn opt
 subprocess, with two bare endpoints added for baselines on the same server: a plain
 WebSocket echo, and a raw in-process fan-out (per-client queues, no database, no auth).
 Clients run in this process. Command round trips are taken in turn with echo round trips,
-so both see the same machine.
+so both see the same machine, and each starts on a server with nothing else to do.
 
 Fan-out is measured on events already stored: facilitators send their commands while the
 server holds the broadcasts back (acks still go out), then the server broadcasts them
@@ -177,25 +177,40 @@ async def board_client(server: Server, meeting_id: int, token: str, view: str = 
 
 
 async def command_round_trips(server: Server, world, n: int) -> tuple[list[float], list[float]]:
-    """Command -> ack and plain echo round trips, taken in turn so both see the same machine."""
+    """Command -> ack and plain echo round trips, taken in turn so both see the same machine.
+
+    Each starts on a server with nothing else to do: the event a command makes (it follows
+    the ack) is read off the clock before the next round trip. Which of the two goes first
+    alternates, so neither always follows the other.
+    """
     fac = await board_client(server, world.meeting_id, world.tokens["fac1"])
     samples, echoes = [], []
+
+    async def echo_once(echo) -> None:
+        t = time.perf_counter()
+        await echo.send(PAYLOAD)
+        await echo.recv()
+        echoes.append(time.perf_counter() - t)
+
+    async def command_once(rating: int) -> None:
+        cid = uuid.uuid4().hex
+        t = time.perf_counter()
+        await fac.ws.send(json.dumps({"type": "command", "id": cid, "command": "rate_goal",
+                                      "data": {"goal": world.group_goal, "rating": rating}}))
+        ack = json.loads(await fac.ws.recv())
+        samples.append(time.perf_counter() - t)
+        assert ack["type"] == "ack" and ack["id"] == cid, ack
+        event = json.loads(await fac.ws.recv())
+        assert event["type"] == "event" and event["event"]["seq"] == ack["seq"], event
+
     async with websockets.connect(server.ws + "/bench/echo") as echo:
         for i in range(n):
-            t = time.perf_counter()
-            await echo.send(PAYLOAD)
-            await echo.recv()
-            echoes.append(time.perf_counter() - t)
-            cid = uuid.uuid4().hex
-            t = time.perf_counter()
-            await fac.ws.send(json.dumps({"type": "command", "id": cid, "command": "rate_goal",
-                                          "data": {"goal": world.group_goal, "rating": i % 5}}))
-            while True:
-                frame = json.loads(await fac.ws.recv())
-                if frame.get("id") == cid:
-                    assert frame["type"] == "ack", frame
-                    break
-            samples.append(time.perf_counter() - t)
+            if i % 2:
+                await echo_once(echo)
+                await command_once(i % 5)
+            else:
+                await command_once(i % 5)
+                await echo_once(echo)
     await fac.close()
     return samples, echoes
 
