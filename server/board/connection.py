@@ -26,7 +26,7 @@ from server.auth import sha256
 from server.board import store
 from server.board.hub import SlowConsumer, Subscription
 from server.board.service import (
-    DISPLAY, FACILITATOR, BoardService, Outcome, decode_payload, now_ms, wire_json,
+    DISPLAY, FACILITATOR, BoardService, Outcome, now_ms, split_payload, wire_json,
 )
 from server.board.state import Command
 from server.errors import Forbidden, PlatformError
@@ -162,27 +162,32 @@ class BoardConnection:
 
     async def _send_all(self) -> None:
         sub: Subscription = self.sub
+        send = self.ws.send_text
+        facilitator = self.view == FACILITATOR
         while True:
             try:
                 item = await sub.get()
             except SlowConsumer:
                 self._overflowed()
                 return
-            if item.startswith("{"):
-                await self.ws.send_text(item)
-            elif item.startswith(HELLO):
-                await self._answer_hello(item[len(HELLO):])
-            elif item == RESYNC:
-                await self._fill_gap(None)
-            elif self.sent_seq is not None:
-                seq, frame = decode_payload(item, self.view)
+            if item[0].isdigit():  # a hub payload: seq, display frame, facilitator frame
+                if self.sent_seq is None:  # no hello yet: the snapshot will carry it
+                    continue
+                seq, display, for_facilitator = split_payload(item)
                 if seq <= self.sent_seq:
                     continue
                 if seq > self.sent_seq + 1:
                     await self._fill_gap(seq - 1)  # a message was lost or overtaken: read the log
-                if frame is not None:
-                    await self.ws.send_text(frame)
+                frame = for_facilitator if facilitator else display
+                if frame:
+                    await send(frame)
                 self.sent_seq = seq
+            elif item[0] == "{":
+                await send(item)
+            elif item.startswith(HELLO):
+                await self._answer_hello(item[len(HELLO):])
+            elif item == RESYNC:
+                await self._fill_gap(None)
 
     async def _answer_hello(self, arg: str) -> None:
         last_seq, _, epoch = arg.partition(":")

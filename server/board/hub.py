@@ -59,10 +59,11 @@ class Subscription:
             if self.on_overflow is not None:
                 self.on_overflow()
 
-    async def get(self) -> str:
+    def get(self) -> Awaitable[str]:
+        """The next payload (awaitable). Raises SlowConsumer once the queue has overflowed."""
         if self.overflowed:
             raise SlowConsumer()
-        return await self.queue.get()
+        return self.queue.get()  # the queue's own awaitable: no coroutine of ours per message
 
     async def __aenter__(self) -> Subscription:
         return self

@@ -35,7 +35,7 @@ from server.board.hub import Hub
 from server.board.state import (
     Command, Event, State, apply, decide, empty_state, opening_event, safety_event,
 )
-from server.board.views import display_event, display_view, facilitator_view, view_changes
+from server.board.views import display_event, display_view, event_view_changes, facilitator_view, moved_parts
 from server.errors import Conflict, Forbidden, NotFound, PlatformError
 
 FACILITATOR, DISPLAY = "facilitator", "display"
@@ -267,11 +267,9 @@ class BoardService:
 
     async def publish(self, board_id: int, before: State, states: list[State], events: list[Event]) -> None:
         """Each event to every socket on the board; `states[i]` is the state after `events[i]`."""
-        views = _Views(before)
         for event, state in zip(events, states):
-            new = _Views(state)
-            await self.hub.publish(board_id, _payload(event, views, new))
-            views = new
+            await self.hub.publish(board_id, _payload(event, before, state))
+            before = state
 
     async def catch_up(self, board_id: int, last_seq: int, view: str) -> tuple[list[str], int]:
         """Frames for everything after `last_seq` (events, or one snapshot), and the head."""
@@ -286,15 +284,12 @@ class BoardService:
         """Event frames (after, upto] for one kind of client, each with its view changes."""
         frames = []
         state = empty_state()
-        views = _Views(state)
         for event in await self.events(board_id, upto=upto):
-            state = apply(state, event)
-            new = _Views(state)
+            before, state = state, apply(state, event)
             if event.seq > after:
-                frame = _event_frame(event, views, new, view)
+                frame = _event_frame(event, before, state, view, moved_parts(before, state))
                 if frame is not None:
                     frames.append(frame)
-            views = new
         return frames
 
 
@@ -315,44 +310,28 @@ def snapshot_frame(state: State, view: str) -> str:
     return wire_json({"type": "snapshot", "seq": state["seq"], "state": body, "now": now_ms()})
 
 
-class _Views:
-    """A state's facilitator and display views, each made once, when first needed."""
-
-    def __init__(self, state: State):
-        self.state = state
-        self._made: dict[str, dict[str, Any]] = {}
-
-    def __getitem__(self, view: str) -> dict[str, Any]:
-        if view not in self._made:
-            self._made[view] = facilitator_view(self.state) if view == FACILITATOR else display_view(self.state)
-        return self._made[view]
-
-
-def _event_frame(event: Event, before: _Views, after: _Views, view: str) -> str | None:
+def _event_frame(event: Event, before: State, after: State, view: str, moved: list[str] | None) -> str | None:
     wire = event.to_wire() if view == FACILITATOR else display_event(event)
     if wire is None:  # the display never receives this event
         return None
-    replaced, appended = view_changes(before[view], after[view])
+    replaced, appended = event_view_changes(before, after, view, moved)
     frame = {"type": "event", "event": wire, "view": replaced, "now": now_ms()}
     if appended:
         frame["append"] = appended
     return wire_json(frame)
 
 
-def _payload(event: Event, before: _Views, after: _Views) -> str:
+def _payload(event: Event, before: State, after: State) -> str:
     """One hub message per event: its seq, the display frame (may be empty), the facilitator frame."""
-    display = _event_frame(event, before, after, DISPLAY) or ""
-    return f"{event.seq}\n{display}\n{_event_frame(event, before, after, FACILITATOR)}"
-
-
-def decode_payload(payload: str, view: str) -> tuple[int, str | None]:
-    seq, display, facilitator = _split(payload)
-    return seq, (facilitator if view == FACILITATOR else display) or None
+    moved = moved_parts(before, after)
+    display = _event_frame(event, before, after, DISPLAY, moved) or ""
+    return f"{event.seq}\n{display}\n{_event_frame(event, before, after, FACILITATOR, moved)}"
 
 
 @functools.lru_cache(maxsize=256)
-def _split(payload: str) -> tuple[int, str, str]:
-    # Every socket on a board is handed the same string: split it once, not once per socket.
+def split_payload(payload: str) -> tuple[int, str, str]:
+    """A hub payload's seq, display frame ("" when the display does not get the event) and
+    facilitator frame. Every socket on a board is handed the same string: split once."""
     seq, display, facilitator = payload.split("\n", 2)
     return int(seq), display, facilitator
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 import json
 
 from server.board.state import apply
-from server.board.views import changed_sections, display_event, display_view, facilitator_view
+from server.board.views import (
+    changed_sections, display_event, display_view, event_view_changes, facilitator_view, moved_parts,
+    view_changes,
+)
 from tests.unit.test_board_state import BEN, Board
 
 PRIVATE_STRINGS = (
@@ -77,3 +80,27 @@ def test_facilitator_view_offers_the_step_to_undo() -> None:
     view = facilitator_view(board.state)
     assert view["undo"] == {"seq": event.seq, "type": "note_added"} and "history" not in view
     assert view["safety"][0]["member"] == "3"
+
+
+def test_an_events_view_changes_are_those_of_the_whole_views() -> None:
+    # Made from the parts apply replaced only; they must be what diffing whole views gives.
+    board = Board()
+    board.do("set_display_labels", mode="initials")
+    board.do("skip_turn", turn=board.add_turn("2"))
+    _meeting(board)
+    state = {"seq": 0, "status": "new"}
+    for event in board.log:
+        after = apply(state, event)
+        for view, whole in (("facilitator", facilitator_view), ("display", display_view)):
+            assert event_view_changes(state, after, view, moved_parts(state, after)) == view_changes(
+                whole(state), whole(after)), (
+                event.type, view)
+        state = after
+
+
+def test_view_changes_follow_the_display_labels() -> None:
+    board = Board()
+    before = board.state
+    board.do("set_display_labels", mode="initials")
+    replaced, _ = event_view_changes(before, board.state, "display", moved_parts(before, board.state))
+    assert replaced["members"]["2"]["label"] == "TH" and replaced["display_labels"] == "initials"
