@@ -375,7 +375,8 @@ def redis_url() -> str | None:
 
 async def main(quick: bool) -> None:
     rounds = 300 if quick else 2000
-    fan_n = 100 if quick else 400
+    fan_n = 300 if quick else 1500  # events to one board: 45,000 messages, long enough to time
+    n50 = 40 if quick else 100  # events to each of 50 boards: 50,000 messages
     var = Path(tempfile.mkdtemp(prefix="bench-board-"))
     database_url = os.environ.get("GROUPIPT_BENCH_DATABASE_URL") or f"sqlite://{var / 'bench.sqlite3'}"
     worlds = await seed(database_url, 52)
@@ -407,7 +408,6 @@ async def main(quick: bool) -> None:
         print(f"  fed by commands, end to end    {live30:,.0f} msg/s = {live30 / raw30:.2f}x "
               f"({events30:,.0f} events/s committed, each to all 30)\n")
 
-        n50 = max(40, fan_n // 4)
         raw50, stored50, live50, events50 = await fanout_rounds(
             lambda: raw_fanout(server, 50, 10, n50),
             lambda: stored_fanout(server, worlds[2:52], 9, n50, count_facilitators=True),
