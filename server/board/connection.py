@@ -166,10 +166,13 @@ class BoardConnection:
         facilitator = self.view == FACILITATOR
         while True:
             try:
-                item = await sub.get()
+                item = sub.take()
             except SlowConsumer:
                 self._overflowed()
                 return
+            if item is None:
+                await sub.wait()
+                continue
             if item[0].isdigit():  # a hub payload: seq, display frame, facilitator frame
                 if self.sent_seq is None:  # no hello yet: the snapshot will carry it
                     continue

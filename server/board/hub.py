@@ -17,6 +17,7 @@ that lost messages (overflow, a Redis reconnect) catches up from the log.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -38,32 +39,62 @@ class SlowConsumer(Exception):
 
 
 class Subscription:
+    """One socket's bounded queue of payloads.
+
+    A deque and at most one waiting future, not an asyncio.Queue: a socket's send loop
+    takes what is there without awaiting, and awaits only when the queue is empty.
+    """
+
     def __init__(
         self, hub: Hub, board_id: int, *, maxsize: int,
         on_overflow: Callable[[], None] | None,
         on_resync: Callable[[], None] | None,
         on_shutdown: Callable[[int], Awaitable[None]] | None,
     ):
-        self.hub, self.board_id = hub, board_id
-        self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize)
+        self.hub, self.board_id, self.maxsize = hub, board_id, maxsize
+        self._items: collections.deque[str] = collections.deque()
+        self._waiter: asyncio.Future[None] | None = None
         self.overflowed = False
         self.on_overflow, self.on_resync, self.on_shutdown = on_overflow, on_resync, on_shutdown
 
     def deliver(self, payload: str) -> None:
         if self.overflowed:
             return
-        try:
-            self.queue.put_nowait(payload)
-        except asyncio.QueueFull:
+        if len(self._items) >= self.maxsize:
             self.overflowed = True
+            self._items.clear()
             if self.on_overflow is not None:
                 self.on_overflow()
+        else:
+            self._items.append(payload)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
-    def get(self) -> Awaitable[str]:
-        """The next payload (awaitable). Raises SlowConsumer once the queue has overflowed."""
+    def take(self) -> str | None:
+        """The next payload if there is one, else None. Raises SlowConsumer once the queue
+        has overflowed."""
         if self.overflowed:
             raise SlowConsumer()
-        return self.queue.get()  # the queue's own awaitable: no coroutine of ours per message
+        return self._items.popleft() if self._items else None
+
+    async def wait(self) -> None:
+        """Until there is something to take (or the queue has overflowed)."""
+        if self._items or self.overflowed:
+            return
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+    async def get(self) -> str:
+        while (payload := self.take()) is None:
+            await self.wait()
+        return payload
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     async def __aenter__(self) -> Subscription:
         return self

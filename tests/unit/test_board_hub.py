@@ -18,7 +18,7 @@ async def test_memory_hub_delivers_to_subscribers_of_that_board_only() -> None:
             await hub.publish(1, "b")
             assert [await one.get(), await one.get()] == ["a", "b"]
             assert [await other.get(), await other.get()] == ["a", "b"]
-            assert elsewhere.queue.empty()
+            assert len(elsewhere) == 0
         assert hub.subscriber_count() == 0
 
 
@@ -33,7 +33,23 @@ async def test_overflow_drops_only_the_slow_subscriber() -> None:
             assert overflowed == [True]  # called once, not per lost message
             with pytest.raises(SlowConsumer):
                 await slow.get()
-            assert [fast.queue.get_nowait() for _ in range(10)] == [str(i) for i in range(10)]
+            assert [fast.take() for _ in range(10)] == [str(i) for i in range(10)]
+
+
+async def test_a_waiting_socket_wakes_for_a_payload_and_for_its_overflow() -> None:
+    hub = Hub.from_url("memory://", queue_size=2)
+    async with hub.running():
+        async with hub.subscribe(1) as sub:
+            waiting = asyncio.create_task(sub.get())
+            await asyncio.sleep(0.01)
+            await hub.publish(1, "a")
+            assert await asyncio.wait_for(waiting, 1) == "a"
+            waiting = asyncio.create_task(sub.get())
+            await asyncio.sleep(0.01)
+            for payload in ("b", "c", "d"):  # no turn for the waiting socket in between
+                await hub.publish(1, payload)
+            with pytest.raises(SlowConsumer):
+                await asyncio.wait_for(waiting, 1)
 
 
 async def test_close_all_calls_every_socket_closer_with_1012() -> None:
@@ -88,7 +104,7 @@ async def test_redis_prefix_keeps_deployments_apart() -> None:
         async with two.subscribe(1) as sub:
             await one.publish(1, "not for you")
             await asyncio.sleep(0.1)
-            assert sub.queue.empty()
+            assert len(sub) == 0
 
 
 async def test_redis_unreachable_fails_at_start() -> None:
