@@ -42,7 +42,8 @@ class Subscription:
     """One socket's bounded queue of payloads.
 
     A deque and at most one waiting future, not an asyncio.Queue: a socket's send loop
-    takes what is there without awaiting, and awaits only when the queue is empty.
+    takes what is there without awaiting, and awaits only when the queue is empty. It has
+    one reader (that send loop); a second task waiting at the same time would not be woken.
     """
 
     def __init__(
