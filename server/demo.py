@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
@@ -30,6 +31,7 @@ DOMAIN = "demo.groupipt.example"
 HALFWAY = "Demo: Tuesday evening group"
 ENROLLING = "Demo: Thursday morning group"
 ZONE = "Europe/London"
+SESSION_TIME = time(18, 0)  # the half-way cohort meets on Tuesdays at six
 
 @dataclass(frozen=True)
 class Person:
@@ -164,16 +166,26 @@ async def _load(settings: Settings, *, coordinator: User | None, now: datetime) 
 async def _template(slug: str) -> ProtocolTemplate:
     return await ProtocolTemplate.get(slug=slug)
 
+def halfway_start(now: datetime) -> date:
+    """The Tuesday of the half-way cohort's first session: sessions 1-4 (weekly, Tuesdays at
+    SESSION_TIME in ZONE) have begun by `now` and session 5 has not, whatever the day and hour."""
+    zone = ZoneInfo(ZONE)
+    local = now.astimezone(zone)
+    fourth = local.date() - timedelta(days=(local.weekday() - 1) % 7)  # this week's Tuesday, or today
+    if datetime.combine(fourth, SESSION_TIME, tzinfo=zone) >= local:  # a Tuesday before the session
+        fourth -= timedelta(days=7)
+    return fourth - timedelta(days=21)
+
+
 async def _halfway_cohort(people: dict[str, User], members: list[User], now: datetime) -> Cohort:
     coordinator, f1, f2 = people["coordinator"], people["facilitator1"], people["facilitator2"]
     template = await _template("who-group-ipt")
-    # The most recent Tuesday at least three weeks ago: sessions 1-4 are held, 5 is next.
-    three_weeks_ago = (now - timedelta(days=21)).date()
-    first_session = three_weeks_ago - timedelta(days=(three_weeks_ago.weekday() - 1) % 7)
+    first_session = halfway_start(now)
     planned_at = now - timedelta(days=46)  # the cohort was set up three weeks before session 1
     values = scheduling.parse_cohort_input({
         "name": HALFWAY, "public_title": "Tuesday group", "template": template.id, "time_zone": ZONE,
-        "start_date": first_session.isoformat(), "weekday": first_session.weekday(), "start_time": "18:00",
+        "start_date": first_session.isoformat(), "weekday": first_session.weekday(),
+        "start_time": SESSION_TIME.strftime("%H:%M"),
         "capacity": 8, "location": "Room 2, Elm Street Centre", "video_link": "",
     }, facilitator_ids=[f1.id, f2.id])
     cohort = await scheduling.create_cohort(values, by=coordinator, now=planned_at)
