@@ -50,8 +50,6 @@ class Outcome:
     duplicate: bool = False
 
 
-
-
 class BoardService:
     """One per process. Caches each board's state; the database stays the truth."""
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 
 import pytest
 import websockets
@@ -250,8 +251,7 @@ async def test_revoked_token_stops_commands(fac, bw):
     from models.accounts import ApiToken
     from server.auth import sha256
 
-    await ApiToken.filter(token_sha256=sha256(bw.tokens["fac1"])).update(revoked_at=Meeting._meta.fields_map[
-        "revised_at"].to_python_value(__import__("datetime").datetime.now(__import__("datetime").timezone.utc)))
+    await ApiToken.filter(token_sha256=sha256(bw.tokens["fac1"])).update(revoked_at=datetime.now(UTC))
     answer = await fac.command("add_note", {"text": "after revocation"})
     assert answer["code"] == "forbidden"
     with pytest.raises(websockets.ConnectionClosed) as info:

@@ -131,3 +131,34 @@ async def test_a_batch_refused_by_its_guard_writes_nothing_and_every_command_is_
                                               actor, guard=never)
     assert [type(r) for r in results] == [Forbidden, Forbidden]
     assert await BoardEvent.filter(board_id=board.id).count() == head
+
+
+async def test_who_may_stay_on_a_board_is_checked_again(world):
+    """The periodic re-check of a socket: staff by the rule commands are written under, and
+    an enrolled member on the display only; a revoked token or a withdrawal ends it."""
+    from types import SimpleNamespace
+
+    from models.accounts import ApiToken
+    from models.cohorts import Enrollment, EnrollmentStatus
+    from server.auth import sha256
+    from server.board.connection import BoardConnection
+
+    meeting = await Meeting.get(id=world.meeting_id)
+    board = SimpleNamespace(id=1, created_at=AT)
+    socket = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(settings=SimpleNamespace(extra={}))))
+
+    async def allowed(key: str, view: str) -> bool:
+        user = await User.get(email=world.emails[key])
+        connection = BoardConnection(socket, None, board=board, meeting=meeting, user=user, view=view,
+                                     credential={"token": world.tokens[key]})
+        return await connection._still_allowed()
+
+    assert await allowed("fac1", "facilitator") and await allowed("fac1", "display")
+    assert await allowed("coordinator", "facilitator")
+    assert not await allowed("outsider", "facilitator") and not await allowed("outsider", "display")
+    assert await allowed("member", "display") and not await allowed("member", "facilitator")
+    await ApiToken.filter(token_sha256=sha256(world.tokens["fac2"])).update(revoked_at=AT)
+    assert not await allowed("fac2", "display")
+    member = await User.get(email=world.emails["member"])
+    await Enrollment.filter(cohort_id=world.cohort_id, member_id=member.id).update(status=EnrollmentStatus.WITHDRAWN)
+    assert not await allowed("member", "display")
