@@ -12,6 +12,7 @@ from models.accounts import ApiToken, LinkPurpose, Role, User
 from server import auth
 from server.errors import BadRequest, Conflict, NotFound
 from server.forms import form_data, require_text
+from server.routes.feeds import account_feed_section  # the calendar card belongs to the feeds area
 from server.templating import render
 
 
@@ -200,8 +201,6 @@ async def _account_context(request: Request, **extra) -> dict:
     user = auth.user_of(request)
     tokens = await ApiToken.filter(user=user, revoked_at=None).order_by("-created_at")
     context = {"tokens": tokens}
-    from server.routes.feeds import account_feed_section  # the calendar card belongs to the feeds area
-
     context["feed_section"] = await account_feed_section(request)
     context.update(extra)
     return context

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 
 async def test_cohort_preview_updates_as_the_coordinator_types(world, live_server, browser):
-    lead = await make_user(Role.FACILITATOR, "Brook Browserlead")
+    await make_user(Role.FACILITATOR, "Brook Browserlead")  # offered as a facilitator below
     page = await browser.new_page()
     try:
         await log_in(page, live_server.url, world.email("coordinator"))

@@ -26,12 +26,10 @@ async def _safety_item(world) -> int:
     return item.id
 
 
-
 def members_only(method: str, path: str, **kw) -> Row:
     """Each member's own portal; staff have none."""
     return Row(method, path, anon=LOGIN, member=OK, other_member=OK, other_facilitator=DENY,
                facilitator=DENY, coordinator=DENY, **kw)
-
 
 
 ENTRY = {"entry_id": _entry}

@@ -2,7 +2,6 @@
 from tests.integration.authz_rows import DENY, Row, any_user, coordinator_only, own_member, staff_any_cohort, staff_only
 
 
-
 TEMPLATE = {"template_id": lambda w: w.template.id}
 
 ROWS = [
