@@ -8,7 +8,7 @@ marked superseded. Submissions for one enrollment are serialized by locking its 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -87,6 +87,28 @@ async def lineage(enrollment: Enrollment) -> list[int]:
         rows = await Enrollment.filter(id=previous).values_list("transferred_from_id", flat=True)
         previous = rows[0] if rows else None
     return ids
+
+
+async def lineages(enrollments: Sequence[Enrollment]) -> dict[int, list[int]]:
+    """`lineage` of many enrollments at once, one query per step back along the chain."""
+    parent: dict[int, int | None] = {e.id: e.transferred_from_id for e in enrollments}
+    wanted = {p for p in parent.values() if p is not None and p not in parent}
+    for _ in range(20):
+        if not wanted:
+            break
+        rows = await Enrollment.filter(id__in=list(wanted)).values_list("id", "transferred_from_id")
+        for enrollment_id, previous in rows:
+            parent[enrollment_id] = previous
+        wanted = {p for _, p in rows if p is not None and p not in parent}
+    chains: dict[int, list[int]] = {}
+    for e in enrollments:
+        ids = [e.id]
+        previous = parent.get(e.id)
+        while previous is not None and previous not in ids and len(ids) < 20:
+            ids.append(previous)
+            previous = parent.get(previous)
+        chains[e.id] = ids
+    return chains
 
 
 async def current_responses(enrollment_id: int) -> list[MeasureResponse]:
@@ -207,6 +229,7 @@ async def trend_points(enrollment: Enrollment, instrument: Instrument, zone) -> 
             when=r.administered_at.astimezone(zone).date(),
             total=r.total,
             label=labels.get(r.window) or (f"S{r.window.split('-', 1)[1]}" if r.window.startswith("session-") else "Extra"),
+            window=r.window,
         )
         for r in rows
     ]

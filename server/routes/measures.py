@@ -19,7 +19,18 @@ from server.auth import requires, user_of
 from server.errors import BadRequest, NotFound, PlatformError
 from server.forms import form_data
 from server.measure_schedule import WINDOW_RULE
-from server.measures import ANSWER_SCALE, DIFFICULTY_SCALE, QUESTIONNAIRES, Instrument, change_from_baseline, item9_statement, questionnaire
+from server.measures import (
+    ANSWER_SCALE,
+    DIFFICULTY_SCALE,
+    QUESTIONNAIRES,
+    STANDING_LABELS,
+    Instrument,
+    Outcome,
+    band_for,
+    episode_outcome,
+    item9_statement,
+    questionnaire,
+)
 from server.routes.enrollment import json_body, record_id
 from server.templating import render
 
@@ -59,11 +70,14 @@ async def member_measures(enrollment: Enrollment, viewer, *, chart_prefix: str) 
     for instrument, q in QUESTIONNAIRES.items():
         current = [r for r in responses if r.instrument == instrument and not r.superseded]
         points = await measure_responses.trend_points(enrollment, instrument, zone)
-        change = change_from_baseline(instrument, current[0].total, current[-1].total) if len(current) > 1 else None
+        outcome = episode_outcome(instrument, [(r.window, r.total) for r in current])
         sections.append({
             "q": q, "responses": [r for r in responses if r.instrument == instrument], "current": current,
             "chart": charts.trend_chart(instrument, points, chart_id=f"{chart_prefix}-{instrument.value}"),
-            "change": change,
+            "outcome": outcome,
+            "baseline": current[outcome.baseline_index] if outcome.baseline_index is not None else None,
+            "baseline_band": band_for(instrument, outcome.baseline_total) if outcome.baseline_total is not None else None,
+            "standing_labels": STANDING_LABELS,
         })
     return {"sections": sections, "zone": zone}
 
@@ -234,14 +248,17 @@ async def api_measures(request: Request) -> Response:
     await audit.record(user, "read", "measure_response", enrollment.id, member=enrollment.member_id, detail="api")
     due = await measure_responses.due_now(enrollment)
     change = {}
+    outcomes = {}
     for instrument in QUESTIONNAIRES:
         current = [r for r in responses if r.instrument == instrument and not r.superseded]
         if current:
-            c = change_from_baseline(instrument, current[0].total, current[-1].total)
+            o = episode_outcome(instrument, [(r.window, r.total) for r in current])
+            latest = o.last_total if o.last_total is not None else o.baseline_total
             change[instrument.value] = {
-                "baseline": c.baseline_total, "latest": c.current_total, "difference": c.difference,
-                "response": c.response, "remission": c.remission,
+                "baseline": o.baseline_total, "latest": latest, "difference": latest - o.baseline_total,
+                "response": o.response, "remission": o.remission,
             }
+            outcomes[instrument.value] = _outcome_json(o, current, staff=user.role != Role.MEMBER)
     return JSONResponse({
         "enrollment_id": enrollment.id,
         "window_rule": WINDOW_RULE,
@@ -250,7 +267,21 @@ async def api_measures(request: Request) -> Response:
                  "closes_at": d.occasion.closes_at.isoformat() if d.occasion.closes_at else None,
                  "answered": d.answered is not None} for d in due],
         "change_from_baseline": change,
+        "outcomes": outcomes,
     })
+
+
+def _outcome_json(o: Outcome, current: list[MeasureResponse], *, staff: bool) -> dict:
+    """How the figures above were reached (the definition is server.measures.episode_outcome)."""
+    body = {
+        "standing": o.standing.value, "standing_label": STANDING_LABELS[o.standing],
+        "below_threshold": o.below_threshold, "late_baseline": o.late_baseline,
+        "baseline_response_id": current[o.baseline_index].id if o.baseline_index is not None else None,
+        "last_response_id": current[o.last_index].id if o.last_index is not None else None,
+    }
+    if staff:
+        body["referral_suggested"] = o.referral_suggested
+    return body
 
 
 def _for_viewer(body: dict, user) -> dict:
