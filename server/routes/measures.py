@@ -304,7 +304,7 @@ async def api_submit(request: Request) -> Response:
               instrument: {type: string, enum: [phq9, gad7]}
               items: {type: array, items: {type: integer, minimum: 0, maximum: 3}}
               difficulty: {type: integer, minimum: 0, maximum: 3}
-              window: {type: string, description: "staff only: the occasion, e.g. session-3"}
+              window: {type: string, description: "the occasion, e.g. session-3 (a member's must be the one open now)"}
               correction_reason: {type: string, description: "staff only: replaces the window's answer"}
     responses:
       201: {description: "Stored; safety_item_id is set when item 9 was above 0"}
@@ -330,6 +330,8 @@ async def api_submit(request: Request) -> Response:
     submission = await measure_responses.submit(
         enrollment, q.instrument, form, by=user,
         window=str(body.get("window") or "") if staff else "",
+        # A member may name the occasion they answer; it is stored for exactly that one.
+        for_occasion="" if staff else str(body.get("window") or "")[:32],
         correction_reason=str(body.get("correction_reason") or "") if staff else "",
     )
     payload = response_json(submission.response)
