@@ -20,6 +20,7 @@ from server.closure.names import redact_record_names
 from server.closure.outcomes import OutcomeReport, outcome_report
 from server.closure.record import SummaryRecord
 from server.errors import BadRequest, Conflict, NotFound
+from server.measure_responses import lineage
 
 # Who gets a summary: members who joined the group, including those who left it early.
 SUMMARY_STATUSES = (EnrollmentStatus.ENROLLED, EnrollmentStatus.COMPLETED, EnrollmentStatus.WITHDRAWN)
@@ -50,10 +51,12 @@ def _first_termination_session(phases: Any, n_group_sessions: int) -> int:
 
 
 async def other_member_names(enrollment: Any) -> list[str]:
-    """Everyone else ever enrolled in the cohort (whatever their status): none may be named."""
-    return await Enrollment.filter(cohort_id=enrollment.cohort_id).exclude(id=enrollment.id).values_list(
-        "member__display_name", flat=True
-    )
+    """Everyone else ever enrolled in the cohort, or in an earlier group of the member's
+    treatment episode (whatever their status): none may be named."""
+    episode = await lineage(enrollment)
+    cohorts = await Enrollment.filter(id__in=episode).values_list("cohort_id", flat=True)
+    return await Enrollment.filter(cohort_id__in=list(set(cohorts))).exclude(
+        member_id=enrollment.member_id).values_list("member__display_name", flat=True)
 
 
 async def versions_of(enrollment: Any) -> list[Any]:

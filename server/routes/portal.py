@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from models.accounts import Role, User
@@ -206,7 +206,8 @@ async def _choose(request: Request, q, found, *, status_code: int = 200, error: 
 
 @requires(Role.MEMBER)
 async def measure_form(request: Request) -> Response:
-    """The old, unspecific link: sends the member on to the one questionnaire it can mean."""
+    """The old, unspecific link: the form of the one questionnaire it can mean (posting to
+    that questionnaire's own link), or a choice when the member has several open."""
     user = user_of(request)
     q = questionnaire(_instrument(request.path_params["instrument"]))
     if not await measure_responses.member_answering(user):
@@ -216,7 +217,7 @@ async def measure_form(request: Request) -> Response:
         raise Conflict(f"No {q.name} is due for you right now. Thank you.")
     only = _only_open(found)
     if only is not None:
-        return RedirectResponse(only.path, status_code=303)
+        return render(request, "portal/measure_form.html", _form_context(q, enrollment=only.enrollment, due=only.due))
     return await _choose(request, q, found)
 
 
