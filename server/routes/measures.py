@@ -93,14 +93,21 @@ async def cohort_measures(request: Request) -> Response:
         cohort_id=cohort.id, status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.SCREENING, EnrollmentStatus.COMPLETED]
     ).prefetch_related("member").order_by("id")
     latest: dict[tuple[int, str], MeasureResponse] = {}
-    rows = await MeasureResponse.filter(enrollment_id__in=[e.id for e in enrollments], superseded=False).order_by("administered_at", "id")
+    # A transferred member's episode includes what they answered in the earlier group.
+    chains = await measure_responses.lineages(enrollments)
+    current_of = {episode_id: e.id for e in enrollments for episode_id in reversed(chains[e.id])}
+    rows = await MeasureResponse.filter(enrollment_id__in=list(current_of), superseded=False).order_by("administered_at", "id")
+    answered: dict[tuple[int, str], list[tuple[str, int]]] = {}
     for r in rows:
-        latest[(r.enrollment_id, str(r.instrument.value if hasattr(r.instrument, "value") else r.instrument))] = r
+        key = (current_of[r.enrollment_id], str(r.instrument.value if hasattr(r.instrument, "value") else r.instrument))
+        latest[key] = r
+        answered.setdefault(key, []).append((r.window, r.total))
+    outcomes = {key: episode_outcome(key[1], points) for key, points in answered.items()}
     await audit.record(user, "read", "measure_response", f"cohort:{cohort.id}", detail=f"cohort overview, {len(rows)} responses")
     next_meeting = await safety.next_group_meeting(cohort.id, auth.now())
     return render(request, "measures/cohort.html", {
-        "cohort": cohort, "items": items, "enrollments": enrollments, "latest": latest,
-        "questionnaires": QUESTIONNAIRES, "next_meeting": next_meeting,
+        "cohort": cohort, "items": items, "enrollments": enrollments, "latest": latest, "outcomes": outcomes,
+        "standing_labels": STANDING_LABELS, "questionnaires": QUESTIONNAIRES, "next_meeting": next_meeting,
         "action_labels": safety.ACTION_LABELS,
     })
 

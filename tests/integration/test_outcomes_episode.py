@@ -212,6 +212,10 @@ async def test_a_transferred_members_summary_uses_the_whole_episode(clinic):
     assert intake.status_code == 200 and "my brother" in intake.text and "Call my brother on Sundays" in intake.text
     staff = await client.get(f"/enrollments/{enrollment.id}/measures")
     assert "Baseline 18 (Moderately severe)" in staff.text
+    overview = await client.get(f"/cohorts/{clinic['cohort'].id}/measures")
+    assert overview.status_code == 200
+    assert "Baseline 18<" in overview.text and "Late baseline 16 (the baseline was missed)" in overview.text
+    assert "Baseline 8; below the clinical threshold at baseline" in overview.text
 
 
 async def test_feelings_about_ending_are_written_and_carried_into_the_member_copy(clinic):
