@@ -74,6 +74,11 @@ async def draft(enrollment: Any, actor: Any, *, now: Any) -> Any:
             f"A closure summary is written for members who joined the group; this enrollment is {enrollment.status}.",
             code="not_enrolled",
         )
+    if await Enrollment.exists(transferred_from_id=enrollment.id):
+        raise Conflict(
+            "This member moved to another group; their closure summary is written there, for the "
+            "whole treatment episode.", code="transferred",
+        )
     if not await termination_reached(enrollment.cohort, now=now):
         raise Conflict(
             "Summaries can be drafted from the first session of the termination phase on.",
@@ -120,12 +125,20 @@ async def draft_missing(cohort: Any, actor: Any, *, now: Any) -> int:
             code="too_early",
         )
     started = ClosureSummary.filter(enrollment__cohort_id=cohort.id).values_list("enrollment_id", flat=True)
-    enrollments = await Enrollment.filter(cohort_id=cohort.id, status__in=list(SUMMARY_STATUSES)).exclude(
+    enrollments = await _without_transferred(await Enrollment.filter(
+        cohort_id=cohort.id, status__in=list(SUMMARY_STATUSES)).exclude(
         id__in=await started
-    ).select_related("cohort__template", "member").order_by("id")
+    ).select_related("cohort__template", "member").order_by("id"))
     for enrollment in enrollments:
         await draft(enrollment, actor, now=now)
     return len(enrollments)
+
+
+async def _without_transferred(enrollments: Sequence[Any]) -> list[Any]:
+    """Members who moved to another group have their summary there (the episode's)."""
+    moved = set(await Enrollment.filter(transferred_from_id__in=[e.id for e in enrollments]).values_list(
+        "transferred_from_id", flat=True)) if enrollments else set()
+    return [e for e in enrollments if e.id not in moved]
 
 
 async def _update_draft(row: Any, actor: Any, content: dict[str, Any], *, now: Any) -> None:
@@ -230,7 +243,8 @@ def _positive_id(value: Any) -> int:
 
 async def cohort_overview(cohort: Any) -> list[dict[str, Any]]:
     """Each member's summary state (see `_summary_state`) with their latest and finalized versions."""
-    enrollments = await Enrollment.filter(cohort_id=cohort.id, status__in=list(SUMMARY_STATUSES)).select_related("member").order_by("id")
+    enrollments = await _without_transferred(await Enrollment.filter(
+        cohort_id=cohort.id, status__in=list(SUMMARY_STATUSES)).select_related("member").order_by("id"))
     rows = await ClosureSummary.filter(enrollment_id__in=[e.id for e in enrollments]).order_by("version")
     latest: dict[int, Any] = {}
     finalized: dict[int, Any] = {}

@@ -171,10 +171,10 @@ async def occasion_submit(request: Request) -> Response:
         # The form is shown again, with the answers kept: for the occasion open now if the
         # linked one closed meanwhile (the member sends it again knowingly), else the same.
         due = next((d for d in await measure_responses.due_now(enrollment) if d.instrument == q.instrument), None)
-        return render(request, "portal/measure_form.html",
-                      _form_context(q, enrollment=enrollment, due=due, values=dict(form), error=exc.message,
-                                    field_errors=exc.fields),
-                      status_code=exc.status_code)
+        context = _form_context(q, enrollment=enrollment, due=due, values=dict(form), error=exc.message,
+                                field_errors=exc.fields)
+        context["action"] = context["action"] or request.url.path
+        return render(request, "portal/measure_form.html", context, status_code=exc.status_code)
     return _done(request, q, submission, enrollment)
 
 

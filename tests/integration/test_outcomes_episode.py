@@ -232,3 +232,11 @@ async def test_feelings_about_ending_are_written_and_carried_into_the_member_cop
     assert "9. Ending and next step" in member_copy and "Feelings about ending" in member_copy
     assert "we said goodbye in the last session" in member_copy
     assert "Safety items" not in member_copy
+
+
+async def test_the_earlier_group_writes_no_summary_of_its_own_for_a_member_who_moved(clinic):
+    client = clinic["client"]
+    refused = await client.send_json("POST", f"/api/v1/enrollments/{clinic['old'].id}/summaries")
+    assert refused.status_code == 409 and refused.json()["code"] == "transferred"
+    listing = (await client.get(f"/api/v1/cohorts/{clinic['source'].id}/summaries")).json()["items"]
+    assert "Tam Transferred" not in [item["member"] for item in listing]
