@@ -140,3 +140,25 @@ async def _member_token(member) -> str:
 
     _, secret = await auth.create_api_token(member, "two groups")
     return secret
+
+
+async def test_an_answer_for_an_occasion_that_closed_is_not_moved_to_another(world):
+    from models.cohorts import Enrollment
+
+    member = await make_user(Role.MEMBER, "Oli Lateform")
+    cohort, meetings = await make_cohort(world.template, "Closed-window group", world.users["facilitator"])
+    enrollment = await enroll(cohort, member)
+    # Enrolled before session 1: the baseline belonged to session 1 and closed three weeks ago.
+    await Enrollment.filter(id=enrollment.id).update(created_at=meetings[0].starts_at - timedelta(days=3))
+    client = await logged_in(world.base_url, member.email, PASSWORD)
+    try:
+        baseline_link = f"/portal/enrollments/{enrollment.id}/measures/phq9/baseline"
+        page = await client.submit(baseline_link, answers(2))
+        assert page.status_code == 409
+        assert "not open now; the one open now is for before session" in page.text
+        # The form comes back for the occasion open now, with the answers kept, and nothing stored.
+        assert f'action="/portal/enrollments/{enrollment.id}/measures/phq9/session-' in page.text
+        assert page.text.count('value="2" required checked') == 9
+        assert await stored(enrollment.id) == []
+    finally:
+        await client.aclose()
