@@ -80,13 +80,7 @@ async def schedules(enrollment: Enrollment, template: ProtocolTemplate, cohort_s
 async def lineage(enrollment: Enrollment) -> list[int]:
     """This enrollment and the ones it was transferred from: one treatment episode, so the
     trend and the baseline carry across a transfer (the history stays where it was written)."""
-    ids = [enrollment.id]
-    previous = enrollment.transferred_from_id
-    while previous is not None and previous not in ids and len(ids) < 20:
-        ids.append(previous)
-        rows = await Enrollment.filter(id=previous).values_list("transferred_from_id", flat=True)
-        previous = rows[0] if rows else None
-    return ids
+    return (await lineages([enrollment]))[enrollment.id]
 
 
 async def lineages(enrollments: Sequence[Enrollment]) -> dict[int, list[int]]:

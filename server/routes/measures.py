@@ -244,7 +244,7 @@ async def api_measures(request: Request) -> Response:
     """
     summary: A member's PHQ-9 / GAD-7 responses, what is due now, and change from baseline
     responses:
-      200: {description: "Responses (superseded ones flagged), due windows, change"}
+      200: {description: "Responses (superseded ones flagged), due windows, change from baseline, and per instrument how it counts (outcomes: standing, late_baseline; staff also referral_suggested)"}
       404: {description: Not this person's enrollment}
     """
     user = user_of(request)
