@@ -21,8 +21,11 @@ from markupsafe import Markup, escape
 from server.measures import (
     RECALL_WINDOW_DAYS,
     Instrument,
+    LATE_BASELINE_LABEL,
+    STANDING_LABELS,
+    Standing,
     band_for,
-    change_from_baseline,
+    episode_outcome,
     questionnaire,
 )
 
@@ -32,6 +35,7 @@ class TrendPoint:
     when: date
     total: int
     label: str
+    window: str = ""  # the occasion key ("baseline", "session-3"); picks the baseline
 
 
 RECALL_NOTE = (
@@ -61,31 +65,47 @@ def _yes_no(value: bool | None, undefined: str) -> str:
     return "yes" if value else "no"
 
 
+def _ordered(points: Sequence[TrendPoint]) -> list[TrendPoint]:
+    return sorted(points, key=lambda p: p.when)
+
+
 def describe_trend(instrument: Instrument | str, points: Sequence[TrendPoint]) -> str:
     q = questionnaire(instrument)
     if not points:
         return f"No {q.name} answers yet."
-    ordered = sorted(points, key=lambda p: p.when)
-    first, last = ordered[0], ordered[-1]
-    first_band = band_for(q.instrument, first.total)
+    ordered = _ordered(points)
+    outcome = episode_outcome(q.instrument, [(p.window, p.total) for p in ordered])
+    assert outcome.baseline_index is not None
+    base = ordered[outcome.baseline_index]
+    base_band = band_for(q.instrument, base.total)
     parts = [
         f"{q.name} totals over {len(ordered)} "
         f"{'administration' if len(ordered) == 1 else 'administrations'}, scale 0 to "
         f"{q.max_total}.",
-        f"Baseline {first.total} ({first_band.label}) on {first.when.isoformat()}.",
     ]
-    if len(ordered) > 1:
-        change = change_from_baseline(q.instrument, first.total, last.total)
+    if outcome.late_baseline:
+        parts.append(
+            f"The baseline questionnaire was missed; {LATE_BASELINE_LABEL} {base.total} "
+            f"({base_band.label}) on {base.when.isoformat()}."
+        )
+    else:
+        parts.append(f"Baseline {base.total} ({base_band.label}) on {base.when.isoformat()}.")
+    change = outcome.change
+    if change is not None and outcome.last_index is not None:
+        last = ordered[outcome.last_index]
         parts.append(
             f"Latest {last.total} ({change.current_band.label}) on {last.when.isoformat()}; "
             f"change {change.difference:+d}."
         )
-        parts.append(
-            "Response (a drop of at least 50%): "
-            f"{_yes_no(change.response, 'not applicable, baseline was 0')}."
-        )
-        if change.remission is not None:
-            parts.append(f"Remission (below 5): {_yes_no(change.remission, '')}.")
+        if outcome.standing is Standing.BELOW_THRESHOLD:
+            parts.append(
+                f"Response and remission are not counted: {STANDING_LABELS[outcome.standing]} "
+                "(a baseline below 10)."
+            )
+        else:
+            parts.append(f"Response (a drop of at least 50%): {_yes_no(change.response, '')}.")
+            if change.remission is not None:
+                parts.append(f"Remission (below 5): {_yes_no(change.remission, '')}.")
     return " ".join(parts)
 
 
@@ -98,7 +118,7 @@ def trend_chart(
     q = questionnaire(instrument)
     ident = escape(chart_id)
     heading = f"{q.name} over time"
-    ordered = sorted(points, key=lambda p: p.when)
+    ordered = _ordered(points)
     for p in ordered:
         band_for(q.instrument, p.total)  # raises InvalidAnswers on an impossible total
     if not ordered:
@@ -193,10 +213,15 @@ def trend_chart(
     svg.append("</svg>")
 
     rows: list[str] = []
-    baseline = ordered[0].total
+    outcome = episode_outcome(q.instrument, [(p.window, p.total) for p in ordered])
+    base_index = outcome.baseline_index or 0
+    baseline = ordered[base_index].total
     for i, p in enumerate(ordered):
         band = band_for(q.instrument, p.total)
-        change = "baseline" if i == 0 else f"{p.total - baseline:+d}"
+        if i == base_index:
+            change = LATE_BASELINE_LABEL if outcome.late_baseline else "baseline"
+        else:
+            change = f"{p.total - baseline:+d}"
         rows.append(
             f"<tr><td>{p.when.isoformat()}</td><td>{escape(p.label)}</td>"
             f"<td>{p.total}</td><td>{escape(band.label)}</td><td>{change}</td></tr>"

@@ -25,6 +25,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models.accounts import LinkPurpose, Role, User
+from models.clinical import Goal, InventoryEntry
 from models.cohorts import (
     Cohort,
     CohortStatus,
@@ -409,12 +410,13 @@ async def transfer(
             cohort=target, member=old.member, status=wanted, transferred_from=old,
             primary_problem_area=old.primary_problem_area,
             secondary_problem_area=old.secondary_problem_area,
-            formulation=old.formulation,
+            formulation=old.formulation,  # the rest of the episode: _carry_episode
             # Consent is to one group's agreement, so it is recorded afresh for the new group.
         )
         message = await _place(new, wanted, target, target_template, by=by,
                                reason=f"transferred from {source.name}: {reason}",
                                late_override=late_override, now=now)
+        await _carry_episode(old, new, target, by=by)
         old.withdrawal_reason = f"Transferred to {target.name}: {reason}"[:500]
         await _transition(old, S.WITHDRAWN, by=by, reason=old.withdrawal_reason, now=now)
         promoted, note = await _promote_first_waitlisted(source, source_template, by=by, now=now)
@@ -424,6 +426,22 @@ async def transfer(
     if note:
         text += " " + note
     return Outcome(new, text, promoted=promoted, warnings=warnings)
+
+
+async def _carry_episode(old: Enrollment, new: Enrollment, target: Cohort, *, by: User) -> None:
+    """A transfer continues one treatment episode in the new group.
+
+    Problem areas and formulation are copied onto the new enrollment (fields it may revise).
+    Goals (with their progress check-ins) and the interpersonal inventory are the member's,
+    not the group's: they move to the new enrollment, so the new group's board, intake
+    page and closure summary work on them and nothing is duplicated. Measures stay where
+    they were answered (each belongs to an occasion of the old group's schedule) and are
+    read across the chain of enrollments (server.measure_responses.lineage)."""
+    goals = await Goal.filter(enrollment_id=old.id).update(enrollment_id=new.id, cohort_id=target.id)
+    entries = await InventoryEntry.filter(enrollment_id=old.id).update(enrollment_id=new.id)
+    if goals or entries:
+        await audit.record(by, "change", "enrollment", new.id, member=new.member_id,
+                           detail=f"transfer from enrollment {old.id}: {goals} goals, {entries} inventory entries carried")
 
 
 async def record_consent(

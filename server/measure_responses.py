@@ -8,7 +8,7 @@ marked superseded. Submissions for one enrollment are serialized by locking its 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +20,7 @@ from models.clinical import MeasureResponse, SafetyItem
 from models.cohorts import Enrollment, EnrollmentStatus, Meeting, MeetingStatus, ProtocolTemplate
 from server import audit, auth, safety
 from server.charts import TrendPoint
-from server.errors import BadRequest, Conflict
+from server.errors import BadRequest, Conflict, NotFound
 from server.measure_schedule import (
     MeetingSlot,
     Occasion,
@@ -80,13 +80,29 @@ async def schedules(enrollment: Enrollment, template: ProtocolTemplate, cohort_s
 async def lineage(enrollment: Enrollment) -> list[int]:
     """This enrollment and the ones it was transferred from: one treatment episode, so the
     trend and the baseline carry across a transfer (the history stays where it was written)."""
-    ids = [enrollment.id]
-    previous = enrollment.transferred_from_id
-    while previous is not None and previous not in ids and len(ids) < 20:
-        ids.append(previous)
-        rows = await Enrollment.filter(id=previous).values_list("transferred_from_id", flat=True)
-        previous = rows[0] if rows else None
-    return ids
+    return (await lineages([enrollment]))[enrollment.id]
+
+
+async def lineages(enrollments: Sequence[Enrollment]) -> dict[int, list[int]]:
+    """`lineage` of many enrollments at once, one query per step back along the chain."""
+    parent: dict[int, int | None] = {e.id: e.transferred_from_id for e in enrollments}
+    wanted = {p for p in parent.values() if p is not None and p not in parent}
+    for _ in range(20):
+        if not wanted:
+            break
+        rows = await Enrollment.filter(id__in=list(wanted)).values_list("id", "transferred_from_id")
+        for enrollment_id, previous in rows:
+            parent[enrollment_id] = previous
+        wanted = {p for _, p in rows if p is not None and p not in parent}
+    chains: dict[int, list[int]] = {}
+    for e in enrollments:
+        ids = [e.id]
+        previous = parent.get(e.id)
+        while previous is not None and previous not in ids and len(ids) < 20:
+            ids.append(previous)
+            previous = parent.get(previous)
+        chains[e.id] = ids
+    return chains
 
 
 async def current_responses(enrollment_id: int) -> list[MeasureResponse]:
@@ -111,6 +127,39 @@ async def due_now(enrollment: Enrollment, *, now: datetime | None = None) -> lis
     return out
 
 
+@dataclass
+class MemberDue:
+    """One questionnaire due to a member: one enrollment, one instrument, one occasion."""
+
+    enrollment: Enrollment
+    due: Due
+
+    @property
+    def path(self) -> str:
+        return member_form_path(self.enrollment.id, self.due.instrument, self.due.occasion.key)
+
+
+def member_form_path(enrollment_id: int, instrument: Instrument | str, occasion_key: str) -> str:
+    """Each questionnaire due has its own link, so an answer lands on exactly that one."""
+    return f"/portal/enrollments/{enrollment_id}/measures/{Instrument(instrument).value}/{occasion_key}"
+
+
+async def member_answering(member: User) -> list[Enrollment]:
+    return await Enrollment.filter(member_id=member.id, status__in=list(ANSWERING)).prefetch_related(
+        "cohort", "cohort__template"
+    ).order_by("created_at", "id")
+
+
+async def due_for_member(member: User, instrument: Instrument, *, now: datetime | None = None) -> list[MemberDue]:
+    """Every open window of `instrument` across the member's groups, answered or not."""
+    found: list[MemberDue] = []
+    for enrollment in await member_answering(member):
+        for due in await due_now(enrollment, now=now):
+            if due.instrument == instrument:
+                found.append(MemberDue(enrollment, due))
+    return found
+
+
 async def submit(
     enrollment: Enrollment,
     instrument: Instrument | str,
@@ -118,10 +167,15 @@ async def submit(
     *,
     by: User,
     window: str = "",
+    for_occasion: str = "",
     correction_reason: str = "",
     now: datetime | None = None,
 ) -> Submission:
-    """Score and store one administration. `enrollment` must have cohort and template loaded."""
+    """Score and store one administration. `enrollment` must have cohort and template loaded.
+
+    Staff name any open occasion with `window`. A member answers the occasion open now; when
+    their link named one (`for_occasion`), the answer is stored for exactly that one or refused
+    (code ``occasion_closed``), never moved to another occasion."""
     now = now or auth.now()
     try:
         q = questionnaire(instrument)
@@ -148,11 +202,20 @@ async def submit(
         if occasion.opens_at is not None and occasion.opens_at > now:
             raise Conflict(f"The {q.name} for {occasion.label.lower()} is not open yet.")
     else:
-        occasion = occasion_at(schedule, now)
-        if occasion is None:
+        named = next((o for o in schedule if o.key == for_occasion), None) if for_occasion else None
+        if for_occasion and named is None:
+            raise NotFound(f"There is no {q.name} for {for_occasion!r} in this group.")
+        found = occasion_at(schedule, now)
+        if found is None:
             upcoming = next_occasion(schedule, now)
             when = f" The next one opens {upcoming.opens_at:%d %b %Y}." if upcoming and upcoming.opens_at else ""
             raise Conflict(f"No {q.name} is due now.{when}")
+        if named is not None and found.key != named.key:
+            raise Conflict(
+                f"The {q.name} for {named.label.lower()} is not open now; the one open now is for "
+                f"{found.label.lower()}.", code="occasion_closed",
+            )
+        occasion = found
     async with in_transaction():
         locked = await Enrollment.select_for_update().get(id=enrollment.id)
         earlier = await MeasureResponse.filter(
@@ -207,6 +270,7 @@ async def trend_points(enrollment: Enrollment, instrument: Instrument, zone) -> 
             when=r.administered_at.astimezone(zone).date(),
             total=r.total,
             label=labels.get(r.window) or (f"S{r.window.split('-', 1)[1]}" if r.window.startswith("session-") else "Extra"),
+            window=r.window,
         )
         for r in rows
     ]

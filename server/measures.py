@@ -9,8 +9,9 @@ Sources (see ../shared/domain-ipt.md, section 5):
   generalized anxiety disorder: the GAD-7. Arch Intern Med 2006;166:1092-1097.
   Bands 0-4, 5-9, 10-14, 15-21.
 - Both are in the public domain; no permission is required to reproduce them.
-- Response = a drop of at least 50% from baseline; remission = PHQ-9 below 5
-  (measurement-based care metrics, Psychiatric Services 2020, appi.ps.201900295).
+- Response = a drop of at least 50% from baseline; remission = PHQ-9 below 5, both
+  counted only from a baseline of 10 or more (measurement-based care metrics, Psychiatric
+  Services 2020, appi.ps.201900295). See "Outcomes: the one definition" below.
 
 Item 9 of the PHQ-9 asks about thoughts of being better off dead or of self-harm. Any answer
 above 0 needs a documented risk check. An answer of 0 is *not* evidence of safety (71.6% of
@@ -298,12 +299,37 @@ def _parse_int(raw: object) -> int | None:
     return None
 
 
+# --- Outcomes: the one definition ------------------------------------------------------
+#
+# Every figure about change (the portal, staff pages, the API, closure summaries, the
+# cohort outcome report, the charts' descriptions) comes from `change_from_baseline` and
+# `episode_outcome`, so no two pages can count differently.
+#
+# - Response is a drop of at least 50% from the baseline; remission is a PHQ-9 below 5.
+#   Both are counted only for members whose baseline was at or above the clinical
+#   threshold of 10: "a member who starts at 3 and ends at 2 has not remitted"; members
+#   who started below are reported apart, "below the clinical threshold at baseline"
+#   (domain-ipt.md 5a, S36). The GAD-7's cut point is also 10 (5d), and its response is
+#   counted the same way (the stricter reading: S36 counts both metrics from the threshold).
+# - The baseline is the answer given for the baseline occasion. If that occasion was
+#   missed, the first later answer may stand in, always labelled "late baseline".
+# - A referral is suggested when a member who started at or above the threshold did not
+#   respond, or when the last PHQ-9 is still 10 or more: symptoms persist (domain-ipt.md
+#   4c and 8.9; S6, S43).
+
+CLINICAL_THRESHOLD = 10
+BASELINE_OCCASION = "baseline"  # the occasion key of the baseline (server/measure_schedule.py)
+BELOW_THRESHOLD_LABEL = "below the clinical threshold at baseline"
+LATE_BASELINE_LABEL = "late baseline"
+
+
 @dataclass(frozen=True)
 class Change:
     """How a later total compares with the baseline total.
 
-    ``response`` is None when the baseline is 0: a 50% drop from nothing is undefined.
-    ``remission`` is None for instruments without a remission definition (GAD-7).
+    ``response`` and ``remission`` are None when the baseline was below the clinical
+    threshold (``below_threshold``): they are not counted for that member. ``remission``
+    is also None for instruments without a remission definition (GAD-7).
     """
 
     instrument: Instrument
@@ -313,6 +339,7 @@ class Change:
     current_band: Band
     response: bool | None
     remission: bool | None
+    below_threshold: bool = False
 
     @property
     def difference(self) -> int:
@@ -331,11 +358,14 @@ def change_from_baseline(
     q = questionnaire(instrument)
     baseline_band = band_for(q.instrument, baseline_total)
     current_band = band_for(q.instrument, current_total)
+    counted = baseline_total >= CLINICAL_THRESHOLD
     response: bool | None = None
-    if baseline_total > 0:
+    remission: bool | None = None
+    if counted:
         # At least a 50% drop, in integers: (baseline - current) / baseline >= 1/2.
         response = 2 * (baseline_total - current_total) >= baseline_total
-    remission = current_total < REMISSION_BELOW if q.instrument is Instrument.PHQ9 else None
+        if q.instrument is Instrument.PHQ9:
+            remission = current_total < REMISSION_BELOW
     return Change(
         instrument=q.instrument,
         baseline_total=baseline_total,
@@ -344,6 +374,115 @@ def change_from_baseline(
         current_band=current_band,
         response=response,
         remission=remission,
+        below_threshold=not counted,
+    )
+
+
+class Standing(str, enum.Enum):
+    """Where a member stands in the outcome figures."""
+
+    COUNTED = "counted"  # baseline at or above the threshold and a later score
+    BELOW_THRESHOLD = "below_threshold"  # reported apart, never in the rates
+    NO_LATER_SCORE = "no_later_score"  # at or above the threshold, nothing after the baseline
+    NO_ANSWERS = "no_answers"
+
+
+STANDING_LABELS = {
+    Standing.COUNTED: "counted in response and remission",
+    Standing.BELOW_THRESHOLD: BELOW_THRESHOLD_LABEL,
+    Standing.NO_LATER_SCORE: "no score after the baseline yet",
+    Standing.NO_ANSWERS: "no answers yet",
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One member's outcome on one instrument over a treatment episode.
+
+    ``baseline_index`` and ``last_index`` point into the answers `episode_outcome` was
+    given; ``late_baseline`` means the baseline occasion was missed and a later answer
+    stands in (say so wherever it is shown)."""
+
+    instrument: Instrument
+    standing: Standing
+    baseline_index: int | None = None
+    baseline_total: int | None = None
+    late_baseline: bool = False
+    last_index: int | None = None
+    last_total: int | None = None
+    change: Change | None = None
+    referral_reasons: tuple[str, ...] = ()
+
+    @property
+    def response(self) -> bool | None:
+        return self.change.response if self.change else None
+
+    @property
+    def remission(self) -> bool | None:
+        return self.change.remission if self.change else None
+
+    @property
+    def below_threshold(self) -> bool:
+        return self.standing is Standing.BELOW_THRESHOLD
+
+    @property
+    def baseline_missed(self) -> bool:
+        return self.late_baseline or self.standing is Standing.NO_ANSWERS
+
+    @property
+    def referral_suggested(self) -> bool:
+        return bool(self.referral_reasons)
+
+    @property
+    def baseline_label(self) -> str:
+        return "Late baseline" if self.late_baseline else "Baseline"
+
+
+# Why a referral is suggested (the words the summary's suggestion uses).
+NO_RESPONSE = "no_response"
+STILL_AT_THRESHOLD = "still_at_threshold"
+
+
+def episode_outcome(instrument: Instrument | str, answers: Sequence[tuple[str, int]]) -> Outcome:
+    """The outcome from one episode's answers, given as (occasion key, total) in time order.
+
+    The baseline is the first answer for the baseline occasion; without one, the first
+    answer stands in as a late baseline. The last score is the latest answer after it."""
+    q = questionnaire(instrument)
+    if not answers:
+        return Outcome(q.instrument, Standing.NO_ANSWERS)
+    index = next((i for i, (key, _) in enumerate(answers) if key == BASELINE_OCCASION), None)
+    late = index is None
+    if index is None:
+        index = 0
+    baseline_total = answers[index][1]
+    last_index = len(answers) - 1 if len(answers) - 1 > index else None
+    last_total = answers[last_index][1] if last_index is not None else None
+    change = change_from_baseline(q.instrument, baseline_total, last_total) if last_total is not None else None
+    if baseline_total < CLINICAL_THRESHOLD:
+        standing = Standing.BELOW_THRESHOLD
+    elif change is None:
+        standing = Standing.NO_LATER_SCORE
+    else:
+        standing = Standing.COUNTED
+    reasons: list[str] = []
+    if q.instrument is Instrument.PHQ9:
+        if standing is Standing.COUNTED and change is not None and change.response is False:
+            reasons.append(NO_RESPONSE)
+        # The last PHQ-9 known: with nothing after the baseline, the baseline itself.
+        latest = last_total if last_total is not None else baseline_total
+        if latest >= CLINICAL_THRESHOLD:
+            reasons.append(STILL_AT_THRESHOLD)
+    return Outcome(
+        instrument=q.instrument,
+        standing=standing,
+        baseline_index=index,
+        baseline_total=baseline_total,
+        late_baseline=late,
+        last_index=last_index,
+        last_total=last_total,
+        change=change,
+        referral_reasons=tuple(reasons),
     )
 
 

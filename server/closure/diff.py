@@ -15,6 +15,7 @@ from server.closure.record import (
     SummaryRecord,
     Trajectory,
 )
+from server.measures import BELOW_THRESHOLD_LABEL
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ def _readable_fields(s: SummaryRecord) -> dict[str, dict[str, str]]:
             "Supports": s.relapse_plan.supports,
             "When and where to seek help": s.relapse_plan.seek_help,
         },
+        "feelings_about_ending": {"Feelings about ending": s.feelings_about_ending},
         "next_step": {
             "Next step": NEXT_STEP_LABELS.get(s.next_step.kind, s.next_step.kind),
             "Details": s.next_step.details,
@@ -114,12 +116,16 @@ def _readable_fields(s: SummaryRecord) -> dict[str, dict[str, str]]:
 
 
 def trajectory_line(t: Trajectory) -> str:
-    base = f"baseline {t.baseline.total} ({t.baseline.band}, {_d(t.baseline.on)})"
+    base = f"{t.baseline_label.lower()} {t.baseline.total} ({t.baseline.band}, {_d(t.baseline.on)})"
+    if t.late_baseline:
+        base = f"baseline missed; {base}"
     if t.last is None:
         return f"{base}; no later score"
     line = f"{base}; last {t.last.total} ({t.last.band}, {_d(t.last.on)}); change {t.change:+d}"
     if t.percent_change is not None:
         line += f" ({t.percent_change:+d}%)"
+    if t.below_threshold:
+        return f"{line}; {BELOW_THRESHOLD_LABEL}: response and remission not counted"
     line += "; response" if t.response else "; no response"
     if t.remission is not None:
         line += ", remission" if t.remission else ", no remission"
@@ -128,6 +134,8 @@ def trajectory_line(t: Trajectory) -> str:
 
 def _skill_line(k: SkillPractised) -> str:
     line = f"{k.meeting_label}: {k.role_label} \u2014 {k.scenario}"
+    if k.goal_text:
+        line += f" (goal: {k.goal_text})"
     return f"{line}; next step: {k.next_step}" if k.next_step else line
 
 

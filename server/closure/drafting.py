@@ -71,7 +71,7 @@ def draft_summary(facts: RecordFacts, *, previous: SummaryRecord | None = None) 
     skills = [
         SkillPractised(
             meeting_label=r.meeting_label, on=r.on, role_label=r.role_label,
-            scenario=r.scenario, next_step=r.next_step,
+            scenario=r.scenario, next_step=r.next_step, goal_text=r.goal_text,
         )
         for r in sorted(facts.role_plays, key=lambda r: r.on)
     ]
@@ -104,41 +104,65 @@ def draft_summary(facts: RecordFacts, *, previous: SummaryRecord | None = None) 
         summary.warning_signs = previous.warning_signs
         summary.who_to_tell = previous.who_to_tell
         summary.relapse_plan = dataclasses.replace(previous.relapse_plan)
+        summary.feelings_about_ending = previous.feelings_about_ending
     return summary
 
 
 def trajectory(instrument: str, facts: Iterable[MeasureFact]) -> Trajectory | None:
+    """Baseline to last score, by the one definition in server.measures (episode_outcome)."""
     points = sorted((m for m in facts if m.instrument == instrument), key=lambda m: m.on)
     if not points:
         return None
     scores = [ScorePoint(on=m.on, total=m.total, band=measures.band_for(instrument, m.total).label, label=m.label) for m in points]
-    baseline, last = scores[0], (scores[-1] if len(scores) > 1 else None)
-    outcome = measures.change_from_baseline(instrument, baseline.total, last.total) if last else None
-    percent = outcome.percent_change if outcome else None
+    outcome = measures.episode_outcome(instrument, [(m.window, m.total) for m in points])
+    assert outcome.baseline_index is not None
+    change = outcome.change
+    percent = change.percent_change if change else None
     return Trajectory(
         instrument=instrument,
         name=measures.questionnaire(instrument).name,
         points=scores,
-        baseline=baseline,
-        last=last,
-        change=outcome.difference if outcome else None,
+        baseline=scores[outcome.baseline_index],
+        last=scores[outcome.last_index] if outcome.last_index is not None else None,
+        change=change.difference if change else None,
         percent_change=round(percent) if percent is not None else None,
-        response=outcome.response if outcome else None,
-        remission=outcome.remission if outcome else None,
+        response=outcome.response,
+        remission=outcome.remission,
+        standing=outcome.standing.value,
+        late_baseline=outcome.late_baseline,
+        referral_reasons=list(outcome.referral_reasons),
     )
+
+
+def referral_suggestion(phq9: Trajectory) -> str:
+    """Why a referral is suggested, in the facilitator's words; empty when it is not."""
+    reasons = []
+    base = f"{phq9.baseline_label.lower()} {phq9.baseline.total}"
+    if measures.NO_RESPONSE in phq9.referral_reasons and phq9.last is not None:
+        reasons.append(
+            f"no response on the PHQ-9 ({phq9.baseline.total} to {phq9.last.total}, less than a 50% drop "
+            f"from the {phq9.baseline_label.lower()})"
+        )
+    if measures.STILL_AT_THRESHOLD in phq9.referral_reasons:
+        if phq9.last is not None:
+            reasons.append(f"the last PHQ-9 is still {phq9.last.total} ({phq9.last.band}), 10 or more")
+        else:
+            reasons.append(f"the only PHQ-9 is the {base} ({phq9.baseline.band}), 10 or more, with no later score")
+    if not reasons:
+        return ""
+    text = "; ".join(reasons)
+    return f"{text[0].upper()}{text[1:]}: consider a referral or another effective treatment."
 
 
 def _draft_next_step(chosen: NextStep, *, phq9: Trajectory | None, post_group_on: date | None) -> NextStep:
     step = dataclasses.replace(chosen)
-    # Members who have not improved "should be offered alternative effective treatment"
-    # (domain-ipt.md 4c, S6, S43): suggest a referral, the facilitator decides.
-    step.referral_suggested = bool(phq9 and phq9.response is False)
+    # Members who have not improved "should be offered alternative effective treatment", and
+    # referral "if symptoms persist" (domain-ipt.md 4c and 8.9, S6, S43): no response, or a
+    # last PHQ-9 still at 10 or more. The facilitator decides.
+    step.referral_suggested = bool(phq9 and phq9.referral_reasons)
     if step.referral_suggested:
-        assert phq9 is not None and phq9.last is not None
-        step.suggestion = (
-            f"No response on the PHQ-9 ({phq9.baseline.total} to {phq9.last.total}, "
-            "less than a 50% drop): consider a referral or another effective treatment."
-        )
+        assert phq9 is not None
+        step.suggestion = referral_suggestion(phq9)
     elif post_group_on is not None:
         step.suggestion = f"The post-group meeting on {post_group_on.isoformat()} can serve as the follow-up."
     else:

@@ -23,7 +23,7 @@ class SummaryInputError(ValueError):
 # The form fields a facilitator edits; nothing else in a summary comes from a form.
 NARRATIVE_FIELDS = (
     "areas_needing_work", "warning_signs", "who_to_tell",
-    "relapse_strategies", "relapse_supports", "seek_help",
+    "relapse_strategies", "relapse_supports", "seek_help", "feelings_about_ending",
     "next_step_kind", "next_step_details", "follow_up_date",
 )
 GOAL_WORDS_PREFIX = "goal_words_"
@@ -66,6 +66,7 @@ def apply_edits(summary: SummaryRecord, form: Mapping[str, str]) -> SummaryRecor
         ("relapse_strategies", lambda v: setattr(edited.relapse_plan, "strategies", v)),
         ("relapse_supports", lambda v: setattr(edited.relapse_plan, "supports", v)),
         ("seek_help", lambda v: setattr(edited.relapse_plan, "seek_help", v)),
+        ("feelings_about_ending", lambda v: setattr(edited, "feelings_about_ending", v)),
         ("next_step_details", lambda v: setattr(edited.next_step, "details", v)),
     ):
         value = text(name)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from models.board import Attendance, RolePlayTurn, TurnStatus
 from models.clinical import Goal, GoalProgress, GoalStatus, MeasureResponse, RiskAction, RiskCheck
 from models.clinical import SafetyItem as SafetyItemRow
-from models.cohorts import Meeting, MeetingStatus
+from models.cohorts import Enrollment, Meeting, MeetingStatus
 from server.closure.drafting import goal_status
 from server.closure.record import (
     GoalFact,
@@ -22,6 +22,7 @@ from server.closure.record import (
     SafetyFact,
 )
 from server.intake import problem_area_label
+from server.measure_responses import lineages
 from server.safety import ACTION_LABELS
 
 _ATTENDED = ("present", "late")
@@ -46,22 +47,39 @@ def _measure_label(window: str, meeting_name: str) -> str:
     return meeting_name
 
 
+EARLIER_GROUP = " (earlier group)"
+
+
 async def cohort_record(cohort: Any, enrollments: Sequence[Any], *, now: Any) -> dict[int, RecordFacts]:
-    """The record of each enrollment in one cohort, read in a fixed number of queries."""
+    """The record of each enrollment in one cohort, read in a fixed number of queries.
+
+    A member who was transferred in has one treatment episode across their enrollments
+    (`measure_responses.lineage`): measures, goals, role plays and safety items recorded
+    in the earlier group are read from where they were written, labelled "earlier group",
+    and nothing is copied. Attendance is this cohort's own (section 1 is about this group).
+    """
     zone = ZoneInfo(cohort.time_zone)
     ids = [e.id for e in enrollments]
+    chains = await lineages(enrollments)
+    episode = sorted({episode_id for chain in chains.values() for episode_id in chain})
+    earlier = [i for i in episode if i not in ids]
+    earlier_cohorts = await Enrollment.filter(id__in=earlier).values_list("cohort_id", flat=True) if earlier else []
     meetings = await Meeting.filter(cohort_id=cohort.id).order_by("starts_at", "id")
+    earlier_meetings = await Meeting.filter(cohort_id__in=list(set(earlier_cohorts))).exclude(
+        cohort_id=cohort.id) if earlier_cohorts else []
     attendance = await Attendance.filter(enrollment_id__in=ids).values_list("meeting_id", "enrollment_id", "status")
     # A revised goal is the same goal in new words (the board rewrites its text); only
     # dropped goals are no longer the member's target goals.
-    goals = await Goal.filter(enrollment_id__in=ids).exclude(status=GoalStatus.DROPPED).order_by("position", "id")
+    goals = await Goal.filter(enrollment_id__in=episode).exclude(status=GoalStatus.DROPPED).order_by("position", "id")
     progress = await GoalProgress.filter(goal_id__in=[g.id for g in goals]).order_by("at", "id")
-    responses = await MeasureResponse.filter(enrollment_id__in=ids, superseded=False).order_by("administered_at", "id")
-    turns = await RolePlayTurn.filter(protagonist_id__in=ids, status=TurnStatus.DONE)
-    safety = await SafetyItemRow.filter(enrollment_id__in=ids).order_by("opened_at", "id")
+    responses = await MeasureResponse.filter(enrollment_id__in=episode, superseded=False).order_by("administered_at", "id")
+    turns = await RolePlayTurn.filter(protagonist_id__in=episode, status=TurnStatus.DONE)
+    safety = await SafetyItemRow.filter(enrollment_id__in=episode).order_by("opened_at", "id")
     checks = await RiskCheck.filter(safety_item_id__in=[s.id for s in safety]).order_by("checked_at", "id")
 
-    by_id = {m.id: m for m in meetings}
+    by_id = {m.id: m for m in [*meetings, *earlier_meetings]}
+    own_cohort = {m.id for m in meetings}
+    goal_text = {g.id: g.text for g in goals}
     attended = {(m, e) for m, e, status in attendance if str(status) in _ATTENDED}
     recorded = {m for m, _, _ in attendance}
 
@@ -75,13 +93,20 @@ async def cohort_record(cohort: Any, enrollments: Sequence[Any], *, now: Any) ->
 
     def label_of(meeting_id: int | None) -> str:
         m = by_id.get(meeting_id) if meeting_id else None
-        return meeting_label(m.kind, m.number) if m else ""
+        if m is None:
+            return ""
+        return meeting_label(m.kind, m.number) + ("" if m.id in own_cohort else EARLIER_GROUP)
+
+    def measure_label(r: Any) -> str:
+        label = _measure_label(r.window, label_of(r.meeting_id))
+        return label if r.enrollment_id in ids or label.endswith(EARLIER_GROUP) else label + EARLIER_GROUP
 
     group = [m for m in meetings if m.kind == "group" and m.status != MeetingStatus.CANCELLED]
     template = cohort.template  # the cohort must come with its template (problem-area labels)
     last_check = {c.safety_item_id: c for c in checks}
     facts: dict[int, RecordFacts] = {}
     for e in enrollments:
+        mine = set(chains[e.id])
         own_meetings = [
             MeetingFact(
                 kind=str(m.kind), label=meeting_label(m.kind, m.number), on=local(m.starts_at),
@@ -90,7 +115,7 @@ async def cohort_record(cohort: Any, enrollments: Sequence[Any], *, now: Any) ->
             for m in meetings
             if m.kind == "group" or m.enrollment_id == e.id
         ]
-        own_goals = [g for g in goals if g.enrollment_id == e.id]
+        own_goals = [g for g in goals if g.enrollment_id in mine]
         goal_facts = []
         for g in own_goals:
             checkins = [p for p in progress if p.goal_id == g.id]
@@ -118,24 +143,26 @@ async def cohort_record(cohort: Any, enrollments: Sequence[Any], *, now: Any) ->
             goals=goal_facts,
             measures=[
                 MeasureFact(instrument=str(r.instrument), on=local(r.administered_at), total=r.total,
-                            label=_measure_label(r.window, label_of(r.meeting_id)))
-                for r in responses if r.enrollment_id == e.id
+                            label=measure_label(r), window=r.window)
+                for r in responses if r.enrollment_id in mine
             ],
             role_plays=[
                 RolePlayFact(meeting_label=label_of(t.meeting_id), on=local(by_id[t.meeting_id].starts_at),
-                             role_label=t.role_label, scenario=t.scenario, next_step=t.next_step)
-                for t in sorted(turns, key=lambda t: (by_id[t.meeting_id].starts_at, t.position, t.id))
-                if t.protagonist_id == e.id and t.meeting_id in by_id
+                             role_label=t.role_label, scenario=t.scenario, next_step=t.next_step,
+                             goal_text=goal_text.get(t.goal_id, "") if t.goal_id else "")
+                for t in sorted((t for t in turns if t.meeting_id in by_id),
+                                key=lambda t: (by_id[t.meeting_id].starts_at, t.position, t.id))
+                if t.protagonist_id in mine
             ],
             safety=[
                 SafetyFact(
                     raised_on=local(s.opened_at),
-                    trigger=f"PHQ-9 item 9 answered {s.item9} of 3",
+                    trigger=f"PHQ-9 item 9 answered {s.item9} of 3" + ("" if s.enrollment_id in ids else " (earlier group)"),
                     outcome=last_check[s.id].outcome if s.id in last_check else "",
                     action=ACTION_LABELS[RiskAction(last_check[s.id].action)] if s.id in last_check else "",
                     closed_on=local(s.closed_at) if s.closed_at else None,
                 )
-                for s in safety if s.enrollment_id == e.id
+                for s in safety if s.enrollment_id in mine
             ],
         )
     return facts

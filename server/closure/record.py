@@ -34,6 +34,8 @@ SECTION_TITLES = {
     "areas_needing_work": "6. Areas still needing work",
     "warning_signs": "7. Warning signs",
     "relapse_plan": "8. Relapse-prevention plan",
+    # Section 9 is the ending: feelings about it (domain-ipt.md 4c) and what comes next.
+    "feelings_about_ending": "9. Feelings about ending",
     "next_step": "9. Next step",
     "safety": "10. Safety items (facilitators only)",
 }
@@ -73,6 +75,7 @@ class MeasureFact:
     on: date
     total: int
     label: str = ""  # "Baseline", "Session 3"
+    window: str = ""  # the occasion key ("baseline", "session-3"): the baseline is chosen by it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +85,7 @@ class RolePlayFact:
     role_label: str
     scenario: str
     next_step: str = ""
+    goal_text: str = ""  # the member's goal the turn worked on, if the board linked one
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -168,8 +172,20 @@ class Trajectory:
     last: ScorePoint | None  # None while only the baseline was collected
     change: int | None
     percent_change: int | None
-    response: bool | None
+    response: bool | None  # None when not counted (below the threshold, or no later score)
     remission: bool | None  # PHQ-9 only
+    # server.measures.Standing value; "below_threshold" members are reported apart.
+    standing: str = "counted"
+    late_baseline: bool = False  # the baseline occasion was missed; `baseline` stands in
+    referral_reasons: list[str] = field(default_factory=list)  # PHQ-9 only
+
+    @property
+    def baseline_label(self) -> str:
+        return "Late baseline" if self.late_baseline else "Baseline"
+
+    @property
+    def below_threshold(self) -> bool:
+        return self.standing == "below_threshold"
 
 
 @dataclass(kw_only=True)
@@ -179,6 +195,7 @@ class SkillPractised:
     role_label: str
     scenario: str
     next_step: str
+    goal_text: str = ""
 
 
 @dataclass(kw_only=True)
@@ -217,6 +234,7 @@ class SummaryRecord:
     warning_signs: str = ""
     who_to_tell: str = ""
     relapse_plan: RelapsePlan = field(default_factory=RelapsePlan)
+    feelings_about_ending: str = ""  # domain-ipt.md 4c: feelings about ending, formal goodbyes
     next_step: NextStep = field(default_factory=NextStep)
     safety: list[SafetyItem] = field(default_factory=list)
 

@@ -20,6 +20,7 @@ from server.closure.names import redact_record_names
 from server.closure.outcomes import OutcomeReport, outcome_report
 from server.closure.record import SummaryRecord
 from server.errors import BadRequest, Conflict, NotFound
+from server.measure_responses import lineage
 
 # Who gets a summary: members who joined the group, including those who left it early.
 SUMMARY_STATUSES = (EnrollmentStatus.ENROLLED, EnrollmentStatus.COMPLETED, EnrollmentStatus.WITHDRAWN)
@@ -50,10 +51,12 @@ def _first_termination_session(phases: Any, n_group_sessions: int) -> int:
 
 
 async def other_member_names(enrollment: Any) -> list[str]:
-    """Everyone else ever enrolled in the cohort (whatever their status): none may be named."""
-    return await Enrollment.filter(cohort_id=enrollment.cohort_id).exclude(id=enrollment.id).values_list(
-        "member__display_name", flat=True
-    )
+    """Everyone else ever enrolled in the cohort, or in an earlier group of the member's
+    treatment episode (whatever their status): none may be named."""
+    episode = await lineage(enrollment)
+    cohorts = await Enrollment.filter(id__in=episode).values_list("cohort_id", flat=True)
+    return await Enrollment.filter(cohort_id__in=list(set(cohorts))).exclude(
+        member_id=enrollment.member_id).values_list("member__display_name", flat=True)
 
 
 async def versions_of(enrollment: Any) -> list[Any]:
@@ -70,6 +73,11 @@ async def draft(enrollment: Any, actor: Any, *, now: Any) -> Any:
         raise Conflict(
             f"A closure summary is written for members who joined the group; this enrollment is {enrollment.status}.",
             code="not_enrolled",
+        )
+    if await Enrollment.exists(transferred_from_id=enrollment.id):
+        raise Conflict(
+            "This member moved to another group; their closure summary is written there, for the "
+            "whole treatment episode.", code="transferred",
         )
     if not await termination_reached(enrollment.cohort, now=now):
         raise Conflict(
@@ -117,12 +125,20 @@ async def draft_missing(cohort: Any, actor: Any, *, now: Any) -> int:
             code="too_early",
         )
     started = ClosureSummary.filter(enrollment__cohort_id=cohort.id).values_list("enrollment_id", flat=True)
-    enrollments = await Enrollment.filter(cohort_id=cohort.id, status__in=list(SUMMARY_STATUSES)).exclude(
+    enrollments = await _without_transferred(await Enrollment.filter(
+        cohort_id=cohort.id, status__in=list(SUMMARY_STATUSES)).exclude(
         id__in=await started
-    ).select_related("cohort__template", "member").order_by("id")
+    ).select_related("cohort__template", "member").order_by("id"))
     for enrollment in enrollments:
         await draft(enrollment, actor, now=now)
     return len(enrollments)
+
+
+async def _without_transferred(enrollments: Sequence[Any]) -> list[Any]:
+    """Members who moved to another group have their summary there (the episode's)."""
+    moved = set(await Enrollment.filter(transferred_from_id__in=[e.id for e in enrollments]).values_list(
+        "transferred_from_id", flat=True)) if enrollments else set()
+    return [e for e in enrollments if e.id not in moved]
 
 
 async def _update_draft(row: Any, actor: Any, content: dict[str, Any], *, now: Any) -> None:
@@ -227,7 +243,8 @@ def _positive_id(value: Any) -> int:
 
 async def cohort_overview(cohort: Any) -> list[dict[str, Any]]:
     """Each member's summary state (see `_summary_state`) with their latest and finalized versions."""
-    enrollments = await Enrollment.filter(cohort_id=cohort.id, status__in=list(SUMMARY_STATUSES)).select_related("member").order_by("id")
+    enrollments = await _without_transferred(await Enrollment.filter(
+        cohort_id=cohort.id, status__in=list(SUMMARY_STATUSES)).select_related("member").order_by("id"))
     rows = await ClosureSummary.filter(enrollment_id__in=[e.id for e in enrollments]).order_by("version")
     latest: dict[int, Any] = {}
     finalized: dict[int, Any] = {}

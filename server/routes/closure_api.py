@@ -105,6 +105,7 @@ async def api_summary(request: Request) -> Response:
                 relapse_strategies: {type: string}
                 relapse_supports: {type: string}
                 seek_help: {type: string}
+                feelings_about_ending: {type: string, description: "section 9: the member's feelings about ending the group"}
                 next_step_kind: {type: string, enum: [maintenance, referral, follow_up, none]}
                 next_step_details: {type: string}
                 follow_up_date: {type: string, format: date}
@@ -307,6 +308,14 @@ async def api_outcomes(request: Request) -> Response:
         "goals": dict(report.goals),
         "goals_achieved": rate(report.goals_achieved),
         "role_plays_done": report.role_plays_done,
+        # Counted apart from the rates (server.measures, "Outcomes: the one definition").
+        "phq9_below_threshold": report.phq9_below_threshold,
+        "phq9_no_later_score": report.phq9_no_later_score,
+        "phq9_no_answers": report.phq9_no_answers,
+        "phq9_late_baseline": report.phq9_late_baseline,
+        "phq9_baseline_missed": report.phq9_baseline_missed,
+        "gad7_below_threshold": report.gad7_below_threshold,
+        "referrals_suggested": report.referrals_suggested,
     })
 
 

@@ -19,7 +19,18 @@ from server.auth import requires, user_of
 from server.errors import BadRequest, NotFound, PlatformError
 from server.forms import form_data
 from server.measure_schedule import WINDOW_RULE
-from server.measures import ANSWER_SCALE, DIFFICULTY_SCALE, QUESTIONNAIRES, Instrument, change_from_baseline, item9_statement, questionnaire
+from server.measures import (
+    ANSWER_SCALE,
+    DIFFICULTY_SCALE,
+    QUESTIONNAIRES,
+    STANDING_LABELS,
+    Instrument,
+    Outcome,
+    band_for,
+    episode_outcome,
+    item9_statement,
+    questionnaire,
+)
 from server.routes.enrollment import json_body, record_id
 from server.templating import render
 
@@ -59,11 +70,14 @@ async def member_measures(enrollment: Enrollment, viewer, *, chart_prefix: str) 
     for instrument, q in QUESTIONNAIRES.items():
         current = [r for r in responses if r.instrument == instrument and not r.superseded]
         points = await measure_responses.trend_points(enrollment, instrument, zone)
-        change = change_from_baseline(instrument, current[0].total, current[-1].total) if len(current) > 1 else None
+        outcome = episode_outcome(instrument, [(r.window, r.total) for r in current])
         sections.append({
             "q": q, "responses": [r for r in responses if r.instrument == instrument], "current": current,
             "chart": charts.trend_chart(instrument, points, chart_id=f"{chart_prefix}-{instrument.value}"),
-            "change": change,
+            "outcome": outcome,
+            "baseline": current[outcome.baseline_index] if outcome.baseline_index is not None else None,
+            "baseline_band": band_for(instrument, outcome.baseline_total) if outcome.baseline_total is not None else None,
+            "standing_labels": STANDING_LABELS,
         })
     return {"sections": sections, "zone": zone}
 
@@ -79,14 +93,21 @@ async def cohort_measures(request: Request) -> Response:
         cohort_id=cohort.id, status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.SCREENING, EnrollmentStatus.COMPLETED]
     ).prefetch_related("member").order_by("id")
     latest: dict[tuple[int, str], MeasureResponse] = {}
-    rows = await MeasureResponse.filter(enrollment_id__in=[e.id for e in enrollments], superseded=False).order_by("administered_at", "id")
+    # A transferred member's episode includes what they answered in the earlier group.
+    chains = await measure_responses.lineages(enrollments)
+    current_of = {episode_id: e.id for e in enrollments for episode_id in reversed(chains[e.id])}
+    rows = await MeasureResponse.filter(enrollment_id__in=list(current_of), superseded=False).order_by("administered_at", "id")
+    answered: dict[tuple[int, str], list[tuple[str, int]]] = {}
     for r in rows:
-        latest[(r.enrollment_id, str(r.instrument.value if hasattr(r.instrument, "value") else r.instrument))] = r
+        key = (current_of[r.enrollment_id], str(r.instrument.value if hasattr(r.instrument, "value") else r.instrument))
+        latest[key] = r
+        answered.setdefault(key, []).append((r.window, r.total))
+    outcomes = {key: episode_outcome(key[1], points) for key, points in answered.items()}
     await audit.record(user, "read", "measure_response", f"cohort:{cohort.id}", detail=f"cohort overview, {len(rows)} responses")
     next_meeting = await safety.next_group_meeting(cohort.id, auth.now())
     return render(request, "measures/cohort.html", {
-        "cohort": cohort, "items": items, "enrollments": enrollments, "latest": latest,
-        "questionnaires": QUESTIONNAIRES, "next_meeting": next_meeting,
+        "cohort": cohort, "items": items, "enrollments": enrollments, "latest": latest, "outcomes": outcomes,
+        "standing_labels": STANDING_LABELS, "questionnaires": QUESTIONNAIRES, "next_meeting": next_meeting,
         "action_labels": safety.ACTION_LABELS,
     })
 
@@ -223,7 +244,7 @@ async def api_measures(request: Request) -> Response:
     """
     summary: A member's PHQ-9 / GAD-7 responses, what is due now, and change from baseline
     responses:
-      200: {description: "Responses (superseded ones flagged), due windows, change"}
+      200: {description: "Responses (superseded ones flagged), due windows, change from baseline, and per instrument how it counts (outcomes: standing, late_baseline; staff also referral_suggested)"}
       404: {description: Not this person's enrollment}
     """
     user = user_of(request)
@@ -234,14 +255,17 @@ async def api_measures(request: Request) -> Response:
     await audit.record(user, "read", "measure_response", enrollment.id, member=enrollment.member_id, detail="api")
     due = await measure_responses.due_now(enrollment)
     change = {}
+    outcomes = {}
     for instrument in QUESTIONNAIRES:
         current = [r for r in responses if r.instrument == instrument and not r.superseded]
         if current:
-            c = change_from_baseline(instrument, current[0].total, current[-1].total)
+            o = episode_outcome(instrument, [(r.window, r.total) for r in current])
+            latest = o.last_total if o.last_total is not None else o.baseline_total
             change[instrument.value] = {
-                "baseline": c.baseline_total, "latest": c.current_total, "difference": c.difference,
-                "response": c.response, "remission": c.remission,
+                "baseline": o.baseline_total, "latest": latest, "difference": latest - o.baseline_total,
+                "response": o.response, "remission": o.remission,
             }
+            outcomes[instrument.value] = _outcome_json(o, current, staff=user.role != Role.MEMBER)
     return JSONResponse({
         "enrollment_id": enrollment.id,
         "window_rule": WINDOW_RULE,
@@ -250,7 +274,21 @@ async def api_measures(request: Request) -> Response:
                  "closes_at": d.occasion.closes_at.isoformat() if d.occasion.closes_at else None,
                  "answered": d.answered is not None} for d in due],
         "change_from_baseline": change,
+        "outcomes": outcomes,
     })
+
+
+def _outcome_json(o: Outcome, current: list[MeasureResponse], *, staff: bool) -> dict:
+    """How the figures above were reached (the definition is server.measures.episode_outcome)."""
+    body = {
+        "standing": o.standing.value, "standing_label": STANDING_LABELS[o.standing],
+        "below_threshold": o.below_threshold, "late_baseline": o.late_baseline,
+        "baseline_response_id": current[o.baseline_index].id if o.baseline_index is not None else None,
+        "last_response_id": current[o.last_index].id if o.last_index is not None else None,
+    }
+    if staff:
+        body["referral_suggested"] = o.referral_suggested
+    return body
 
 
 def _for_viewer(body: dict, user) -> dict:
@@ -273,7 +311,7 @@ async def api_submit(request: Request) -> Response:
               instrument: {type: string, enum: [phq9, gad7]}
               items: {type: array, items: {type: integer, minimum: 0, maximum: 3}}
               difficulty: {type: integer, minimum: 0, maximum: 3}
-              window: {type: string, description: "staff only: the occasion, e.g. session-3"}
+              window: {type: string, description: "the occasion, e.g. session-3 (a member's must be the one open now)"}
               correction_reason: {type: string, description: "staff only: replaces the window's answer"}
     responses:
       201: {description: "Stored; safety_item_id is set when item 9 was above 0"}
@@ -299,6 +337,8 @@ async def api_submit(request: Request) -> Response:
     submission = await measure_responses.submit(
         enrollment, q.instrument, form, by=user,
         window=str(body.get("window") or "") if staff else "",
+        # A member may name the occasion they answer; it is stored for exactly that one.
+        for_occasion="" if staff else str(body.get("window") or "")[:32],
         correction_reason=str(body.get("correction_reason") or "") if staff else "",
     )
     payload = response_json(submission.response)

@@ -65,3 +65,28 @@ def test_word_diff_marks_what_was_removed_and_added():
         ("insert", "brother"),
         ("equal", " on Sunday"),
     )
+
+
+def test_feelings_about_ending_is_its_own_field_in_section_9():
+    old = summary()
+    new = apply_edits(old, {"feelings_about_ending": "Sad, and proud of what I did"})
+    [section] = diff_summaries(old, new)
+    assert (section.section, section.title) == ("feelings_about_ending", "9. Feelings about ending")
+    assert [(c.label, c.after) for c in section.changes] == [("Feelings about ending", "Sad, and proud of what I did")]
+
+
+def test_the_symptom_line_says_late_baseline_and_below_threshold():
+    from server.closure import MeasureFact
+    from server.closure.diff import trajectory_line
+
+    def line(*points):
+        return trajectory_line(draft_summary(RecordFacts(
+            cohort_title="G", n_group_sessions=8, start_date=None, end_date=None,
+            measures=[MeasureFact(instrument="phq9", on=date(2026, 1, 5 + 7 * i), total=t, window=w)
+                      for i, (w, t) in enumerate(points)],
+        )).trajectory("phq9"))
+
+    assert line(("session-1", 14), ("closure", 4)).startswith("baseline missed; late baseline 14 (Moderate, 2026-01-05)")
+    assert line(("session-1", 14), ("closure", 4)).endswith("; response, remission")
+    assert line(("baseline", 7), ("closure", 2)).endswith(
+        "; below the clinical threshold at baseline: response and remission not counted")

@@ -48,11 +48,11 @@ def record(**overrides) -> RecordFacts:
             GoalFact(goal_id=12, text="See a friend every week", status="not_yet"),
         ],
         measures=[
-            MeasureFact(instrument="phq9", on=date(2026, 1, 5), total=18),
-            MeasureFact(instrument="phq9", on=date(2026, 2, 2), total=12),
-            MeasureFact(instrument="phq9", on=date(2026, 3, 2), total=4),
-            MeasureFact(instrument="gad7", on=date(2026, 1, 5), total=11),
-            MeasureFact(instrument="gad7", on=date(2026, 3, 2), total=8),
+            MeasureFact(instrument="phq9", on=date(2026, 1, 5), total=18, window="baseline", label="Baseline"),
+            MeasureFact(instrument="phq9", on=date(2026, 2, 2), total=12, window="session-4", label="Session 4"),
+            MeasureFact(instrument="phq9", on=date(2026, 3, 2), total=4, window="closure", label="Closure"),
+            MeasureFact(instrument="gad7", on=date(2026, 1, 5), total=11, window="baseline"),
+            MeasureFact(instrument="gad7", on=date(2026, 3, 2), total=8, window="closure"),
         ],
         role_plays=[
             RolePlayFact(meeting_label="Group session 5", on=date(2026, 2, 9), role_label="my sister",
@@ -142,22 +142,75 @@ def test_gad7_is_left_out_when_not_collected():
     assert [t.instrument for t in draft_summary(record(measures=only_phq)).symptoms] == ["phq9"]
 
 
-def test_a_baseline_alone_has_no_change_and_suggests_nothing():
-    summary = draft_summary(record(measures=[MeasureFact(instrument="phq9", on=date(2026, 1, 5), total=14)]))
+def test_a_baseline_alone_has_no_change_and_no_response_figure():
+    summary = draft_summary(record(measures=[MeasureFact(instrument="phq9", on=date(2026, 1, 5), total=8, window="baseline")]))
     phq9 = summary.trajectory("phq9")
     assert phq9.last is None and phq9.change is None and phq9.response is None
     assert summary.next_step.referral_suggested is False
 
 
+def test_a_baseline_alone_of_10_or_more_suggests_a_referral():
+    # Changed with issue 13: the last PHQ-9 known (the baseline, 14) is still 10 or more.
+    summary = draft_summary(record(measures=[MeasureFact(instrument="phq9", on=date(2026, 1, 5), total=14, window="baseline")]))
+    assert summary.trajectory("phq9").standing == "no_later_score"
+    assert summary.next_step.referral_suggested is True
+    assert "The only PHQ-9 is the baseline 14 (Moderate), 10 or more, with no later score" in summary.next_step.suggestion
+
+
+def _phq9(*points):
+    return [MeasureFact(instrument="phq9", on=date(2026, 1, 5) + timedelta(weeks=i), total=total, window=window,
+                        label=window.title()) for i, (window, total) in enumerate(points)]
+
+
 def test_no_response_suggests_a_referral():
-    measures = [
-        MeasureFact(instrument="phq9", on=date(2026, 1, 5), total=16),
-        MeasureFact(instrument="phq9", on=date(2026, 3, 2), total=11),
-    ]
-    step = draft_summary(record(measures=measures)).next_step
+    step = draft_summary(record(measures=_phq9(("baseline", 16), ("closure", 11)))).next_step
     assert step.referral_suggested is True
     assert step.kind == "referral"
     assert "16 to 11" in step.suggestion
+    assert "the last PHQ-9 is still 11 (Moderate), 10 or more" in step.suggestion
+
+
+def test_a_response_still_at_10_suggests_a_referral():
+    summary = draft_summary(record(measures=_phq9(("baseline", 22), ("closure", 10))))
+    assert summary.trajectory("phq9").response is True
+    step = summary.next_step
+    assert step.referral_suggested is True and step.suggestion.startswith("The last PHQ-9 is still 10")
+
+
+def test_below_the_threshold_at_baseline_is_not_a_response_or_remission():
+    summary = draft_summary(record(measures=_phq9(("baseline", 7), ("closure", 2))))
+    phq9 = summary.trajectory("phq9")
+    assert phq9.standing == "below_threshold" and phq9.below_threshold
+    assert phq9.response is None and phq9.remission is None
+    assert (phq9.change, phq9.percent_change) == (-5, -71)
+    assert summary.next_step.referral_suggested is False
+
+
+def test_a_missed_baseline_is_a_late_baseline():
+    summary = draft_summary(record(measures=_phq9(("session-2", 15), ("session-3", 12), ("closure", 5))))
+    phq9 = summary.trajectory("phq9")
+    assert phq9.late_baseline and phq9.baseline_label == "Late baseline"
+    assert (phq9.baseline.total, phq9.baseline.label, phq9.last.total) == (15, "Session-2", 5)
+    assert phq9.response is True and phq9.remission is False
+
+
+def test_the_baseline_is_the_baseline_occasion_even_if_not_the_first_point():
+    summary = draft_summary(record(measures=_phq9(("session-1", 9), ("baseline", 14), ("closure", 6))))
+    phq9 = summary.trajectory("phq9")
+    assert (phq9.baseline.total, phq9.late_baseline, phq9.response) == (14, False, True)
+    assert [p.total for p in phq9.points] == [9, 14, 6]
+
+
+def test_feelings_about_ending_are_kept_on_redraft_and_round_trip():
+    first = draft_summary(record())
+    first.feelings_about_ending = "Sad to stop; glad to have said goodbye properly."
+    again = draft_summary(record(), previous=first)
+    assert again.feelings_about_ending == first.feelings_about_ending
+    assert SummaryRecord.from_json(again.to_json()).feelings_about_ending == first.feelings_about_ending
+    # Content stored before the section existed still loads.
+    old = again.to_json()
+    del old["feelings_about_ending"]
+    assert SummaryRecord.from_json(old).feelings_about_ending == ""
 
 
 def test_response_offers_the_post_group_meeting_as_follow_up():

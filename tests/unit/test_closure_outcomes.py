@@ -58,3 +58,43 @@ def test_a_rate_reads_as_count_of_total_and_percent():
 def test_an_empty_cohort_has_no_rates():
     report = outcome_report([])
     assert report.members == 0 and report.attendance.percent is None
+
+
+def member_by_occasion(*points, **kw):
+    """A member whose PHQ-9 answers are given as (occasion key, total)."""
+    summary = member(None, None, attended=kw.get("attended", 4))
+    facts = RecordFacts(
+        cohort_title="Group", n_group_sessions=4, start_date=None, end_date=None,
+        measures=[MeasureFact(instrument="phq9", on=date(2026, 1, 5 + 7 * i), total=total, window=window)
+                  for i, (window, total) in enumerate(points)],
+    )
+    return draft_summary(facts, previous=summary)
+
+
+def test_members_below_10_at_baseline_are_reported_apart_not_in_the_rates():
+    report = outcome_report([
+        member_by_occasion(("baseline", 20), ("closure", 4)),   # counted: response and remission
+        member_by_occasion(("baseline", 14), ("closure", 12)),  # counted: neither; referral
+        member_by_occasion(("baseline", 9), ("closure", 2)),    # below: would have "remitted"
+        member_by_occasion(("baseline", 3), ("closure", 2)),    # below
+        member_by_occasion(("baseline", 10), ("closure", 5)),   # counted at exactly 10: 50% is a response
+    ])
+    assert report.phq9_response == Rate(2, 3)
+    assert report.phq9_remission == Rate(1, 3)  # was 3 of 5 before issue 13
+    assert report.phq9_below_threshold == 2
+    assert report.referrals_suggested == 1
+
+
+def test_late_baselines_are_counted_and_said_and_missing_finals_left_out():
+    report = outcome_report([
+        member_by_occasion(("session-2", 16), ("closure", 6)),  # late baseline, response
+        member_by_occasion(("baseline", 18)),                   # no later score
+        member_by_occasion(("baseline", 15), ("closure", 3)),
+        member_by_occasion(),                                   # no PHQ-9 at all
+    ])
+    assert report.phq9_response == Rate(2, 2) and report.phq9_remission == Rate(1, 2)
+    assert report.phq9_late_baseline == 1
+    assert report.phq9_no_later_score == 1
+    assert report.phq9_no_answers == 1
+    assert report.phq9_baseline_missed == 2  # the late one and the one with no answers
+    assert report.referrals_suggested == 1  # the baseline of 18 with nothing after it

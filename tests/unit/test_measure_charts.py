@@ -13,7 +13,8 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 def weekly(totals, start=date(2026, 3, 2)):
     labels = ["Baseline"] + [f"Session {n}" for n in range(1, len(totals))]
-    return [TrendPoint(start + timedelta(weeks=i), t, labels[i]) for i, t in enumerate(totals)]
+    windows = ["baseline"] + [f"session-{n}" for n in range(1, len(totals))]
+    return [TrendPoint(start + timedelta(weeks=i), t, labels[i], windows[i]) for i, t in enumerate(totals)]
 
 
 def parse(markup) -> ET.Element:
@@ -109,8 +110,22 @@ def test_single_point_and_empty_series():
     assert "<svg" not in empty
 
 
-def test_response_undefined_from_zero_baseline_is_said_in_words():
-    assert "not applicable, baseline was 0" in describe_trend("phq9", weekly([0, 2]))
+def test_a_baseline_below_10_is_said_in_words_and_not_counted():
+    # Was "not applicable, baseline was 0": the rule now covers every baseline below 10.
+    for totals in ([0, 2], [9, 2]):
+        text = describe_trend("phq9", weekly(totals))
+        assert "not counted: below the clinical threshold at baseline" in text
+        assert "Remission" not in text and "Response (" not in text
+
+
+def test_a_missed_baseline_is_named_a_late_baseline():
+    points = [TrendPoint(date(2026, 3, 9), 14, "Session 1", "session-1"),
+              TrendPoint(date(2026, 3, 16), 6, "Session 2", "session-2")]
+    text = describe_trend("phq9", points)
+    assert "The baseline questionnaire was missed; late baseline 14 (Moderate)" in text
+    assert "Response (a drop of at least 50%): yes" in text
+    table = str(trend_chart("phq9", points))
+    assert "<td>late baseline</td>" in table
 
 
 def test_gad7_description_has_no_remission_claim():

@@ -257,7 +257,7 @@ def test_no_module_text_is_reassuring():
         (20, 11, False),  # 45%
         (15, 7, True),    # 53%
         (15, 8, False),   # 47%
-        (1, 0, True),
+        (1, 0, None),     # below the clinical threshold at baseline: not counted
         (10, 10, False),
         (10, 14, False),  # worse
     ],

@@ -32,10 +32,17 @@ def members_only(method: str, path: str, **kw) -> Row:
                facilitator=DENY, coordinator=DENY, **kw)
 
 
+def own_portal(method: str, path: str, **kw) -> Row:
+    """One questionnaire of the member's own enrollment: nobody else's, and staff have no portal."""
+    return Row(method, path, anon=LOGIN, member=OK, other_member=DENY, other_facilitator=DENY,
+               facilitator=DENY, coordinator=DENY, **kw)
+
+
 ENTRY = {"entry_id": _entry}
 GOAL = {"goal_id": _goal}
 ITEM = {"item_id": _safety_item}
 PHQ9 = {"instrument": lambda w: "phq9"}
+OCCASION = {"instrument": lambda w: "phq9", "occasion": lambda w: "baseline"}
 
 ROWS = [
     # enrollment pages
@@ -86,4 +93,6 @@ ROWS = [
     members_only("GET", "/portal"),
     members_only("GET", "/portal/measures/{instrument}", params=PHQ9),
     members_only("POST", "/portal/measures/{instrument}", params=PHQ9),
+    own_portal("GET", "/portal/enrollments/{enrollment_id}/measures/{instrument}/{occasion}", params=OCCASION),
+    own_portal("POST", "/portal/enrollments/{enrollment_id}/measures/{instrument}/{occasion}", params=OCCASION),
 ]
