@@ -11,23 +11,11 @@ from typing import Any
 import pytest
 
 from models.board import BoardEvent
-from tests.integration.test_board_support import BoardClient, command_grammar, each_place, make_board_world
+from tests.integration.test_board_support import (
+    HOSTILE, BoardClient, command_grammar, each_place, make_board_world,
+)
 
 
-def _nested(depth: int) -> str:
-    return '{"n":[' * (depth // 2) + "1" + "]}" * (depth // 2)
-
-
-# Each as JSON text (json.dumps cannot write 2000 levels; it writes the strings as \ud800, \u0000).
-HOSTILE = {
-    "deep": _nested(40),
-    "deep_near_the_cap": _nested(2000),  # about 8 KiB of brackets, under the 16 KiB cap
-    "beyond_64_bits": str(2**64 + 1),
-    "beyond_64_bits_negative": str(-(2**70)),
-    "lone_surrogate": json.dumps("\ud800"),
-    "surrogate_in_text": json.dumps("fine \udfff words"),
-    "nul": json.dumps("a\x00b"),
-}
 PLACE = "\x01hostile"  # stands for the hostile value until the frame is written
 
 

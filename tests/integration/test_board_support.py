@@ -17,6 +17,22 @@ from tests.support.world import enroll, make_cohort, make_template, make_user
 _ids = itertools.count(1)
 
 
+def nested(depth: int) -> str:
+    return '{"n":[' * (depth // 2) + "1" + "]}" * (depth // 2)
+
+
+# Each as JSON text (json.dumps cannot write 2000 levels; it writes the strings as \ud800, \u0000).
+HOSTILE = {
+    "deep": nested(40),
+    "deep_near_the_cap": nested(2000),  # about 8 KiB of brackets, under the 16 KiB cap
+    "beyond_64_bits": str(2**64 + 1),
+    "beyond_64_bits_negative": str(-(2**70)),
+    "lone_surrogate": json.dumps("\ud800"),
+    "surrogate_in_text": json.dumps("fine \udfff words"),
+    "nul": json.dumps("a\x00b"),
+}
+
+
 @dataclass
 class BoardWorld:
     meeting_id: int
