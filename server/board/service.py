@@ -84,8 +84,12 @@ class BoardService:
             async with in_transaction():
                 board = await Board.create(meeting_id=meeting.id)
                 await store.append(board.id, 0, [opening_event(roster, now=now)])
-        except IntegrityError:  # another facilitator (or process) opened it at the same moment
-            board = await Board.get(meeting_id=meeting.id)
+        except IntegrityError:
+            # Another socket (or process) opened it at the same moment: unique meeting_id, on
+            # every database since migration 0003, lets one board through; read that one.
+            board = await Board.get_or_none(meeting_id=meeting.id)
+            if board is None:
+                raise
         return board
 
     # ------------------------------------------------------------ state and log
