@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 from models.board import BoardEvent
 from tests.integration.test_board_support import HOSTILE, BoardClient, command_grammar, make_board_world
 
-EXAMPLES = 40
+EXAMPLES = 60
 ANSWERS = ("ack", "error", "pong", "synced")
 DOCUMENTED_CLOSES = {1008, 1011, 1012, 1013}
-FRAMES_PER_SECOND = 35.0  # below the server's 50 a second (burst 100), so nothing is refused for rate
+FRAMES_PER_SECOND = 45.0  # below the server's 50 a second (burst 100), so nothing is refused for rate
 
 
 @dataclass(frozen=True)
@@ -59,36 +59,43 @@ hostile = st.sampled_from([Raw(text) for text in HOSTILE.values()]) | st.sampled
 ])
 
 
-def _plausible(bw) -> st.SearchStrategy[Any]:
-    # Values a real client would send; the last member is never named, so the meeting never
-    # has complete attendance and stays open for every example (closing is test_board_live's).
-    return st.sampled_from([
-        *bw.members[:-1], bw.member_goal, bw.group_goal, bw.fac1_id, "1", "2", "3", "present", "late",
-        "absent_notified", "agenda", "turn", "initials", "first_name", "protagonist", "observers", "achieved",
-        "revised", 0, 1, 2, 4, 60, 600, -30, "Ask again on Monday",
-    ])
+def _plausible(bw, key: str) -> st.SearchStrategy[Any]:
+    """Values a real client would send in `key`. The last member is never named, so the
+    meeting never has complete attendance and stays open for every example (closing is
+    covered by test_board_live)."""
+    members = bw.members[:-1]
+    by_key: dict[str, list[Any]] = {
+        "member": members, "protagonist": members, "current": members, "order": members,
+        "turn": ["1", "2", "3"], "goal": [bw.member_goal, bw.group_goal],
+        "status": ["present", "late", "absent_notified", "achieved", "revised", "active"],
+        "name": ["agenda", "turn"], "mode": ["initials", "first_name"],
+        "from_stage": ["protagonist", "counterpart", "observers", "facilitator"],
+        "rating": [0, 2, 4], "seconds": [-30, 60], "duration_s": [60, 600], "seq": [1, 5, 12],
+        "counterpart": [{"kind": "member", "id": m} for m in members] + [{"kind": "facilitator", "id": bw.fac1_id}],
+    }
+    return st.sampled_from(by_key.get(key, ["Ask again on Monday", "my landlord", "Check-in", ""]))
 
 
 @st.composite
 def command_frames(draw, bw, grammar: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    name = draw(st.sampled_from(sorted(grammar)) | st.text(max_size=10))
+    name = draw(st.text(max_size=10)) if draw(st.integers(0, 9)) == 0 else draw(st.sampled_from(sorted(grammar)))
     data: Any = dict(grammar.get(name, {}))
     for key in draw(st.lists(st.sampled_from(sorted(data)), max_size=2, unique=True)) if data else ():
-        choice = draw(st.integers(0, 9))
-        if choice < 5:
-            data[key] = draw(_plausible(bw))
-        elif choice < 7:
+        choice = draw(st.integers(0, 19))
+        if choice < 12:
+            data[key] = draw(_plausible(bw, key))
+        elif choice < 15:
             data[key] = draw(junk)
-        elif choice < 9:
+        elif choice < 18:
             data[key] = draw(hostile)
         else:
             del data[key]
     if name == "close_meeting":
         data = draw(st.just({"confirm_unmarked": False}) | st.builds(lambda v: {"confirm_unmarked": v}, hostile))
-    elif draw(st.integers(0, 9)) == 0:
+    elif draw(st.integers(0, 19)) == 0:
         data = draw(junk | hostile)  # data that is not an object, or is hostile as a whole
     frame: dict[str, Any] = {"type": "command", "command": name, "data": data}
-    id_choice = draw(st.integers(0, 19))
+    id_choice = draw(st.integers(0, 29))
     if id_choice == 0:
         frame["id"] = draw(hostile | junk)
     elif id_choice == 1:
@@ -107,7 +114,8 @@ def frames(bw, grammar) -> st.SearchStrategy[Any]:
         b"\x00\x01 binary", "not json {", "[1, 2]", '"just a string"', json.dumps({"type": "launch"}),
         json.dumps({"type": "command", "id": "big", "command": "add_note", "data": {"text": "y" * 17000}}),
     ]) | st.builds(lambda t: {"type": t}, hostile)
-    return st.one_of(command_frames(bw, grammar), command_frames(bw, grammar), hello, ping, other)
+    commands = command_frames(bw, grammar)
+    return st.one_of(commands, commands, commands, hello, ping, other)
 
 
 # ---------------------------------------------------------------- sending and checking
