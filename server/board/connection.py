@@ -22,7 +22,7 @@ from models.board import Board
 from models.cohorts import Enrollment, EnrollmentStatus, Meeting
 from server import audit
 from server.auth import sha256
-from server.board import store
+from server.board import frames, store
 from server.board.hub import SlowConsumer, Subscription
 from server.board.service import (
     DISPLAY, FACILITATOR, BoardService, Outcome, now_ms, split_payload, wire_json,
@@ -46,24 +46,23 @@ def _frame(**fields: Any) -> str:
     return wire_json(fields)
 
 
+def _plain_answer(command_id: str | None, result: Outcome | PlatformError) -> str:
+    """An answer made of the command's id and outcome only, by the standard library's encoder,
+    which writes any string (ASCII escapes): for when the usual answer could not be made."""
+    if isinstance(result, Outcome):
+        fields = {"type": "ack", "id": command_id, "seq": result.seq, "duplicate": result.duplicate}
+    else:
+        fields = {"type": "error", "id": command_id, "code": str(result.code),
+                  "message": "That command did not apply; nothing changed for it."}
+    return json.dumps(fields, separators=(",", ":"))
+
+
 def _rate(websocket: WebSocket) -> float:
     raw = websocket.app.state.settings.extra.get("GROUPIPT_BOARD_COMMANDS_PER_SECOND", "")
     try:
         return max(1.0, float(raw)) if raw else RATE_PER_SECOND
     except ValueError:
         return RATE_PER_SECOND
-
-
-def _id_of(text: str | None) -> str | None:
-    """The command id of a refused frame, when it is cheap to tell, so the client can match it."""
-    if text is None or len(text) > MAX_FRAME_CHARS:
-        return None
-    try:
-        frame = json.loads(text)
-    except ValueError:
-        return None
-    command_id = frame.get("id") if isinstance(frame, dict) else None
-    return command_id if isinstance(command_id, str) and len(command_id) <= 64 else None
 
 
 class BoardConnection:
@@ -159,6 +158,9 @@ class BoardConnection:
         except (WebSocketDisconnect, RuntimeError):  # the client went away mid-send
             self.receiving = False
             self.has_commands.set()
+        except Exception:  # the log could not be read, or a frame made: the client resumes with hello
+            log.exception("board %s: sending to a socket failed", self.board.id)
+            self.stop(1011, "The server could not send the board; reconnect and resume with hello.")
 
     async def _send_all(self) -> None:
         sub: Subscription = self.sub
@@ -236,7 +238,7 @@ class BoardConnection:
                     self.stop(1008, "Too many messages; slow down and reconnect.")
                     return
                 self._error("rate_limited", f"More than {self.rate:g} messages a second; this one was ignored.",
-                            _id_of(text))
+                            frames.command_id(text))
                 continue
             if text is None:
                 self._error("malformed", "Send JSON text frames, not binary.")
@@ -245,14 +247,13 @@ class BoardConnection:
                 self._error("too_large", f"A frame may carry at most {MAX_FRAME_CHARS} characters.")
                 continue
             try:
-                frame = json.loads(text)
-            except ValueError:
-                self._error("malformed", "That frame is not valid JSON.")
-                continue
-            if not isinstance(frame, dict):
-                self._error("malformed", "A frame must be a JSON object with a 'type'.")
-                continue
-            self._handle(frame)
+                self._handle(frames.parse(text))
+            except frames.FrameRefused as refused:
+                self._error(refused.code, refused.message, frames.command_id(text))
+            except Exception:  # a bug must not end the socket: say so, and go on with the next frame
+                log.exception("board %s: a frame could not be handled", self.board.id)
+                self._error("unavailable", "That frame could not be handled; nothing changed. Try again.",
+                            frames.command_id(text))
 
     def _within_rate(self) -> bool:
         now = time.monotonic()
@@ -329,13 +330,21 @@ class BoardConnection:
         answered: set[str | None] = set()
 
         def answer(command_id: str | None, result: Outcome | PlatformError) -> None:
+            # Called after the commit: whatever goes wrong making this answer, the command is
+            # stored, so it still gets one (a plainer one), and the batch goes on.
             answered.add(command_id)
-            if isinstance(result, Outcome):
-                self._queue(_frame(type="ack", id=command_id, seq=result.seq, duplicate=result.duplicate))
-            else:
-                self._error(result.code, result.message, command_id)
-                if isinstance(result, Forbidden):
-                    self.stop(1008, "Access to this board has ended.")
+            try:
+                if isinstance(result, Outcome):
+                    frame = _frame(type="ack", id=command_id, seq=result.seq, duplicate=result.duplicate)
+                else:
+                    frame = _frame(type="error", id=command_id, code=result.code, message=result.message)
+            except Exception:
+                log.exception("board %s: the answer to command %r could not be made; sent a plain one",
+                              self.board.id, command_id)
+                frame = _plain_answer(command_id, result)
+            self._queue(frame)
+            if isinstance(result, Forbidden):
+                self.stop(1008, "Access to this board has ended.")
 
         try:
             await self.service.execute_batch(self.board.id, batch, self.user, guard=self.staff_guard,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ from server.board.state import (
 )
 from server.board.views import display_event, display_view, event_view_changes, facilitator_view, moved_parts
 from server.errors import Conflict, Forbidden, NotFound, PlatformError
+
+log = logging.getLogger("groupipt.board")
 
 FACILITATOR, DISPLAY = "facilitator", "display"
 CATCH_UP_LIMIT = 500  # beyond this many missed events a snapshot is cheaper
@@ -81,8 +84,12 @@ class BoardService:
             async with in_transaction():
                 board = await Board.create(meeting_id=meeting.id)
                 await store.append(board.id, 0, [opening_event(roster, now=now)])
-        except IntegrityError:  # another facilitator (or process) opened it at the same moment
-            board = await Board.get(meeting_id=meeting.id)
+        except IntegrityError:
+            # Another socket (or process) opened it at the same moment: unique meeting_id, on
+            # every database since migration 0003, lets one board through; read that one.
+            board = await Board.get_or_none(meeting_id=meeting.id)
+            if board is None:
+                raise
         return board
 
     # ------------------------------------------------------------ state and log
@@ -166,7 +173,11 @@ class BoardService:
             if results is not None:
                 if on_result is not None:
                     for (_, client_cmd_id), result in zip(commands, results):
-                        on_result(client_cmd_id, result)
+                        try:
+                            on_result(client_cmd_id, result)
+                        except Exception:  # after the commit: one answer must not cost the others
+                            log.exception("board %s: answering command %r failed after the commit",
+                                          board_id, client_cmd_id)
                 if events:
                     await asyncio.sleep(0)  # let the acks go out before the frames are encoded
                     await self.publish(board_id, before, states, events)
@@ -266,7 +277,10 @@ class BoardService:
     async def publish(self, board_id: int, before: State, states: list[State], events: list[Event]) -> None:
         """Each event to every socket on the board; `states[i]` is the state after `events[i]`."""
         for event, state in zip(events, states):
-            await self.hub.publish(board_id, _payload(event, before, state))
+            try:
+                await self.hub.publish(board_id, _payload(event, before, state))
+            except Exception:  # stored all the same: the sockets read it from the log at the next event
+                log.exception("board %s: event %s could not be broadcast", board_id, event.seq)
             before = state
 
     async def catch_up(self, board_id: int, last_seq: int, view: str) -> tuple[list[str], int]:

@@ -17,6 +17,22 @@ from tests.support.world import enroll, make_cohort, make_template, make_user
 _ids = itertools.count(1)
 
 
+def nested(depth: int) -> str:
+    return '{"n":[' * (depth // 2) + "1" + "]}" * (depth // 2)
+
+
+# Each as JSON text (json.dumps cannot write 2000 levels; it writes the strings as \ud800, \u0000).
+HOSTILE = {
+    "deep": nested(40),
+    "deep_near_the_cap": nested(2000),  # about 8 KiB of brackets, under the 16 KiB cap
+    "beyond_64_bits": str(2**64 + 1),
+    "beyond_64_bits_negative": str(-(2**70)),
+    "lone_surrogate": json.dumps("\ud800"),
+    "surrogate_in_text": json.dumps("fine \udfff words"),
+    "nul": json.dumps("a\x00b"),
+}
+
+
 @dataclass
 class BoardWorld:
     meeting_id: int
@@ -130,3 +146,55 @@ async def present_all(client: BoardClient, world: BoardWorld) -> None:
 def turn_data(world: BoardWorld, protagonist: int = 0, **extra) -> dict[str, Any]:
     return {"protagonist": world.members[protagonist], "counterpart": {"kind": "facilitator", "id": world.fac1_id},
             "role_label": "my boss", "scenario": "Ask for a day off", **extra}
+
+
+def command_grammar(world: BoardWorld) -> dict[str, dict[str, Any]]:
+    """Every command of PROTOCOL.md with well-formed data for this world: each field is one a
+    hostile value may take the place of (a list field's first item, a nested object's fields too)."""
+    member, other = world.members[0], world.members[1]
+    counterpart = {"kind": "facilitator", "id": world.fac1_id}
+    return {
+        "mark_attendance": {"member": member, "status": "present", "reason": "on time"},
+        "start_checkin": {"order": [member, other]},
+        "next_checkin": {"current": member},
+        "end_checkin": {"current": member},
+        "add_turn": {"protagonist": member, "counterpart": counterpart, "role_label": "my boss",
+                     "scenario": "Ask for a day off", "goal": world.member_goal, "duration_s": 300},
+        "update_turn": {"turn": "1", "counterpart": {"kind": "member", "id": other}, "role_label": "my sister",
+                        "scenario": "Say no", "goal": world.member_goal, "duration_s": 240},
+        "reorder_queue": {"order": ["1", "2"]},
+        "favour_new_members": {},
+        "start_turn": {"turn": "1"},
+        "pause_turn": {"turn": "1"},
+        "resume_turn": {"turn": "1"},
+        "end_turn": {"turn": "1"},
+        "skip_turn": {"turn": "1"},
+        "start_role_reversal": {"turn": "1"},
+        "start_feedback": {"turn": "1"},
+        "next_feedback": {"turn": "1", "from_stage": "protagonist"},
+        "record_next_step": {"turn": "1", "text": "Ask on Monday"},
+        "start_timer": {"name": "agenda", "label": "Check-in", "duration_s": 600},
+        "pause_timer": {"name": "agenda"},
+        "resume_timer": {"name": "agenda"},
+        "extend_timer": {"name": "agenda", "seconds": 60},
+        "stop_timer": {"name": "agenda"},
+        "rate_goal": {"goal": world.group_goal, "rating": 2},
+        "set_goal_status": {"goal": world.group_goal, "status": "revised", "text": "Everyone speaks once"},
+        "add_note": {"text": "A calm start", "member": member},
+        "set_display_labels": {"mode": "initials"},
+        "undo": {"seq": 2},
+        "close_meeting": {"confirm_unmarked": False},
+    }
+
+
+def each_place(data: dict[str, Any], value: Any) -> list[dict[str, Any]]:
+    """`data` with `value` in each place a value can be: every field, a list field's first
+    item, each field of a nested object, and a field no command knows."""
+    variants = [{**data, "unknown_field": value}]
+    for field, current in data.items():
+        if isinstance(current, list):
+            variants.append({**data, field: [value, *current[1:]]})
+        elif isinstance(current, dict):
+            variants += [{**data, field: {**current, key: value}} for key in current]
+        variants.append({**data, field: value})
+    return variants
