@@ -9,6 +9,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models.accounts import Role
+from models.clinical import SafetyItem, SafetyItemStatus
 from models.closure import ClosureSummary, SummaryStatus
 from models.cohorts import CohortStatus, Enrollment, EnrollmentStatus, Meeting, MeetingKind, MeetingStatus
 from server import audit
@@ -155,6 +156,12 @@ async def finalize(row: Any, actor: Any, *, now: Any) -> Any:
     if row.is_final:
         raise Conflict(f"Version {row.version} is already finalized.", code="finalized")
     enrollment = row.enrollment
+    open_items = await SafetyItem.filter(enrollment__member_id=enrollment.member_id,
+                                         status=SafetyItemStatus.OPEN).count()
+    if open_items:  # the ending is not written over a risk that nobody has yet followed up
+        raise Conflict(
+            f"This member has {open_items} open safety item(s). Record the risk check (a documented contact) "
+            "before finalizing the closure summary.", code="safety_open")
     other_names = await other_member_names(enrollment)
     problems = finalize_problems(
         SummaryRecord.from_json(row.content), other_member_names=other_names,

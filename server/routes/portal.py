@@ -89,6 +89,7 @@ async def portal(request: Request) -> Response:
     return render(request, "portal/home.html", {
         "blocks": blocks, "calendar": await calendar_section(request),
         "questionnaire": questionnaire, "cancelled": MeetingStatus.CANCELLED, "window_rule": WINDOW_RULE,
+        "help_now": (await safety.crisis_help(request.app.state.settings)).text,
     })
 
 
@@ -135,11 +136,13 @@ async def measure_submit(request: Request) -> Response:
         return render(request, "portal/measure_form.html",
                       _form_context(q, values=dict(form), error=exc.message, field_errors=exc.fields),
                       status_code=exc.status_code)
-    message, help_text = safety.member_message(request.app.state.settings.help_text)
+    message = help_text = ""
+    if submission.safety_item:  # what will actually happen, and the clinic's own crisis help
+        message = await safety.member_message(submission.safety_item, safety.member_zone(user, enrollment.cohort))
+        help_text = (await safety.crisis_help(request.app.state.settings)).text
     return render(request, "portal/measure_done.html", {
         "q": q, "submission": submission, "score": submission.score,
-        "safety_message": message if submission.safety_item else "",
-        "help_text": help_text if submission.safety_item else "",
+        "safety_message": message, "help_text": help_text,
     })
 
 
