@@ -65,8 +65,13 @@ async def duty_list() -> list[User]:
 
 
 async def apply_people_form(viewer: User, form: Mapping[str, object], people: list[User]) -> None:
-    """The coordinator's table: a clinician choice and an on-duty box per person."""
+    """The coordinator's table: a clinician choice and an on-duty box per person listed in it
+    (an empty or replayed-empty form changes nobody)."""
     _coordinator(viewer)
+    listed = {str(v) for v in (form.getlist("person") if hasattr(form, "getlist") else [form.get("person")])}
+    people = [p for p in people if str(p.id) in listed]
+    if not people:
+        raise BadRequest("The form lists nobody to change.", fields={"person": "Required."})
     for person in people:
         raw = str(form.get(f"clinician_{person.id}") or "default")
         choice = {"yes": True, "no": False, "default": None}.get(raw)
@@ -75,7 +80,8 @@ async def apply_people_form(viewer: User, form: Mapping[str, object], people: li
         if person.clinician != choice:
             await set_clinician(viewer, person.id, choice)
             person.clinician = choice
-    await set_duty(viewer, [p.id for p in people if form.get(f"duty_{p.id}")])
+    others = [p.id for p in await duty_list() if p.id not in {q.id for q in people}]
+    await set_duty(viewer, others + [p.id for p in people if form.get(f"duty_{p.id}")])
 
 
 # --------------------------------------------------------------------- away

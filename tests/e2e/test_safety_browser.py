@@ -46,6 +46,8 @@ async def test_member_positive_item9_and_facilitator_closes_it(live_server, db, 
     assert "Thank you for answering honestly" in message
     assert "call your local emergency number" in message  # GROUPIPT_HELP_TEXT (default)
     assert "not shown to other members" in message
+    # Built from what will happen: the cohort's one facilitator was told, with a due time.
+    assert "passed on privately to your group's facilitator, who has been asked to get in touch" in message
     assert "total is 10 out of 27" in await page.locator("#your-score").inner_text()
     await mine.close()
 
@@ -72,19 +74,32 @@ async def test_member_positive_item9_and_facilitator_closes_it(live_server, db, 
     assert member.display_name in text and "More than half the days" in text
     await entry.get_by_role("link", name="Record risk check").click()
     await page.wait_for_load_state("networkidle")
-    # Incomplete first: the form says what is missing and the item stays open.
+    assert "due by" in await page.locator("#item-timing").inner_text()
+    # Incomplete first: "." says nothing, no risk level, no follow-up; the item stays open.
+    await page.get_by_label("By phone").check()
+    await page.get_by_label("Passive (wishing to be dead").check()
+    for question in ("A plan", "Intent to act", "Access to means", "Past attempts"):
+        await page.get_by_label(f"{question}: no").check()
     await page.get_by_label("Referral").check()
-    await page.get_by_label("Outcome of the check").fill("Spoke by phone; passive thoughts, no plan.")
+    await page.get_by_label("Outcome of the check").fill(".")
     await page.get_by_role("button", name="Record risk check and close").click()
     await page.wait_for_load_state("networkidle")
     assert await page.get_by_text("A follow-up date is needed for this action.").first.is_visible()
+    assert await page.get_by_text("Choose a risk level").first.is_visible()
+    assert await page.get_by_text("Describe what the check found.").first.is_visible()
     assert (await SafetyItem.get(id=item.id)).status == SafetyItemStatus.OPEN
+    # What was entered is kept; complete it.
+    assert await page.get_by_label("By phone").is_checked()
+    await page.get_by_label("Moderate").check()
+    await page.get_by_label("Protective factors").fill("Her children; a sister nearby")
+    await page.get_by_label("Outcome of the check").fill("Spoke by phone; passive thoughts, no plan.")
     await page.get_by_label("Follow-up date").fill((date.today() + timedelta(days=3)).isoformat())
     await page.get_by_role("button", name="Record risk check and close").click()
     await page.wait_for_load_state("networkidle")
     assert "closed" in await page.locator("#item-status").inner_text()
     checks = await page.locator("#risk-checks").inner_text()
     assert "Faye Safety" in checks and "Referral" in checks and "passive thoughts, no plan" in checks
+    assert "By phone" in checks and "Moderate" in checks and "Her children" in checks
     await page.goto(f"{base}/meetings/{item.meeting_id}/measures")
     assert await page.locator(f'[data-safety-item="{item.id}"]').count() == 0
     await staff.close()
