@@ -436,9 +436,17 @@ async def test_an_unhandled_item_escalates_twice_and_a_follow_up_is_reminded(wor
         escalated = await _until(lambda: _escalations(item.id, 2))
         assert escalated.escalations == 2 and escalated.status == SafetyItemStatus.OPEN
         coordinators = await User.filter(role=Role.COORDINATOR, is_active=True).count()
-        for level in (1, 2):
+
+        async def notified(level: int):
             people = await SafetyNotice.filter(safety_item_id=item.id, kind="escalated", level=level).values_list(
                 "recipient_id", flat=True)
+            return people if len(people) >= coordinators + 1 else None
+
+        for level in (1, 2):
+            await _until(lambda: notified(level))  # the claim is made first, then the notices written
+        await asyncio.sleep(1)
+        for level in (1, 2):
+            people = await notified(level)
             # Once each, though both servers sweep the same database.
             assert sorted(people) == sorted(set(people)) and duty.id in people and len(people) == coordinators + 1
         assert await AuditEvent.filter(subject="safety_item", subject_id=str(item.id), detail__contains="escalated").count() == 2
