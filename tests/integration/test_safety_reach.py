@@ -516,3 +516,35 @@ async def test_the_command_line_runs_one_sweep(world, live_server):
     assert re.search(r"Escalated \d+ item\(s\); reminded \d+ follow-up\(s\)\.", result.stdout)
     assert (await SafetyItem.get(id=item.id)).escalations == 1
     assert await SafetyNotice.filter(safety_item_id=item.id, kind="escalated", level=1).exists()
+
+
+async def test_coordinators_name_clinicians_and_duty_clinicians_on_the_settings_page(world, live_server):
+    nurse = await make_user(Role.COORDINATOR, "Nell Nurse")
+    lay = await make_user(Role.FACILITATOR, "Lars Lay")
+    coordinator = await world.client("coordinator")
+    page = await coordinator.get("/clinic/safety")
+    assert page.status_code == 200 and f'data-person="{nurse.id}"' in page.text
+    assert (await coordinator.submit("/clinic/safety/people", {})).status_code == 400  # lists nobody: changes nobody
+    # A coordinator who is not a clinician cannot be on duty.
+    refused = await coordinator.submit("/clinic/safety/people", {"person": str(nurse.id), f"clinician_{nurse.id}": "default",
+                                                                 f"duty_{nurse.id}": "1"})
+    assert refused.status_code == 400 and "Nell Nurse" in refused.text
+    assert not (await User.get(id=nurse.id)).on_duty
+    saved = await coordinator.submit("/clinic/safety/people", {
+        "person": [str(nurse.id), str(lay.id)], f"clinician_{nurse.id}": "yes", f"duty_{nurse.id}": "1",
+        f"clinician_{lay.id}": "no",
+    })
+    try:
+        assert saved.status_code == 200 and "saved" in saved.text
+        nurse_now, lay_now = await User.get(id=nurse.id), await User.get(id=lay.id)
+        assert nurse_now.is_clinician and nurse_now.on_duty and not lay_now.is_clinician
+        assert await AuditEvent.filter(subject="duty_clinicians").exists()
+        # The duty clinician now hears about a cohort nobody leads, on the home page too.
+        cohort, _ = await cohort_with(name="Unled")
+        _, _, _, item = await member_answers(world.base_url, cohort, item9=1)
+        home = await (await logged_in(world.base_url, nurse.email, PASSWORD)).get("/")
+        assert f'data-attention="{item.id}"' in home.text
+    finally:
+        await set_duty(world)
+    facilitator = await world.client("facilitator")
+    assert (await facilitator.get("/clinic/safety")).status_code == 403
