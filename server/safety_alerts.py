@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from tortoise.expressions import Q
+
 from models.accounts import AwayPeriod, Role, User
 from models.clinical import (
     RiskCheck, SafetyItem, SafetyItemStatus, SafetyNotice, SafetyNoticeKind, SafetySource,
@@ -160,8 +162,10 @@ async def sweep(*, now: datetime, settings: Settings) -> SweepResult:
     """One pass: escalate overdue items, remind follow-ups due today. Safe to run anywhere at once."""
     result = SweepResult()
     target = timedelta(hours=settings.safety_response_hours)
-    candidates = await SafetyItem.filter(status=SafetyItemStatus.OPEN, escalations__lt=2).prefetch_related(
-        "enrollment", "enrollment__cohort")
+    # The second escalation is later than the first, so nothing before its due time is a candidate.
+    candidates = await SafetyItem.filter(
+        Q(due_at__lte=now) | Q(due_at=None), status=SafetyItemStatus.OPEN, escalations__lt=2,
+    ).prefetch_related("enrollment", "enrollment__cohort")
     for item in candidates:
         opened = item.opened_at
         due = item.due_at or opened + target

@@ -153,6 +153,11 @@ async def test_a_cohort_without_facilitators_reaches_the_duty_clinicians(world, 
             assert (await coordinator.put("/api/v1/duty-clinicians", json={"user_ids": "all"})).status_code == 400
     finally:
         await set_duty(world)
+    # No longer on duty, she can still open the item she was told about (and no other).
+    told = await logged_in(world.base_url, duty.email, PASSWORD)
+    assert (await told.get(f"/safety/{item.id}")).status_code == 200
+    assert (await told.get(f"/safety/{(await member_answers(world.base_url, world.cohort, 1))[3].id}")).status_code == 403
+    await told.aclose()
 
 
 async def test_away_facilitators_are_covered_by_the_co_facilitator_then_the_duty_clinicians(world, live_server):
