@@ -152,7 +152,7 @@ async def announce(item: SafetyItem | None, *, now: datetime) -> None:
         return
     try:
         await safety_alerts.send_notices(item, getattr(item, "pending_notices", []), now=now,
-                                         settings=alert_settings())
+                                         settings=alert_settings(), wait=False)
     except Exception:
         log.exception("safety item %s: notices could not be sent", item.id)
 
@@ -263,7 +263,7 @@ async def open_counts(cohort_ids: list[int]) -> dict[int, int]:
     return out
 
 
-async def has_open_item(member_id: int) -> int:
+async def open_item_count(member_id: int) -> int:
     """How many open items the member has, in any of their enrollments."""
     return await SafetyItem.filter(enrollment__member_id=member_id, status=SafetyItemStatus.OPEN).count()
 

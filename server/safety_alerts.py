@@ -131,23 +131,38 @@ def compose(person: User, item: SafetyItem, notice: SafetyNotice, *, settings: S
 
 
 async def send_notices(item: SafetyItem, notices: Sequence[SafetyNotice], *, now: datetime,
-                       settings: Settings | None = None) -> int:
-    """E-mail each notice (after the caller's commit). Never raises: a failed message stays
-    in the outbox with its error, and the notice is on the person's home page regardless."""
+                       settings: Settings | None = None, wait: bool = True) -> int:
+    """E-mail each notice (after the caller's commit); returns the messages made. Never
+    raises: a failed message stays in the outbox with its error, and the notice is on the
+    person's home page regardless. With `wait=False` inside a running server, the outbox rows
+    are written now and the SMTP delivery is left to the watcher, so a slow mail server never
+    keeps a member waiting on their thank-you page."""
     settings = settings or Settings.from_env()
-    sent = 0
+    made: list[OutboxMessage] = []
     for notice in notices:
         person = notice.recipient
         try:
             subject, body = compose(person, item, notice, settings=settings)
             message = await OutboxMessage.create(to_email=person.email, to_user=person, subject=subject, body=body)
             await SafetyNotice.filter(id=notice.id).update(message_id=message.id)
-            await mail.deliver(message, settings=settings, now=now)
-            sent += 1
+            made.append(message)
         except Exception:  # the answer is stored; one person's mail must not stop the others'
-            log.exception("safety notice %s could not be mailed", notice.id)
+            log.exception("safety notice %s could not be written to the outbox", notice.id)
     nudge(item)
-    return sent
+    if not wait and _watcher_running:
+        _to_deliver.extend((message, settings) for message in made)
+        _wake.set()
+    else:
+        await _deliver_all([(message, settings) for message in made], now=now)
+    return len(made)
+
+
+async def _deliver_all(batch: Sequence[tuple[OutboxMessage, Settings]], *, now: datetime) -> None:
+    for message, settings in batch:
+        try:
+            await mail.deliver(message, settings=settings, now=now)
+        except Exception:
+            log.exception("outbox message %s could not be delivered", message.id)
 
 
 # --------------------------------------------------------------------- the sweep
@@ -213,6 +228,8 @@ async def _remind_follow_ups(*, now: datetime, settings: Settings) -> list[int]:
 # --------------------------------------------------------------------- in the server
 
 _changed_cohorts: set[int] = set()
+_to_deliver: list[tuple[OutboxMessage, Settings]] = []
+_watcher_running = False
 _wake = asyncio.Event()
 
 
@@ -233,10 +250,17 @@ def sweep_interval(settings: Settings) -> float:
 @contextlib.asynccontextmanager
 async def watching(app, settings: Settings):  # noqa: ANN001 (Starlette app)
     """The periodic sweep, for the app's lifespan; also refreshes live boards on a nudge."""
+    global _watcher_running
     task = asyncio.create_task(_watch(app, settings), name="safety-watch")
+    _watcher_running = True
     try:
         yield
     finally:
+        _watcher_running = False
+        if _to_deliver:  # what was queued still goes out before the process ends
+            batch = list(_to_deliver)
+            _to_deliver.clear()
+            await _deliver_all(batch, now=_now())
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
@@ -257,6 +281,10 @@ async def _watch(app, settings: Settings) -> None:  # noqa: ANN001
         _changed_cohorts.difference_update(cohorts)
         if cohorts:
             await _refresh_boards(app, cohorts)
+        if _to_deliver:
+            batch = list(_to_deliver)
+            _to_deliver.clear()
+            await _deliver_all(batch, now=_now())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(_wake.wait(), timeout=max(0.05, next_sweep - loop.time()))
         _wake.clear()
