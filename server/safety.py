@@ -399,14 +399,18 @@ def parse_risk_check(form: Mapping[str, object], *, now: datetime, zone) -> Risk
     )
 
 
+def require_clinician(viewer: User) -> None:
+    if not viewer.is_clinician:
+        raise Forbidden("Only a clinician may record a risk check. A coordinator can mark you as a clinician.")
+
+
 async def record_risk_check(
     viewer: User, item_id: int, data: RiskCheckInput, *, now: datetime | None = None
 ) -> RiskCheck:
     """Store the check. One that reached the member closes the item; an unreached attempt is
     logged and the item stays open (and keeps escalating)."""
     now = now or auth.now()
-    if not viewer.is_clinician:
-        raise Forbidden("Only a clinician may record a risk check. A coordinator can mark you as a clinician.")
+    require_clinician(viewer)
     async with in_transaction():
         item = await SafetyItem.select_for_update().get_or_none(id=item_id)
         if item is None:

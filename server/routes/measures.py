@@ -217,6 +217,7 @@ async def risk_check_submit(request: Request) -> Response:
     form = await form_data(request)
     zone = ZoneInfo(item.enrollment.cohort.time_zone)
     try:
+        safety.require_clinician(user)
         data = safety.parse_risk_check(form, now=auth.now(), zone=zone)
         await safety.record_risk_check(user, item_id, data)
     except PlatformError as exc:
@@ -382,6 +383,7 @@ async def api_risk_check(request: Request) -> Response:
     user = user_of(request)
     item_id = record_id(request.path_params["item_id"])
     item = await safety.get_item(user, item_id)
+    safety.require_clinician(user)  # authorized before the body is read
     body = await json_body(request)
     zone = ZoneInfo(item.enrollment.cohort.time_zone)
     form = {k: "" if v is None else ("yes" if v is True else "no" if v is False else str(v)) for k, v in body.items()}

@@ -207,6 +207,8 @@ async def test_only_clinicians_record_risk_checks(world, live_server):
     assert page.status_code == 200 and 'id="not-clinician"' in page.text
     refused = await coordinator.submit(f"/safety/{item.id}/risk-check", ASSESSED | {"follow_up_date": date.today().isoformat()})
     assert refused.status_code == 403 and "Only a clinician" in refused.text
+    async with bearer(world.base_url, world.tokens["coordinator"]) as admin:  # refused before its input is judged
+        assert (await admin.post(f"/api/v1/safety-items/{item.id}/risk-check", json={"outcome": "."})).status_code == 403
     assert (await SafetyItem.get(id=item.id)).status == SafetyItemStatus.OPEN
     marked = await make_user(Role.COORDINATOR, "Cleo Clinician")
     async with bearer(world.base_url, world.tokens["facilitator"]) as facilitator:
