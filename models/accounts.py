@@ -28,9 +28,21 @@ class User(Model):
     session_epoch = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
     last_login_at = fields.DatetimeField(null=True)
+    # Null follows the role: facilitators are clinicians, coordinators are not until marked.
+    clinician = fields.BooleanField(null=True)
+    # One of the clinic's duty clinicians, who are told when no facilitator can be.
+    on_duty = fields.BooleanField(default=False)
 
     class Meta:
         table = "users"
+
+    @property
+    def is_clinician(self) -> bool:
+        if self.role == Role.MEMBER:
+            return False
+        if self.clinician is None:
+            return self.role == Role.FACILITATOR
+        return self.clinician
 
     @property
     def first_name(self) -> str:
@@ -42,6 +54,23 @@ class User(Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+
+class AwayPeriod(Model):
+    """Dates a facilitator is away, inclusive: safety items arising then go to others."""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="away_periods")
+    starts_on = fields.DateField()
+    ends_on = fields.DateField()
+    created_by = fields.ForeignKeyField(
+        "models.User", related_name="away_periods_set", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "away_periods"
+        ordering = ["starts_on", "id"]
 
 
 class LinkPurpose(StrEnum):

@@ -126,15 +126,36 @@ class SafetyItemStatus(StrEnum):
     CLOSED = "closed"
 
 
+class SafetySource(StrEnum):
+    ANSWER = "answer"  # a PHQ-9 item 9 answer above 0
+    DISCLOSURE = "disclosure"  # recorded by staff from something said in session
+
+
 class SafetyItem(Model):
-    """Opened by a PHQ-9 item 9 answer above 0, private to the cohort's facilitators."""
+    """Opened by a PHQ-9 item 9 answer above 0 or a disclosure, private to the clinicians."""
 
     id = fields.IntField(primary_key=True)
     enrollment = fields.ForeignKeyField("models.Enrollment", related_name="safety_items")
     response = fields.ForeignKeyField(
         "models.MeasureResponse", related_name="safety_items", null=True, on_delete=fields.SET_NULL
     )
-    item9 = fields.IntField()
+    source = fields.CharEnumField(SafetySource, max_length=16, default=SafetySource.ANSWER)
+    item9 = fields.IntField(null=True)  # null for a disclosure
+    # When the answer was given or the disclosure made: no risk check may be dated before.
+    raised_at = fields.DatetimeField(null=True)
+    disclosure_note = fields.TextField(default="")
+    opened_by = fields.ForeignKeyField(
+        "models.User", related_name="safety_items_opened", null=True, on_delete=fields.SET_NULL
+    )
+    # The response target (GROUPIPT_SAFETY_RESPONSE_HOURS after opening).
+    due_at = fields.DatetimeField(null=True)
+    # 0 none yet, 1 at the target, 2 at twice the target: raised by one conditional UPDATE
+    # each, so with several processes an escalation is sent once.
+    escalations = fields.IntField(default=0)
+    # Who was told when it opened: "facilitator", "duty" (duty clinicians) or "team"
+    # (coordinators, when no clinician could be), which is what the member is told too.
+    routed_to = fields.CharField(max_length=16, default="")
+    last_escalated_at = fields.DatetimeField(null=True)
     status = fields.CharEnumField(SafetyItemStatus, max_length=8, default=SafetyItemStatus.OPEN)
     # The first group meeting after the answer: its facilitator view shows the item on top.
     meeting = fields.ForeignKeyField(
@@ -157,16 +178,88 @@ class RiskAction(StrEnum):
     EMERGENCY = "emergency"
 
 
+class ContactMethod(StrEnum):
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    VIDEO = "video"
+    UNREACHED = "unreached"  # an attempt that did not reach the member: the item stays open
+
+
+class SuicidalThoughts(StrEnum):
+    NONE = "none"
+    PASSIVE = "passive"
+    ACTIVE = "active"
+
+
+class RiskLevel(StrEnum):
+    LOW = "low"
+    MODERATE = "moderate"
+    HIGH = "high"
+    IMMINENT = "imminent"
+
+
 class RiskCheck(Model):
+    """A structured risk assessment (domain-ipt.md 5b), or a logged attempt that did not reach the member."""
+
     id = fields.IntField(primary_key=True)
     safety_item = fields.ForeignKeyField("models.SafetyItem", related_name="risk_checks")
     # A person who recorded a risk check cannot be deleted (deactivate them instead).
     checked_by = fields.ForeignKeyField("models.User", related_name="risk_checks", on_delete=fields.RESTRICT)
     checked_at = fields.DatetimeField()
+    contact_method = fields.CharEnumField(ContactMethod, max_length=16, default=ContactMethod.IN_PERSON)
+    thoughts = fields.CharEnumField(SuicidalThoughts, max_length=16, null=True)
+    plan = fields.BooleanField(null=True)
+    intent = fields.BooleanField(null=True)
+    access_to_means = fields.BooleanField(null=True)
+    past_attempts = fields.BooleanField(null=True)
+    protective_factors = fields.TextField(default="")
+    risk_level = fields.CharEnumField(RiskLevel, max_length=16, null=True)
     outcome = fields.TextField()
-    action = fields.CharEnumField(RiskAction, max_length=16)
+    action = fields.CharEnumField(RiskAction, max_length=16, null=True)  # null for an unreached attempt
     follow_up_date = fields.DateField(null=True)
+    # Set by the one process that claims the follow-up reminder on its day.
+    follow_up_reminded_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "risk_checks"
+
+
+class SafetyNoticeKind(StrEnum):
+    OPENED = "opened"
+    ESCALATED = "escalated"
+    FOLLOW_UP = "follow_up"
+
+
+class SafetyNotice(Model):
+    """One person told about a safety item: by e-mail (its outbox row) and on their home page."""
+
+    id = fields.IntField(primary_key=True)
+    safety_item = fields.ForeignKeyField("models.SafetyItem", related_name="notices")
+    recipient = fields.ForeignKeyField("models.User", related_name="safety_notices")
+    kind = fields.CharEnumField(SafetyNoticeKind, max_length=16)
+    level = fields.IntField(default=0)  # the escalation (1, 2) for kind escalated
+    risk_check = fields.ForeignKeyField(
+        "models.RiskCheck", related_name="notices", null=True, on_delete=fields.SET_NULL
+    )
+    message = fields.ForeignKeyField(
+        "models.OutboxMessage", related_name="safety_notices", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "safety_notices"
+
+
+class ClinicSafetySettings(Model):
+    """The clinic's crisis help text shown to a member after a positive item 9 (one row)."""
+
+    id = fields.IntField(primary_key=True)
+    help_text = fields.TextField(default="")
+    updated_by = fields.ForeignKeyField(
+        "models.User", related_name="safety_settings_updates", null=True, on_delete=fields.SET_NULL
+    )
+    updated_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "clinic_safety_settings"

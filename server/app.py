@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
-from server import auth, sqlite_engine
+from server import auth, safety, safety_alerts, sqlite_engine
 from server.board.hub import Hub
 from server.edge import EdgeMiddleware
 from server.errors import NotAuthenticated, PlatformError
@@ -37,7 +37,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         async with RegisterTortoise(app, config=settings.tortoise_config(), generate_schemas=False):
-            async with hub.running(), sqlite_engine.checkpoints(connections.get("default")):
+            safety.configure(settings)
+            async with hub.running(), sqlite_engine.checkpoints(connections.get("default")), \
+                    safety_alerts.watching(app, settings):  # escalations and follow-up reminders
                 yield
 
     routes = [

@@ -1,4 +1,4 @@
-"""The `groupipt` command: serve, migrate, create-user, demo, token."""
+"""The `groupipt` command: serve, migrate, create-user, demo, token, safety-sweep."""
 from __future__ import annotations
 
 import argparse
@@ -136,6 +136,19 @@ def cmd_demo(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_safety_sweep(settings: Settings, args) -> int:
+    """One pass of what the server does periodically: escalate overdue safety items, remind follow-ups."""
+    from server import auth, safety, safety_alerts
+
+    async def work():
+        safety.configure(settings)
+        return await safety_alerts.sweep(now=auth.now(), settings=settings)
+
+    result = asyncio.run(_with_db(settings, work))
+    print(f"Escalated {len(result.escalated)} item(s); reminded {len(result.reminded)} follow-up(s).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="groupipt", description="Run group IPT cohorts.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -159,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load a realistic demo clinic")
     demo.add_argument("--json", action="store_true", help="print logins, tokens and URLs as JSON")
     demo.set_defaults(run=cmd_demo)
+
+    sub.add_parser("safety-sweep", help="escalate overdue safety items and remind follow-ups (one pass)").set_defaults(
+        run=cmd_safety_sweep)
 
     token = sub.add_parser("token", help="create or revoke a personal API token")
     token_sub = token.add_subparsers(dest="action", required=True)

@@ -257,6 +257,8 @@ async def submit(
             by, "change", "measure_response", response.id, member=enrollment.member_id,
             detail=f"{q.name} {occasion.key} total {result.total}" + (" (correction)" if earlier else ""),
         )
+    # Told only once the answer is committed; a mail failure is logged, the answer stays.
+    await safety.announce(item, now=now)
     return Submission(response, result, occasion, item, corrected=earlier)
 
 

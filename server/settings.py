@@ -41,11 +41,16 @@ class Settings:
     smtp_starttls: bool = False
     mail_from: str = "no-reply@localhost"
     organizer_name: str = "Clinic appointments"
+    # Shown until a coordinator sets the clinic's own crisis help text (server/safety.py).
+    # It names no phone number and promises nothing: who will get in touch, and by when, is
+    # said separately from what will actually happen.
     help_text: str = (
         "If you are thinking about harming yourself or feel unsafe right now, please call "
-        "your local emergency number, or talk to someone you trust today. Your facilitator "
-        "will get in touch with you before the next session."
+        "your local emergency number, or talk to someone you trust today."
     )
+    help_text_from_env: bool = False
+    # How soon a safety item should have a documented risk check (hours, fractions allowed).
+    safety_response_hours: float = 24.0
     login_attempts_per_15_min: int = 5
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -106,6 +111,8 @@ class Settings:
             mail_from=env.get("GROUPIPT_MAIL_FROM", f"no-reply@{parts.hostname or 'localhost'}"),
             organizer_name=env.get("GROUPIPT_ORGANIZER_NAME", "Clinic appointments"),
             help_text=env.get("GROUPIPT_HELP_TEXT") or cls.help_text,
+            help_text_from_env=bool(env.get("GROUPIPT_HELP_TEXT")),
+            safety_response_hours=_positive_float(env, "GROUPIPT_SAFETY_RESPONSE_HOURS", 24.0),
             login_attempts_per_15_min=_int(env, "GROUPIPT_LOGIN_ATTEMPTS", 5),
             extra={k: v for k, v in env.items() if k.startswith("GROUPIPT_")},
         )
@@ -129,6 +136,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise SettingsError(f"{name} has value {value!r}. Not a valid integer.") from None
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not number > 0 or number == float("inf"):
+        raise SettingsError(f"{name} has value {value!r}. Expected a positive number of hours, such as 24 or 0.002.")
+    return number
 
 
 def _secret_key_from(var_dir: Path) -> str:

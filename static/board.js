@@ -475,8 +475,10 @@
     var items = view.safety || [];
     node.hidden = items.length === 0;
     $("safety-list").innerHTML = items.map(function (s) {
-      return "<li>" + esc(memberLabel(s.member)) + ": PHQ-9 item 9 answered " + esc(s.item9) +
-        " (open since " + esc((s.opened_at || "").slice(0, 10)) + ")</li>";
+      var what = s.source === "disclosure" ? "disclosed in session" : "PHQ-9 item 9 answered " + esc(s.item9);
+      return "<li>" + esc(memberLabel(s.member)) + ": " + what + " (open since " + esc((s.opened_at || "").slice(0, 10)) +
+        (s.due_at ? ", contact due by " + esc(new Date(s.due_at).toLocaleString()) : "") +
+        ') <a href="/safety/' + esc(s.id) + '">risk check</a></li>';
     }).join("");
   }
 
@@ -646,7 +648,19 @@
       var question = unmarked.length ?
         "Attendance is not marked for " + unmarked.length + " member(s). Close the session anyway?" :
         "Close the session? Attendance, turns, goal progress and notes are stored as its record.";
-      if (window.confirm(question)) command("close_meeting", {confirm_unmarked: unmarked.length > 0});
+      var data = {confirm_unmarked: unmarked.length > 0};
+      // Safety items of members who were in the room need a documented contact first (safety_open).
+      var waiting = (view.safety || []).filter(function (s) {
+        var mark = view.attendance[s.member];
+        return !mark || mark.status === "present" || mark.status === "late";
+      });
+      if (waiting.length) {
+        var reason = window.prompt(waiting.length + " safety item(s) of members who were here have no documented " +
+          "contact yet. Record the risk check first; only a clinician may close anyway. Why close now?");
+        if (!reason) return;
+        data.confirm_safety_reason = reason;
+      } else if (!window.confirm(question)) return;
+      command("close_meeting", data);
     });
 
     document.addEventListener("keydown", function (ev) {

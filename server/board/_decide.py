@@ -447,7 +447,29 @@ def _decide_close(state: State, a: _Args) -> Decision:
     if unmarked and not a.data.get("confirm_unmarked"):
         raise BoardRejected(f"Attendance is not marked for {len(unmarked)} member(s); mark it, or close "
                             "anyway with confirm_unmarked.", code="attendance_incomplete")
-    return "meeting_closed", {"unmarked": unmarked}, None
+    # domain-ipt.md 5b: a structured risk assessment is required "before the consultation
+    # ends", so the session record waits for a documented contact with every member who was
+    # in the room (present, late, or not marked) and has an open safety item.
+    in_room = {mid for mid in state["members"]
+               if mid not in state["attendance"] or state["attendance"][mid]["status"] in PRESENT_STATUSES}
+    open_items = [s for s in state.get("safety") or () if s.get("member") in in_room]
+    data: dict[str, Any] = {"unmarked": unmarked}
+    if open_items:
+        people = len({s["member"] for s in open_items})
+        if a.data.get("confirm_safety_reason") is None:
+            raise BoardRejected(
+                f"{people} member(s) who were here have a safety item with no documented contact. Record the "
+                "risk check first, or a clinician may close anyway with confirm_safety_reason.",
+                code="safety_open", fields={"count": str(people)})
+        reason = a.text("confirm_safety_reason", max_len=500)
+        if len(re.findall(r"[^\W_]", reason)) < 2:
+            raise BoardInvalid("'confirm_safety_reason' must say why, in words.", code="invalid_argument",
+                               fields={"confirm_safety_reason": "words"})
+        if a.data.get("by_clinician") is not True:
+            raise BoardRejected("Only a clinician may close the session while a safety item has no documented "
+                                "contact.", code="clinician_required", fields={"count": str(people)})
+        data["safety_confirmed"] = {"count": people, "items": [s["id"] for s in open_items], "reason": reason}
+    return "meeting_closed", data, None
 
 
 _DECIDE: dict[str, Callable[[State, _Args], Decision]] = {

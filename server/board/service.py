@@ -162,6 +162,8 @@ class BoardService:
         in order after the commit and before the broadcast, so a client's ack comes before
         the event it produced.
         """
+        if any(command.name == "close_meeting" for command, _ in commands):
+            await self._refresh_safety_of(board_id)  # close against the items as they are now
         async with self._lock(board_id):
             try:
                 results, before, states, events = await self._commit(board_id, commands, actor, guard)
@@ -200,6 +202,7 @@ class BoardService:
             results.clear()
             made: list[tuple[Event, str | None, State]] = []
             for command, client_cmd_id in commands:
+                command = _with_server_facts(command, actor)
                 try:
                     events = decide(state, command, who, now)
                 except PlatformError as exc:
@@ -223,6 +226,11 @@ class BoardService:
         except PlatformError as exc:  # Forbidden, or the board too busy to decide against
             return [exc] * len(commands), None, [], []
         return list(results), before, states, events
+
+    async def _refresh_safety_of(self, board_id: int) -> None:
+        board = await Board.get_or_none(id=board_id).prefetch_related("meeting")
+        if board is not None:
+            await self.refresh_safety(board_id, board.meeting)
 
     async def refresh_safety(self, board_id: int, meeting: Meeting) -> None:
         """Bring the open safety items up to date (a member may answer a PHQ-9 mid-session)."""
@@ -368,6 +376,15 @@ def _event_from_row(row: Mapping[str, Any]) -> Event:
     return Event(seq=row["seq"], type=row["type"], data=data, audience=row["audience"], actor=actor, at=row["at"])
 
 
+def _with_server_facts(command: Command, actor: User) -> Command:
+    """Facts a decision needs that only the server knows: whether the actor is a clinician
+    (a clinician may close a meeting over open safety items, with a reason). Whatever a
+    client sent under that name is replaced."""
+    if command.name != "close_meeting" or not isinstance(command.data, Mapping):
+        return command
+    return Command(command.name, {**command.data, "by_clinician": actor.is_clinician})
+
+
 async def _seq_of(board_id: int, client_cmd_id: str | None) -> int | None:
     if client_cmd_id is None:
         return None
@@ -378,9 +395,10 @@ async def _seq_of(board_id: int, client_cmd_id: str | None) -> int | None:
 async def _safety_items(cohort_id: int) -> list[dict[str, Any]]:
     rows = await SafetyItem.filter(enrollment__cohort_id=cohort_id, status=SafetyItemStatus.OPEN,
                                    enrollment__status=EnrollmentStatus.ENROLLED).order_by("opened_at", "id").values(
-        "id", "enrollment_id", "item9", "opened_at")
+        "id", "enrollment_id", "item9", "opened_at", "source", "due_at")
     return [{"id": r["id"], "member": r["enrollment_id"], "item9": r["item9"],
-             "opened_at": r["opened_at"].isoformat()} for r in rows]
+             "opened_at": r["opened_at"].isoformat(), "source": str(r["source"]),
+             "due_at": r["due_at"].isoformat() if r["due_at"] else None} for r in rows]
 
 
 async def _roster(meeting: Meeting) -> dict[str, Any]:

@@ -157,9 +157,12 @@ async def cohort_record(cohort: Any, enrollments: Sequence[Any], *, now: Any) ->
             safety=[
                 SafetyFact(
                     raised_on=local(s.opened_at),
-                    trigger=f"PHQ-9 item 9 answered {s.item9} of 3" + ("" if s.enrollment_id in ids else " (earlier group)"),
+                    trigger=("disclosed in session" if s.item9 is None else f"PHQ-9 item 9 answered {s.item9} of 3")
+                    + ("" if s.enrollment_id in ids else " (earlier group)"),
                     outcome=last_check[s.id].outcome if s.id in last_check else "",
-                    action=ACTION_LABELS[RiskAction(last_check[s.id].action)] if s.id in last_check else "",
+                    # An unreached attempt has no action: the contact is not yet made.
+                    action=ACTION_LABELS[RiskAction(last_check[s.id].action)]
+                    if s.id in last_check and last_check[s.id].action else "",
                     closed_on=local(s.closed_at) if s.closed_at else None,
                 )
                 for s in safety if s.enrollment_id in mine

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from models.accounts import Role
 from models.closure import ClosureSummary, SummaryStatus
 from models.cohorts import CohortStatus, Enrollment, EnrollmentStatus, Meeting, MeetingKind, MeetingStatus
-from server import audit
+from server import audit, safety
 from server.access import visible_enrollment
 from server.closure.drafting import draft_summary
 from server.closure.edits import SummaryInputError, apply_edits, finalize_problems
@@ -171,6 +171,11 @@ async def finalize(row: Any, actor: Any, *, now: Any) -> Any:
     if row.is_final:
         raise Conflict(f"Version {row.version} is already finalized.", code="finalized")
     enrollment = row.enrollment
+    open_items = await safety.open_item_count(enrollment.member_id)
+    if open_items:  # the ending is not written over a risk that nobody has yet followed up
+        raise Conflict(
+            f"This member has {open_items} open safety item(s). Record the risk check (a documented contact) "
+            "before finalizing the closure summary.", code="safety_open")
     other_names = await other_member_names(enrollment)
     problems = finalize_problems(
         SummaryRecord.from_json(row.content), other_member_names=other_names,

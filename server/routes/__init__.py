@@ -12,8 +12,9 @@ from server.routes import (
     intake,
     measures,
     portal,
+    safety,
     schedule,
 )
 
 # Feeds first: calendar clients poll them most, and Starlette matches routes in order.
-ROUTE_MODULES = [feeds, accounts, home, api, audit, schedule, enrollment, intake, measures, portal, boards, closure, closure_api]
+ROUTE_MODULES = [feeds, accounts, home, api, audit, schedule, enrollment, intake, measures, safety, portal, boards, closure, closure_api]

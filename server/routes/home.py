@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from models.accounts import Role, User
 from models.cohorts import Cohort, Meeting, MeetingKind, MeetingStatus
-from server import auth, dashboard
+from server import auth, dashboard, safety
 from server.templating import render
 
 
@@ -26,8 +26,11 @@ async def home(request: Request) -> Response:
         cohorts = cohorts.filter(facilitators__id=user.id)
     rows = await cohorts
     overview = await dashboard.cohort_overview(user, rows)
+    help_text = await safety.crisis_help(request.app.state.settings)
     return render(request, "home/staff.html", {
         "cohorts": rows, "overview": overview, "boards": await _next_boards([c.id for c in rows]),
+        "attention": await safety.attention_for(user),
+        "help_text_unset": user.role == Role.COORDINATOR and not help_text.set_by_clinic,
     })
 
 

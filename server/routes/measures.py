@@ -196,8 +196,18 @@ async def entry_submit(request: Request) -> Response:
 
 @requires(*STAFF)
 async def safety_list(request: Request) -> Response:
-    items = await safety.open_items(user_of(request))
-    return render(request, "measures/safety_list.html", {"items": items, "action_labels": safety.ACTION_LABELS})
+    user = user_of(request)
+    items = await safety.open_items(user)
+    follow_ups = await safety.follow_ups(user, today=auth.now().date())
+    return render(request, "measures/safety_list.html", {
+        "items": items, "follow_ups": follow_ups, "action_labels": safety.ACTION_LABELS, "today": auth.now().date(),
+    })
+
+
+def _check_labels() -> dict:
+    return {"action_labels": safety.ACTION_LABELS, "contact_labels": safety.CONTACT_LABELS,
+            "thoughts_labels": safety.THOUGHTS_LABELS, "risk_labels": safety.RISK_LABELS,
+            "yes_no_questions": safety.YES_NO_QUESTIONS}
 
 
 async def _item_page(request: Request, item_id: int, *, error: str = "", notice: str = "",
@@ -206,11 +216,12 @@ async def _item_page(request: Request, item_id: int, *, error: str = "", notice:
     item = await safety.get_item(user, item_id)
     checks = await safety.checks_of(item)
     return render(request, "measures/safety_item.html", {
-        "item": item, "checks": checks, "actions": list(RiskAction), "action_labels": safety.ACTION_LABELS,
-        "statement": item9_statement(item.item9), "cohort": item.enrollment.cohort,
-        "member": item.enrollment.member, "error": error, "notice": notice,
+        "item": item, "checks": checks, "actions": list(RiskAction), **_check_labels(),
+        "statement": item9_statement(item.item9) if item.item9 is not None else "",
+        "cohort": item.enrollment.cohort, "member": item.enrollment.member, "error": error, "notice": notice,
         "field_errors": field_errors or {}, "values": values or {},
-        "scale_label": ANSWER_SCALE[item.item9].label,
+        "scale_label": ANSWER_SCALE[item.item9].label if item.item9 is not None else "",
+        "may_record": user.is_clinician,
     }, status_code=status_code)
 
 
@@ -227,6 +238,7 @@ async def risk_check_submit(request: Request) -> Response:
     form = await form_data(request)
     zone = ZoneInfo(item.enrollment.cohort.time_zone)
     try:
+        safety.require_clinician(user)
         data = safety.parse_risk_check(form, now=auth.now(), zone=zone)
         await safety.record_risk_check(user, item_id, data)
     except PlatformError as exc:
@@ -234,7 +246,9 @@ async def risk_check_submit(request: Request) -> Response:
             raise
         return await _item_page(request, item_id, error=exc.message, field_errors=exc.fields,
                                 values=dict(form), status_code=exc.status_code)
-    return await _item_page(request, item_id, notice="Risk check recorded; the safety item is closed.")
+    notice = ("Risk check recorded; the safety item is closed." if data.reached else
+              "The attempt is logged. The item stays open until contact is made and documented.")
+    return await _item_page(request, item_id, notice=notice)
 
 
 # --- API ----------------------------------------------------------------------------------
@@ -346,9 +360,9 @@ async def api_submit(request: Request) -> Response:
     if user.role == Role.MEMBER:
         payload.pop("item9_statement", None)
         if submission.safety_item:
-            message, help_text = safety.member_message(request.app.state.settings.help_text)
-            payload["message"] = message
-            payload["help"] = help_text
+            payload["message"] = await safety.member_message(
+                submission.safety_item, safety.member_zone(user, enrollment.cohort))
+            payload["help"] = (await safety.crisis_help(request.app.state.settings)).text
     else:
         payload["safety_item_id"] = submission.safety_item.id if submission.safety_item else None
     return JSONResponse(payload, status_code=201)
@@ -366,10 +380,13 @@ async def api_safety_items(request: Request) -> Response:
 
 
 def _item_json(item) -> dict:
+    timing = item.timing
     return {
         "id": item.id, "enrollment_id": item.enrollment_id, "cohort_id": item.enrollment.cohort_id,
-        "member": item.enrollment.member.display_name, "item9": item.item9,
+        "member": item.enrollment.member.display_name, "item9": item.item9, "source": item.source.value,
         "status": item.status.value, "opened_at": item.opened_at.isoformat(),
+        "due_at": timing["due_at"].isoformat(), "age": timing["age"], "overdue": timing["overdue"],
+        "escalations": item.escalations, "routed_to": item.routed_to,
         "meeting_id": item.meeting_id, "closed_at": item.closed_at.isoformat() if item.closed_at else None,
     }
 
@@ -377,34 +394,51 @@ def _item_json(item) -> dict:
 @requires(*STAFF)
 async def api_risk_check(request: Request) -> Response:
     """
-    summary: Record a risk check, which closes the safety item
+    summary: Record a risk check (clinicians only); one that reached the member closes the item
     requestBody:
       content:
         application/json:
           schema:
             type: object
-            required: [outcome, action]
+            required: [contact_method, outcome]
             properties:
-              outcome: {type: string}
+              contact_method: {type: string, enum: [in_person, phone, video, unreached]}
+              outcome: {type: string, description: "what the check found (or, unreached, what was tried)"}
+              thoughts: {type: string, enum: [none, passive, active]}
+              plan: {type: boolean}
+              intent: {type: boolean}
+              access_to_means: {type: boolean}
+              past_attempts: {type: boolean}
+              protective_factors: {type: string}
+              risk_level: {type: string, enum: [low, moderate, high, imminent]}
               action: {type: string, enum: [none, safety_plan, referral, emergency]}
               checked_at: {type: string, format: date-time}
-              follow_up_date: {type: string, format: date}
+              follow_up_date: {type: string, format: date, description: "required unless action is none"}
     responses:
-      201: {description: The risk check; the item is closed}
+      201: {description: "The risk check; the item is closed unless the member was not reached"}
       400: {description: Incomplete}
+      403: {description: Not a clinician}
       409: {description: Already closed}
     """
     user = user_of(request)
     item_id = record_id(request.path_params["item_id"])
     item = await safety.get_item(user, item_id)
+    safety.require_clinician(user)  # authorized before the body is read
     body = await json_body(request)
     zone = ZoneInfo(item.enrollment.cohort.time_zone)
-    data = safety.parse_risk_check({k: "" if v is None else str(v) for k, v in body.items()}, now=auth.now(), zone=zone)
+    form = {k: "" if v is None else ("yes" if v is True else "no" if v is False else str(v)) for k, v in body.items()}
+    data = safety.parse_risk_check(form, now=auth.now(), zone=zone)
     check = await safety.record_risk_check(user, item_id, data)
     return JSONResponse({
-        "id": check.id, "safety_item_id": item_id, "status": SafetyItemStatus.CLOSED.value,
+        "id": check.id, "safety_item_id": item_id,
+        "status": (SafetyItemStatus.CLOSED if data.reached else SafetyItemStatus.OPEN).value,
         "checked_by": user.display_name, "checked_at": check.checked_at.isoformat(),
-        "outcome": check.outcome, "action": check.action.value,
+        "contact_method": check.contact_method.value, "outcome": check.outcome,
+        "thoughts": check.thoughts.value if check.thoughts else None, "plan": check.plan, "intent": check.intent,
+        "access_to_means": check.access_to_means, "past_attempts": check.past_attempts,
+        "protective_factors": check.protective_factors,
+        "risk_level": check.risk_level.value if check.risk_level else None,
+        "action": check.action.value if check.action else None,
         "follow_up_date": check.follow_up_date.isoformat() if check.follow_up_date else None,
     }, status_code=201)
 

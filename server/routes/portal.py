@@ -93,6 +93,7 @@ async def portal(request: Request) -> Response:
     return render(request, "portal/home.html", {
         "blocks": blocks, "calendar": await calendar_section(request),
         "questionnaire": questionnaire, "cancelled": MeetingStatus.CANCELLED, "window_rule": WINDOW_RULE,
+        "help_now": (await safety.crisis_help(request.app.state.settings)).text,
     })
 
 
@@ -175,15 +176,17 @@ async def occasion_submit(request: Request) -> Response:
                                 field_errors=exc.fields)
         context["action"] = context["action"] or request.url.path
         return render(request, "portal/measure_form.html", context, status_code=exc.status_code)
-    return _done(request, q, submission, enrollment)
+    return await _done(request, q, submission, enrollment)
 
 
-def _done(request: Request, q, submission, enrollment: Enrollment) -> Response:
-    message, help_text = safety.member_message(request.app.state.settings.help_text)
+async def _done(request: Request, q, submission, enrollment: Enrollment) -> Response:
+    message = help_text = ""
+    if submission.safety_item:  # what will actually happen, and the clinic's own crisis help
+        message = await safety.member_message(submission.safety_item, safety.member_zone(user_of(request), enrollment.cohort))
+        help_text = (await safety.crisis_help(request.app.state.settings)).text
     return render(request, "portal/measure_done.html", {
         "q": q, "submission": submission, "score": submission.score, "group": group_words(enrollment.cohort),
-        "safety_message": message if submission.safety_item else "",
-        "help_text": help_text if submission.safety_item else "",
+        "safety_message": message, "help_text": help_text,
     })
 
 
@@ -251,7 +254,7 @@ async def measure_submit(request: Request) -> Response:
                       _form_context(q, enrollment=only.enrollment if only else None, due=only.due if only else None,
                                     values=dict(form), error=exc.message, field_errors=exc.fields),
                       status_code=exc.status_code)
-    return _done(request, q, submission, enrollment)
+    return await _done(request, q, submission, enrollment)
 
 
 routes = [

@@ -3,6 +3,7 @@ with where to get help; the facilitator sees the safety item at the top of the n
 meeting's view, records a risk check and closes it. Another member sees none of it."""
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, timedelta
 
@@ -46,6 +47,8 @@ async def test_member_positive_item9_and_facilitator_closes_it(live_server, db, 
     assert "Thank you for answering honestly" in message
     assert "call your local emergency number" in message  # GROUPIPT_HELP_TEXT (default)
     assert "not shown to other members" in message
+    # Built from what will happen: the cohort's one facilitator was told, with a due time.
+    assert "passed on privately to your group's facilitator, who has been asked to get in touch" in message
     assert "total is 10 out of 27" in await page.locator("#your-score").inner_text()
     await mine.close()
 
@@ -72,19 +75,74 @@ async def test_member_positive_item9_and_facilitator_closes_it(live_server, db, 
     assert member.display_name in text and "More than half the days" in text
     await entry.get_by_role("link", name="Record risk check").click()
     await page.wait_for_load_state("networkidle")
-    # Incomplete first: the form says what is missing and the item stays open.
+    assert "due by" in await page.locator("#item-timing").inner_text()
+    # Incomplete first: "." says nothing, no risk level, no follow-up; the item stays open.
+    await page.get_by_label("By phone").check()
+    await page.get_by_label("Passive (wishing to be dead").check()
+    for question in ("A plan", "Intent to act", "Access to means", "Past attempts"):
+        await page.get_by_label(f"{question}: no").check()
     await page.get_by_label("Referral").check()
-    await page.get_by_label("Outcome of the check").fill("Spoke by phone; passive thoughts, no plan.")
+    await page.get_by_label("Outcome of the check").fill(".")
     await page.get_by_role("button", name="Record risk check and close").click()
     await page.wait_for_load_state("networkidle")
     assert await page.get_by_text("A follow-up date is needed for this action.").first.is_visible()
+    assert await page.get_by_text("Choose a risk level").first.is_visible()
+    assert await page.get_by_text("Describe what the check found.").first.is_visible()
     assert (await SafetyItem.get(id=item.id)).status == SafetyItemStatus.OPEN
+    # What was entered is kept; complete it.
+    assert await page.get_by_label("By phone").is_checked()
+    await page.get_by_label("Moderate").check()
+    await page.get_by_label("Protective factors").fill("Her children; a sister nearby")
+    await page.get_by_label("Outcome of the check").fill("Spoke by phone; passive thoughts, no plan.")
     await page.get_by_label("Follow-up date").fill((date.today() + timedelta(days=3)).isoformat())
     await page.get_by_role("button", name="Record risk check and close").click()
     await page.wait_for_load_state("networkidle")
     assert "closed" in await page.locator("#item-status").inner_text()
     checks = await page.locator("#risk-checks").inner_text()
     assert "Faye Safety" in checks and "Referral" in checks and "passive thoughts, no plan" in checks
+    assert "By phone" in checks and "Moderate" in checks and "Her children" in checks
     await page.goto(f"{base}/meetings/{item.meeting_id}/measures")
     assert await page.locator(f'[data-safety-item="{item.id}"]').count() == 0
     await staff.close()
+
+
+async def test_closing_the_board_over_an_open_item_asks_a_clinician_why(live_server, db, browser):
+    from datetime import datetime, timezone
+
+    from playwright.async_api import expect
+
+    from models.board import Board
+    from models.clinical import MeasureResponse
+    from models.cohorts import Meeting, MeetingStatus
+    from tests.integration.test_board_support import make_board_world
+
+    world = await make_board_world()
+    enrollment_id = int(world.members[0])
+    response = await MeasureResponse.create(
+        enrollment_id=enrollment_id, instrument="phq9", items=[1] * 9, total=9, band="mild", item9=1,
+        window="session-4", administered_at=datetime.now(timezone.utc))
+    item = await SafetyItem.create(enrollment_id=enrollment_id, response=response, item9=1,
+                                   raised_at=response.administered_at)
+    context = await browser.new_context(viewport={"width": 1024, "height": 768})
+    page = await context.new_page()
+    await log_in(page, live_server.url, world.emails["fac1"])
+    await page.goto(f"{live_server.url}/boards/{world.meeting_id}")
+    await expect(page.locator("#conn-status")).to_have_text("Live", timeout=15000)
+    await expect(page.locator("#safety")).to_contain_text("Maria Lopez")
+    await expect(page.locator("#safety")).to_contain_text("unless a clinician confirms with a reason")
+    for member in world.members:
+        await page.locator(f"#att-{member}").select_option("present")
+    prompts: list[str] = []
+
+    async def answer(dialog):
+        prompts.append(dialog.message)
+        await dialog.accept("Spoke with Maria after the group; the duty clinician rings her tonight.")
+
+    page.on("dialog", answer)
+    await page.locator("#close-btn").click()
+    await expect(page.locator("#board")).to_have_class(re.compile("is-closed"), timeout=10000)
+    assert "1 safety item(s)" in prompts[0] and "only a clinician" in prompts[0]
+    assert (await Meeting.get(id=world.meeting_id)).status == MeetingStatus.COMPLETED
+    assert (await Board.get(meeting_id=world.meeting_id)).closed_at is not None
+    assert (await SafetyItem.get(id=item.id)).status == SafetyItemStatus.OPEN  # closing is not a check
+    await context.close()

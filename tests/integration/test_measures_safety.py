@@ -175,6 +175,10 @@ async def test_portal_form_errors_name_the_missing_items(world):
         await client.aclose()
 
 
+ASSESSED = {"contact_method": "phone", "thoughts": "passive", "plan": "no", "intent": "no", "access_to_means": "no",
+            "past_attempts": "no", "protective_factors": "Her children; her sister visits weekly", "risk_level": "low"}
+
+
 async def test_risk_check_closes_the_item_and_is_audited(world):
     member, enrollment, client = await new_member(world)
     await client.submit("/portal/measures/phq9", phq9(item9=1))
@@ -185,16 +189,19 @@ async def test_risk_check_closes_the_item_and_is_audited(world):
     assert page.status_code == 200 and "Record the risk check" in page.text
     incomplete = await facilitator.submit(f"/safety/{item.id}/risk-check", {"outcome": "", "action": "referral"})
     assert incomplete.status_code == 400
-    assert "Describe what the check found." in incomplete.text and "A follow-up date is needed" in incomplete.text
+    for message in ("Describe what the check found.", "A follow-up date is needed", "Say how contact was made",
+                    "Choose a risk level", "Record current thoughts", "A plan: answer yes or no."):
+        assert message in incomplete.text, message
     assert (await SafetyItem.get(id=item.id)).status == SafetyItemStatus.OPEN
     follow = (date.today() + timedelta(days=7)).isoformat()
     done = await facilitator.submit(f"/safety/{item.id}/risk-check", {
-        "outcome": "Passive thoughts, no plan; agreed a safety plan", "action": "safety_plan", "follow_up_date": follow,
+        **ASSESSED, "outcome": "Passive thoughts, no plan; agreed a safety plan", "action": "safety_plan",
+        "follow_up_date": follow,
     })
     assert done.status_code == 200 and "the safety item is closed" in done.text
     closed = await SafetyItem.get(id=item.id).prefetch_related("closed_by")
     assert closed.status == SafetyItemStatus.CLOSED and closed.closed_by.display_name == "Fiona Facilitator"
-    again = await facilitator.submit(f"/safety/{item.id}/risk-check", {"outcome": "x", "action": "none"})
+    again = await facilitator.submit(f"/safety/{item.id}/risk-check", {**ASSESSED, "outcome": "again", "action": "none"})
     assert again.status_code == 409
     assert await AuditEvent.filter(subject="risk_check", member_id=member.id, action="change").exists()
     assert await AuditEvent.filter(subject="measure_response", member_id=member.id, action="change").exists()
@@ -207,18 +214,22 @@ async def test_risk_check_api(world):
     item = await SafetyItem.get(enrollment_id=enrollment.id)
     async with bearer(world.base_url, world.tokens["other_facilitator"]) as other:
         assert (await other.post(f"/api/v1/safety-items/{item.id}/risk-check",
-                                 json={"outcome": "x", "action": "none"})).status_code == 403
-    async with bearer(world.base_url, world.tokens["coordinator"]) as coordinator:
-        listed = (await coordinator.get("/api/v1/safety-items")).json()
+                                 json={**ASSESSED, "outcome": "xx", "action": "none"})).status_code == 403
+    async with bearer(world.base_url, world.tokens["facilitator"]) as staff:
+        listed = (await staff.get("/api/v1/safety-items")).json()
         assert any(i["id"] == item.id and i["item9"] == 3 for i in listed)
-        bad = await coordinator.post(f"/api/v1/safety-items/{item.id}/risk-check", json={"outcome": "x", "action": "pray"})
+        bad = await staff.post(f"/api/v1/safety-items/{item.id}/risk-check",
+                               json={**ASSESSED, "outcome": "xx", "action": "pray"})
         assert bad.status_code == 400 and "action" in bad.json()["fields"]
-        ok = await coordinator.post(f"/api/v1/safety-items/{item.id}/risk-check", json={
+        ok = await staff.post(f"/api/v1/safety-items/{item.id}/risk-check", json={
+            **ASSESSED, "plan": True, "intent": False, "risk_level": "high",
             "outcome": "Called the member; crisis team involved", "action": "emergency",
             "follow_up_date": date.today().isoformat(),
         })
         assert ok.status_code == 201, ok.text
-        assert ok.json()["checked_by"] == "Cora Coordinator"
+        body = ok.json()
+        assert body["checked_by"] == "Fiona Facilitator" and body["status"] == "closed"
+        assert (body["plan"], body["intent"], body["risk_level"], body["contact_method"]) == (True, False, "high", "phone")
 
 
 async def test_member_api_sees_only_their_own_measures(world):

@@ -380,8 +380,11 @@ def test_close_meeting_needs_attendance_or_confirmation(board: Board) -> None:
     rejected(board, "close_meeting", "attendance_incomplete")
     tid = board.add_turn()
     board.do("start_turn", turn=tid)
-    event = board.do("close_meeting", confirm_unmarked=True)
-    assert event.data == {"unmarked": ["3"]}
+    # Sara (not marked, so maybe in the room) has an open safety item: a clinician's reason is needed.
+    rejected(board, "close_meeting", "safety_open", confirm_unmarked=True)
+    event = board.do("close_meeting", confirm_unmarked=True, by_clinician=True,
+                     confirm_safety_reason="Left before the check; the duty clinician calls tonight")
+    assert event.data["unmarked"] == ["3"] and event.data["safety_confirmed"]["count"] == 1
     assert board.state["status"] == "closed"
     assert board.state["turns"][tid]["status"] == "done"  # the running turn ends with the meeting
     rejected(board, "add_note", "board_closed", text="late note")

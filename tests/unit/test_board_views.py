@@ -33,7 +33,8 @@ def _meeting(board: Board) -> Board:
     board.do("undo")
     board.do("add_note", text="Maria tearful again", member="1")
     board.do("end_turn", turn=tid)
-    board.do("close_meeting", confirm_unmarked=True)
+    board.do("close_meeting", confirm_unmarked=True, by_clinician=True,
+             confirm_safety_reason="Sara is called tonight by the duty clinician")
     return board
 
 

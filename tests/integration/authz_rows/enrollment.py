@@ -83,12 +83,15 @@ ROWS = [
     staff_only("POST", "/enrollments/{enrollment_id}/measures/{instrument}", params=PHQ9),
     staff_any_cohort("GET", "/safety"),
     staff_only("GET", "/safety/{item_id}", params=ITEM),
-    staff_only("POST", "/safety/{item_id}/risk-check", params=ITEM),
+    # Only clinicians record risk checks: the world's coordinator is not marked as one (issue 13).
+    Row("POST", "/safety/{item_id}/risk-check", anon=LOGIN, member=DENY, other_member=DENY, other_facilitator=DENY,
+        facilitator=OK, coordinator=DENY, params=ITEM),
     # measures API
     own_member("GET", "/api/v1/enrollments/{enrollment_id}/measures"),
     own_member("POST", "/api/v1/enrollments/{enrollment_id}/measures", json=True, body={}),
     staff_any_cohort("GET", "/api/v1/safety-items"),
-    staff_only("POST", "/api/v1/safety-items/{item_id}/risk-check", params=ITEM, json=True, body={}),
+    Row("POST", "/api/v1/safety-items/{item_id}/risk-check", anon=LOGIN, member=DENY, other_member=DENY,
+        other_facilitator=DENY, facilitator=OK, coordinator=DENY, params=ITEM, json=True, body={}),
     # member portal
     members_only("GET", "/portal"),
     members_only("GET", "/portal/measures/{instrument}", params=PHQ9),
