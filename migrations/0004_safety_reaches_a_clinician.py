@@ -5,7 +5,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0002_board_head_from_log')]
+    dependencies = [('models', '0003_one_board_per_meeting')]
 
     initial = False
 
