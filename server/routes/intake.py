@@ -5,6 +5,9 @@ change is audited by the services in server/intake.py.
 """
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -13,7 +16,7 @@ from models.accounts import Role
 from models.clinical import GoalStatus
 from server import access, intake
 from server.auth import requires, user_of
-from server.errors import NotFound, PlatformError
+from server.errors import BadRequest, NotFound, PlatformError
 from server.forms import form_data
 from server.routes.enrollment import record_id
 from server.templating import render
@@ -72,7 +75,17 @@ async def _problem_areas(request, enrollment, form):
 
 
 async def _formulation(request, enrollment, form):
-    await intake.set_formulation(enrollment, by=user_of(request), text=str(form.get("formulation") or ""))
+    agreed_at = None
+    raw_at = str(form.get("agreed_at") or "").strip()
+    if raw_at:
+        try:
+            agreed_at = datetime.fromisoformat(raw_at)
+        except ValueError:
+            raise BadRequest(f"{raw_at!r} is not a date and time.", fields={"agreed_at": "Use 2026-03-03T18:30."}) from None
+        agreed_at = agreed_at if agreed_at.tzinfo else agreed_at.replace(tzinfo=ZoneInfo(enrollment.cohort.time_zone))
+    agreement = form.get("agreement")
+    await intake.set_formulation(enrollment, by=user_of(request), text=str(form.get("formulation") or ""),
+                                 agreement=None if agreement is None else str(agreement), agreed_at=agreed_at)
 
 
 async def _add_entry(request, enrollment, form):
