@@ -316,7 +316,8 @@ async def _place(
             reason = (reason + "; " if reason else "") + f"late join after session {late.sessions_held}: {late_override}"
     name = enrollment.member.display_name if enrollment.member_id else "The member"
     if wanted == S.ENROLLED and template.consent_required:
-        missing = consent_missing(enrollment)
+        # The version is asked for only when the cohort has none to default to.
+        missing = [m for m in consent_missing(enrollment) if m != "consent_version" or not cohort.group_agreement_version]
         if missing:
             raise consent_refusal(name, missing)
     if wanted == S.ENROLLED:
