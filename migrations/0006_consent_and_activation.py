@@ -25,12 +25,12 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Cohort',
             name='activation_override_problems',
-            field=fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads),
+            field=fields.JSONField(null=True, encoder=JSON_DUMPS, decoder=loads),
         ),
         ops.AddField(
             model_name='Cohort',
             name='activation_override_reason',
-            field=fields.CharField(default='', max_length=500),
+            field=fields.CharField(default='', db_default='', max_length=500),
         ),
         ops.AddField(
             model_name='Enrollment',
@@ -50,6 +50,14 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='ProtocolTemplate',
             name='consent_required',
-            field=fields.BooleanField(default=True),
+            field=fields.BooleanField(default=True, db_default=True),
+        ),
+            # WHO Group IPT's initial phase is session 1 alone (domain-ipt.md section 2a), so a
+        # member joining at session 3, the old shipped cutoff, missed all of it (section 7).
+        ops.RunSQL(
+            "UPDATE protocol_templates SET late_join_cutoff_session = 1 "
+            "WHERE slug = 'who-group-ipt' AND is_builtin = TRUE AND late_join_cutoff_session = 3",
+            reverse_sql="UPDATE protocol_templates SET late_join_cutoff_session = 3 "
+            "WHERE slug = 'who-group-ipt' AND is_builtin = TRUE AND late_join_cutoff_session = 1",
         ),
     ]

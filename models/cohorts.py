@@ -30,7 +30,7 @@ class ProtocolTemplate(Model):
     facilitator_count = fields.IntField(default=1)
     late_join_cutoff_session = fields.IntField(default=3)
     # Whether a member needs recorded consent (when, how, which agreement) to be enrolled.
-    consent_required = fields.BooleanField(default=True)
+    consent_required = fields.BooleanField(default=True, db_default=True)
     # "clinical" (role dispute, ...) or "lay" (disputes, life changes, ...)
     problem_area_labels = fields.CharField(max_length=16, default="clinical")
     grief_enabled = fields.BooleanField(default=True)
@@ -77,8 +77,9 @@ class Cohort(Model):
     group_agreement_version = fields.CharField(max_length=32, default="1")
     # A coordinator activated the cohort outside its protocol (size, facilitators): why, and
     # what the checks said at that moment.
-    activation_override_reason = fields.CharField(max_length=500, default="")
-    activation_override_problems = fields.JSONField(default=list)
+    # db_default: SQLite adds a NOT NULL column to an existing table only with a default.
+    activation_override_reason = fields.CharField(max_length=500, default="", db_default="")
+    activation_override_problems = fields.JSONField(null=True)
     activation_override_by = fields.ForeignKeyField(
         "models.User", related_name="activation_overrides", null=True, on_delete=fields.SET_NULL
     )

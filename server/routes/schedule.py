@@ -590,9 +590,10 @@ async def api_create_cohort(request: Request) -> Response:
     post:
       summary: Create a cohort as a draft (same fields as the preview, plus name)
       tags: [schedule]
+      description: "A clinical word (therapy, depression, IPT, ...) in public_title, location or video_link is refused with code clinical_words unless confirm_public_words is true: every member's calendar and e-mail show them."
       responses:
         201: {description: "The cohort id and its planned meetings"}
-        400: {description: "What to change, per field"}
+        400: {description: "What to change, per field (code clinical_words: confirm or reword)"}
     """
     user = auth.user_of(request)
     body = await json_body(request)
@@ -608,9 +609,10 @@ async def api_edit_draft(request: Request) -> Response:
     put:
       summary: Replace a draft cohort's settings (only before activation)
       tags: [schedule]
+      description: "As creating: clinical words in public fields need confirm_public_words: true."
       responses:
         200: {description: The new plan}
-        400: {description: "What to change, per field"}
+        400: {description: "What to change, per field (code clinical_words: confirm or reword)"}
         409: {description: The cohort is no longer a draft}
     """
     user = auth.user_of(request)
