@@ -6,7 +6,6 @@ only coordinators change it.
 """
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
