@@ -349,3 +349,24 @@ async def test_a_stored_shipped_template_from_an_older_release_is_brought_up_to_
     who = next(t for t in listing.json()["templates"] if t["id"] == tid)
     assert who["late_join_cutoff_session"] == 1 and who["late_join_warnings"] == []
     assert (await ProtocolTemplate.get(id=tid)).late_join_cutoff_session == 1
+
+
+async def test_the_formulation_api_reads_and_saves_the_agreement(world):
+    cohort = await future_cohort(world)
+    member = await make_user(Role.MEMBER, "Zia Formulationapi")
+    enrollment = await Enrollment.create(cohort=cohort, member=member, status=EnrollmentStatus.SCREENING)
+    url = f"/api/v1/enrollments/{enrollment.id}/formulation"
+    async with api(world, "facilitator") as client:
+        empty = (await client.get(url)).json()
+        assert empty == {"enrollment_id": enrollment.id, "text": "", "agreement": "", "agreed_at": None}
+        refused = await client.put(url, json={"text": "", "agreement": "agreed"})
+        assert refused.status_code == 400 and "fields" in refused.json()
+        saved = await client.put(url, json={"text": "Isolated since retiring.", "agreement": "agreed",
+                                            "agreed_at": "2026-11-12T10:30:00+00:00"})
+        assert saved.status_code == 200, saved.text
+        assert saved.json()["agreement"] == "agreed" and saved.json()["agreed_at"] == "2026-11-12T10:30:00+00:00"
+        reworded = (await client.put(url, json={"text": "Isolated since retiring; misses his team."})).json()
+        assert reworded["agreement"] == "" and reworded["agreed_at"] is None
+    async with api(world, "other_facilitator") as client:
+        assert (await client.get(url)).status_code in (403, 404)
+    assert await AuditEvent.filter(subject="formulation", subject_id=str(enrollment.id), action="read").exists()
