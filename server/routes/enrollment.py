@@ -110,18 +110,13 @@ async def _cohort_page(request: Request, cohort: Cohort, *, notice: str = "", er
     # Enrolled (or waiting to be) without a full consent record: the roster flags them.
     consent_gaps = {e.id: service.consent_missing(e) for e in enrollments
                     if e.status in (EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED) and service.consent_missing(e)}
-    gap_warning = []
-    enrolled_gaps = [e for e in enrollments if e.id in consent_gaps and e.status == EnrollmentStatus.ENROLLED]
-    if enrolled_gaps:
-        gap_warning = [f"{len(enrolled_gaps)} enrolled {'member has' if len(enrolled_gaps) == 1 else 'members have'} "
-                       "no complete consent record (when, how, agreement version): see the Consent column."]
     return render(request, "enrollment/cohort.html", {
         "consent_gaps": consent_gaps, "consent_parts": service.CONSENT_PARTS,
         "consent_methods": service.CONSENT_METHOD_LABELS,
         "cohort": cohort, "enrollments": enrollments, "overview": overview, "late": late,
         "members": members, "other_cohorts": others, "labels": service.STATUS_LABELS,
         "waitlist": waitlist, "notice": notice, "error": error,
-        "warnings": list(dict.fromkeys([*(warnings or []), *overview.warnings, *gap_warning])),
+        "warnings": list(dict.fromkeys([*(warnings or []), *overview.warnings])),
         "values": values or {}, "invitation": invitation, "errors": errors or {},
         "base_url": request.app.state.settings.base_url,
     }, status_code=status_code)

@@ -225,8 +225,9 @@ async def template_edit(request: Request) -> Response:
     if row.is_builtin:
         raise Conflict("Published protocols stay as published; make your own copy to change it.")
     if request.method == "GET":
-        values = _template_form_values(scheduling.template_from_row(row))
-        return render(request, "schedule/template_form.html", {"values": values, "row": row})
+        template = scheduling.template_from_row(row)
+        return render(request, "schedule/template_form.html", {
+            "values": _template_form_values(template), "row": row, "late_join_warnings": template.late_join_warnings()})
     form = await form_data(request)
     try:
         template = _template_from_form(form, key=row.slug)

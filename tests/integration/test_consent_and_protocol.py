@@ -104,6 +104,9 @@ async def test_the_roster_shows_who_is_missing_consent(world):
     assert 'data-consent="recorded"' in rows["Rae Recorded"] and "signed consent form" in rows["Rae Recorded"]
     detail = await (await world.client("coordinator")).get(f"/enrollments/{(await Enrollment.get(member=legacy)).id}")
     assert 'id="consent-missing"' in detail.text and "Enrolled without a complete consent record" in detail.text
+    home = await (await world.client("coordinator")).get("/")
+    row = home.text[home.text.index(f'data-cohort="{cohort.id}"'):]
+    assert "1 enrolled member has no complete consent record" in row[: row.index("</tr>")]
 
 
 async def test_the_enroll_form_refuses_without_consent_and_keeps_what_was_typed(world):
@@ -336,6 +339,8 @@ async def test_a_template_whose_cutoff_passes_its_initial_phase_is_saved_with_a_
     assert later.status_code == 303
     page = await client.get(later.headers["location"])
     assert 'data-warning="late-join"' in page.text and "misses the whole initial phase" in page.text
+    edit = await client.get(later.headers["location"] + "/edit")
+    assert "misses the whole initial phase" in edit.text
     async with api(world) as json_client:
         shown = (await json_client.get(f"/api/v1/templates/{later.headers['location'].rsplit('/', 1)[1]}")).json()
     assert shown["default_late_join_cutoff"] == 1 and len(shown["late_join_warnings"]) == 1
