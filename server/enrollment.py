@@ -9,8 +9,9 @@ Rules (domain-ipt.md section 7):
 - capacity counts *enrolled* members; asking to enroll into a full cohort waitlists;
 - a withdrawal promotes the longest-waiting member, unless the late-join cutoff has passed;
 - joining (enrolled or waitlisted) is refused once the cutoff session has been held
-  (template ``late_join_cutoff_session``, default 3, Wilfley IPT-G), unless a coordinator
-  overrides it with a reason;
+  (template ``late_join_cutoff_session``: by default the initial phase's last session, at
+  most 3, see calendars.protocols.default_late_join_cutoff), unless a coordinator overrides
+  it with a reason;
 - a cohort below the template's minimum size gets a warning (below 6 is "increasingly
   difficult", S12 /75479);
 - becoming *enrolled* needs recorded consent: when, how, and to which version of the group
@@ -31,9 +32,9 @@ from zoneinfo import ZoneInfo
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models.accounts import LinkPurpose, Role, User
-from calendars.protocols import PhaseRange, adapted_late_join_cutoff
 from calendars.protocols import Phase as PlanPhase
+from calendars.protocols import PhaseRange, adapted_late_join_cutoff
+from models.accounts import LinkPurpose, Role, User
 from models.cohorts import (
     Cohort,
     CohortStatus,
@@ -199,15 +200,18 @@ def cohort_late_join_cutoff(cohort: Cohort, template: ProtocolTemplate) -> int:
     """The template's cutoff, following the cohort's own initial phase where the template
     follows its initial phase (calendars.protocols.default_late_join_cutoff, domain-ipt.md 2, 7)."""
     try:
-        phases = tuple(PhaseRange(phase=PlanPhase(p["name"]), first=int(p["first"]), last=int(p["last"]))
-                       for p in (cohort.phases or template.phases or []))
-        template_phases = tuple(PhaseRange(phase=PlanPhase(p["name"]), first=int(p["first"]), last=int(p["last"]))
-                                for p in (template.phases or []))
+        phases = _phase_ranges(cohort.phases or template.phases)
+        template_phases = _phase_ranges(template.phases)
     except (KeyError, TypeError, ValueError):
         return template.late_join_cutoff_session
     if not phases or not template_phases:
         return template.late_join_cutoff_session
     return adapted_late_join_cutoff(template.late_join_cutoff_session, template_phases, phases)
+
+
+def _phase_ranges(raw) -> tuple[PhaseRange, ...]:
+    return tuple(PhaseRange(phase=PlanPhase(p.get("name") or p.get("phase")), first=int(p["first"]), last=int(p["last"]))
+                 for p in raw or [])
 
 
 async def enrolled_count(cohort_id: int) -> int:

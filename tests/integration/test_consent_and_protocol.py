@@ -375,3 +375,18 @@ async def test_the_formulation_api_reads_and_saves_the_agreement(world):
     async with api(world, "other_facilitator") as client:
         assert (await client.get(url)).status_code in (403, 404)
     assert await AuditEvent.filter(subject="formulation", subject_id=str(enrollment.id), action="read").exists()
+
+
+async def test_a_who_cohort_closes_late_joining_once_its_initial_phase_is_over(world, live_server):
+    async with api(world) as client:
+        who = await ProtocolTemplate.get(id=await template_id("who-group-ipt", client))
+        held, _ = await make_cohort(who, f"WHO held {uuid.uuid4().hex[:4]}", world.users["facilitator"],
+                                    start=(datetime.now(timezone.utc) - timedelta(days=8)).date())  # sessions 1-2 held
+        refused = await client.post(f"/api/v1/cohorts/{held.id}/enrollments",
+                                    json={"name": "Ash Late", "email": unique_email("late"), **consent_fields()})
+        assert refused.status_code == 409
+        assert "Late joining closed after session 1" in refused.json()["detail"]
+        upcoming = await future_cohort(world, template=who)
+        joined = await client.post(f"/api/v1/cohorts/{upcoming.id}/enrollments",
+                                   json={"name": "Bo Early", "email": unique_email("early"), **consent_fields()})
+    assert joined.status_code == 201, joined.text
