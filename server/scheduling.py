@@ -315,13 +315,9 @@ def confirmed(value: Any) -> bool:
 PUBLIC_FIELDS = {"public_title": "The public title", "location": "The location", "video_link": "The video link"}
 
 
-def public_words(values: CohortInput) -> PublicWordsWarning:
-    return check_public_fields({name: getattr(values, name) for name in PUBLIC_FIELDS})
-
-
 def _require_confirmed_public_words(values: CohortInput) -> PublicWordsWarning:
     """A clinical word in a public field is kept only when the coordinator confirms it."""
-    warning = public_words(values)
+    warning = check_public_fields({name: getattr(values, name) for name in PUBLIC_FIELDS})
     if warning and not values.confirm_public_words:
         fields = {name: "Contains " + ", ".join(repr(w) for w in words) + "." for name, words in warning.found.items()}
         fields["confirm_public_words"] = "Tick to keep these words in every member's calendar."

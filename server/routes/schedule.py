@@ -312,7 +312,7 @@ async def _cohort_context(request: Request, user: User, cohort: Cohort) -> dict[
             context["preview_error"] = exc.message
     if cohort.activation_override_reason:
         context["override_by"] = await User.get_or_none(id=cohort.activation_override_by_id) if cohort.activation_override_by_id else None
-    context["cohort_public_words"] = dict(scheduling.public_words(scheduling.input_from_cohort(cohort, [])).found)
+    context["cohort_public_words"] = _public_words({name: getattr(cohort, name) for name in scheduling.PUBLIC_FIELDS})
     return context
 
 
