@@ -31,6 +31,9 @@ MAX_PRE_GROUP_MEETINGS = 2  # 0-2 in every published format (domain-ipt.md §1, 
 MIN_MINUTES, MAX_MINUTES = 15, 240
 MAX_CADENCE_DAYS = 28
 MAX_GROUP_SIZE = 30
+# Adding members is allowed "only over the first 2-3 sessions" (Wilfley IPT-G, S12 /75479,
+# domain-ipt.md section 7): no template's default cutoff is later than session 3.
+LATE_JOIN_LATEST_SESSION = 3
 
 _TEMPLATE_DIR = Path(__file__).with_name("templates")
 
@@ -132,6 +135,9 @@ class ProtocolTemplate:
     problem_areas: tuple[ProblemArea, ...] = tuple(ProblemArea)
     label_style: LabelStyle = LabelStyle.CLINICAL
     homework: bool = False
+    # Members need recorded consent (when, how, which agreement version) to be enrolled; the
+    # pre-group meeting contracts the group's terms (S12, domain-ipt.md section 2b and 10).
+    consent_required: bool = True
     measures: tuple[tuple[str, str], ...] = ()  # (instrument, "baseline,every_group_session,...")
     description: str = ""
     sources: tuple[str, ...] = ()
@@ -173,6 +179,30 @@ class ProtocolTemplate:
     def measures_schedule(self) -> dict[str, str]:
         return dict(self.measures)
 
+    @property
+    def default_late_join_cutoff(self) -> int:
+        return default_late_join_cutoff(self.phases)
+
+    def activation_problems(self, *, members: int, facilitators: int) -> dict[str, str]:
+        """Where a cohort about to start departs from this protocol: its group size bounds
+        and its number of facilitators (domain-ipt.md sections 1 and 7). Field -> problem."""
+        problems: dict[str, str] = {}
+        size = self.group_size
+        if members < size.minimum:
+            who = "Nobody is enrolled" if members == 0 else f"{members} {'member is' if members == 1 else 'members are'} enrolled"
+            problems["members"] = f"{who}; {self.name} starts with at least {size.minimum} members."
+        elif members > size.maximum:
+            problems["members"] = f"{members} members are enrolled; {self.name} has at most {size.maximum} in a group."
+        if facilitators != self.facilitator_count:
+            wanted = "1 facilitator" if self.facilitator_count == 1 else f"{self.facilitator_count} co-facilitators"
+            assigned = f"{facilitators} {'is' if facilitators == 1 else 'are'} assigned"
+            problems["facilitators"] = f"{self.name} is led by {wanted}; {assigned}."
+        return problems
+
+    def late_join_warnings(self) -> list[str]:
+        """Why this template's late-join cutoff is later than the protocol supports."""
+        return late_join_warnings(self.late_join_cutoff_session, self.phases)
+
     # -- deriving ------------------------------------------------------------------------
 
     def adapted(
@@ -204,7 +234,9 @@ class ProtocolTemplate:
             group_sessions=n,
             phases=phases_for(n, initial=initial, termination=termination),
             mid_group_after_session=mid_after,
-            late_join_cutoff_session=min(self.late_join_cutoff_session, n),
+            late_join_cutoff_session=adapted_late_join_cutoff(
+                self.late_join_cutoff_session, self.phases, phases_for(n, initial=initial, termination=termination)
+            ),
             session_minutes=self.session_minutes if session_minutes is None else session_minutes,
         )
 
@@ -234,6 +266,9 @@ class ProtocolTemplate:
             "facilitator_count": self.facilitator_count,
             "composition": self.composition.value,
             "late_join_cutoff_session": self.late_join_cutoff_session,
+            "default_late_join_cutoff": self.default_late_join_cutoff,
+            "late_join_warnings": self.late_join_warnings(),
+            "consent_required": self.consent_required,
             "problem_areas": [a.value for a in self.problem_areas],
             "label_style": self.label_style.value,
             "homework": self.homework,
@@ -245,6 +280,11 @@ class ProtocolTemplate:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProtocolTemplate:
         try:
+            phases = tuple(
+                PhaseRange(phase=Phase(p["name"]), first=int(p["first"]), last=int(p["last"]))
+                for p in data["phases"]
+            )
+            cutoff = data.get("late_join_cutoff_session")
             return cls(
                 key=str(data["key"]),
                 name=str(data["name"]),
@@ -254,19 +294,20 @@ class ProtocolTemplate:
                 session_minutes=int(data["session_minutes"]),
                 individual_minutes=int(data["individual_minutes"]),
                 cadence_days=int(data.get("cadence_days", 7)),
-                phases=tuple(
-                    PhaseRange(phase=Phase(p["name"]), first=int(p["first"]), last=int(p["last"]))
-                    for p in data["phases"]
-                ),
+                phases=phases,
                 mid_group_after_session=_optional_int(data.get("mid_group_after_session")),
                 post_group_within_days=_optional_int(data.get("post_group_within_days")),
                 group_size=GroupSize(**{k: int(v) for k, v in data["group_size"].items()}),
                 facilitator_count=int(data.get("facilitator_count", 1)),
                 composition=CompositionRule(data.get("composition", "any")),
-                late_join_cutoff_session=int(data["late_join_cutoff_session"]),
+                # Left out, the cutoff follows the initial phase (default_late_join_cutoff).
+                late_join_cutoff_session=(
+                    default_late_join_cutoff(phases) if cutoff in (None, "") else int(cutoff)
+                ),
                 problem_areas=tuple(ProblemArea(a) for a in data.get("problem_areas", ProblemArea)),
                 label_style=LabelStyle(data.get("label_style", "clinical")),
                 homework=bool(data.get("homework", False)),
+                consent_required=_bool(data.get("consent_required", True)),
                 measures=tuple(
                     (str(k), str(v)) for k, v in dict(data.get("measures_schedule", {})).items()
                 ),
@@ -289,6 +330,56 @@ def phases_for(n: int, *, initial: int, termination: int) -> tuple[PhaseRange, .
 
 def _optional_int(value: Any) -> int | None:
     return None if value is None else int(value)
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
+
+
+def default_late_join_cutoff(phases: tuple[PhaseRange, ...]) -> int:
+    """The last session a newcomer may first attend, by default.
+
+    Two rules meet here (domain-ipt.md): members may be added "only over the first 2-3
+    sessions" (section 7, S12 /75479), and the initial phase is where each member tells
+    the group about their symptoms and problem area and the group sets its goals (section 2,
+    S6 for WHO, S12 for Wilfley). A newcomer must still take part in at least one session
+    of that phase, so the default is the earlier of session 3 and the initial phase's last
+    session: 1 for WHO Group IPT (initial phase = session 1), 3 for Uganda and Wilfley."""
+    initial = next((p for p in phases if p.phase is Phase.INITIAL), None)
+    last_initial = initial.last if initial is not None else LATE_JOIN_LATEST_SESSION
+    return max(1, min(LATE_JOIN_LATEST_SESSION, last_initial))
+
+
+def adapted_late_join_cutoff(
+    cutoff: int, template_phases: tuple[PhaseRange, ...], phases: tuple[PhaseRange, ...]
+) -> int:
+    """A cohort's cutoff when it changes the template's phases: a template that follows the
+    initial-phase rule keeps following it for the cohort's own initial phase."""
+    n = phases[-1].last if phases else cutoff
+    if cutoff <= default_late_join_cutoff(template_phases):
+        return max(1, min(cutoff, n, default_late_join_cutoff(phases)))
+    return max(1, min(cutoff, n))
+
+
+def late_join_warnings(cutoff: int, phases: tuple[PhaseRange, ...]) -> list[str]:
+    initial = next((p for p in phases if p.phase is Phase.INITIAL), None)
+    warnings = []
+    if initial is not None and cutoff > initial.last:
+        span = f"session {initial.last}" if initial.first == initial.last else f"sessions {initial.first}-{initial.last}"
+        warnings.append(
+            f"Members may join up to session {cutoff}, but the initial phase is {span}: a member "
+            f"joining at session {cutoff} misses the whole initial phase, where the group shares "
+            f"its problems and sets its goals. The protocol's default is session "
+            f"{default_late_join_cutoff(phases)}."
+        )
+    if cutoff > LATE_JOIN_LATEST_SESSION:
+        warnings.append(
+            f"Members may join up to session {cutoff}; group IPT adds members only over the "
+            f"first {LATE_JOIN_LATEST_SESSION} sessions (Wilfley IPT-G)."
+        )
+    return warnings
 
 
 def _phase_split_problems(n: int, initial: int, termination: int) -> list[Problem]:

@@ -29,6 +29,8 @@ class ProtocolTemplate(Model):
     group_size_max = fields.IntField(default=12)
     facilitator_count = fields.IntField(default=1)
     late_join_cutoff_session = fields.IntField(default=3)
+    # Whether a member needs recorded consent (when, how, which agreement) to be enrolled.
+    consent_required = fields.BooleanField(default=True, db_default=True)
     # "clinical" (role dispute, ...) or "lay" (disputes, life changes, ...)
     problem_area_labels = fields.CharField(max_length=16, default="clinical")
     grief_enabled = fields.BooleanField(default=True)
@@ -73,6 +75,15 @@ class Cohort(Model):
     location = fields.CharField(max_length=200, default="")
     video_link = fields.CharField(max_length=500, default="")
     group_agreement_version = fields.CharField(max_length=32, default="1")
+    # A coordinator activated the cohort outside its protocol (size, facilitators): why, and
+    # what the checks said at that moment.
+    # db_default: SQLite adds a NOT NULL column to an existing table only with a default.
+    activation_override_reason = fields.CharField(max_length=500, default="", db_default="")
+    activation_override_problems = fields.JSONField(null=True)
+    activation_override_by = fields.ForeignKeyField(
+        "models.User", related_name="activation_overrides", null=True, on_delete=fields.SET_NULL
+    )
+    activation_override_at = fields.DatetimeField(null=True)
     facilitators = fields.ManyToManyField(
         "models.User", related_name="facilitated_cohorts", through="cohort_facilitators"
     )
@@ -95,6 +106,14 @@ class EnrollmentStatus(StrEnum):
     COMPLETED = "completed"
 
 
+class ConsentMethod(StrEnum):
+    SIGNED_FORM = "signed_form"
+    VERBAL_IN_PERSON = "verbal_in_person"
+    PHONE = "phone"
+    VIDEO = "video"
+    ONLINE = "online"
+
+
 class ProblemArea(StrEnum):
     GRIEF = "grief"
     ROLE_DISPUTE = "role_dispute"
@@ -110,7 +129,11 @@ class Enrollment(Model):
     primary_problem_area = fields.CharEnumField(ProblemArea, max_length=32, null=True)
     secondary_problem_area = fields.CharEnumField(ProblemArea, max_length=32, null=True)
     formulation = fields.TextField(default="")
+    # Whether the member agreed to the formulation as written (None: not yet discussed), and when.
+    formulation_agreed = fields.BooleanField(null=True)
+    formulation_agreed_at = fields.DatetimeField(null=True)
     consent_at = fields.DatetimeField(null=True)
+    consent_method = fields.CharEnumField(ConsentMethod, max_length=16, null=True)
     consent_version = fields.CharField(max_length=32, default="")
     withdrawal_reason = fields.CharField(max_length=500, default="")
     late_join_reason = fields.CharField(max_length=500, default="")

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from tortoise.expressions import Q
+
 from models.accounts import Role, User
 from models.board import Attendance, AttendanceStatus
 from models.cohorts import (
@@ -75,6 +77,11 @@ async def cohort_overview(user: User, cohorts: Sequence[Cohort], *, now: datetim
         elif value in MISSED:
             counted[cohort_id] += 1
     open_items = await safety.open_counts(ids)
+    # Enrolled without a complete consent record (enrollment.py: when, how, agreement version).
+    without_consent = Counter(await Enrollment.filter(
+        Q(consent_at=None) | Q(consent_method=None) | Q(consent_version=""),
+        cohort_id__in=ids, status=EnrollmentStatus.ENROLLED,
+    ).values_list("cohort_id", flat=True))
     out: dict[int, Overview] = {}
     for cohort in cohorts:
         counts = statuses[cohort.id]
@@ -94,5 +101,10 @@ async def cohort_overview(user: User, cohorts: Sequence[Cohort], *, now: datetim
         template = getattr(cohort, "template", None)
         if isinstance(template, ProtocolTemplate):  # only when the caller fetched it
             overview.warnings = size_warnings(cohort, template, overview.enrolled)
+            missing = without_consent[cohort.id]
+            if missing and template.consent_required:
+                overview.warnings.append(
+                    f"{missing} enrolled {'member has' if missing == 1 else 'members have'} no complete "
+                    "consent record (when, how, agreement version).")
         out[cohort.id] = overview
     return out

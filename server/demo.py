@@ -19,12 +19,21 @@ from tortoise.transactions import in_transaction
 
 from models.accounts import ApiToken, Role, User
 from models.clinical import Goal, SafetyItem
-from models.cohorts import Cohort, CohortStatus, Enrollment, Meeting, MeetingKind, MeetingStatus, ProtocolTemplate
+from models.cohorts import (
+    Cohort,
+    CohortStatus,
+    ConsentMethod,
+    Enrollment,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    ProtocolTemplate,
+)
 from server import auth, feeds, intake, measure_responses, safety, scheduling
 from server.board.hub import Hub
 from server.board.service import BoardService
 from server.board.state import Command
-from server.enrollment import enroll
+from server.enrollment import ConsentGiven, enroll
 from server.settings import Settings
 
 DOMAIN = "demo.groupipt.example"
@@ -192,12 +201,17 @@ async def _halfway_cohort(people: dict[str, User], members: list[User], now: dat
     await scheduling.set_status(cohort, CohortStatus.ENROLLING, by=coordinator)
     enrollments = []
     for user in members[:HALFWAY_MEMBERS]:
-        outcome = await enroll(cohort.id, by=coordinator, member_id=user.id, now=planned_at)
+        # Each signed the group agreement at screening, before being enrolled.
+        consent = ConsentGiven(at=planned_at - timedelta(hours=1), method=ConsentMethod.SIGNED_FORM,
+                               version=cohort.group_agreement_version)
+        outcome = await enroll(cohort.id, by=coordinator, member_id=user.id, consent=consent, now=planned_at)
         enrollments.append(outcome.enrollment)
-    # Enrolled (and consented) before the first meeting, so their measures were due from baseline.
-    await Enrollment.filter(id__in=[e.id for e in enrollments]).update(
-        created_at=planned_at, consent_at=planned_at, consent_version=cohort.group_agreement_version)
-    await scheduling.activate(cohort, by=coordinator, now=planned_at)
+    # Enrolled before the first meeting, so their measures were due from baseline.
+    await Enrollment.filter(id__in=[e.id for e in enrollments]).update(created_at=planned_at)
+    # WHO Group IPT is led by one facilitator; this group has a second while he trains.
+    await scheduling.activate(cohort, by=coordinator, now=planned_at, override_reason=(
+        f"{f2.display_name} co-facilitates while he completes his group IPT training; "
+        f"{f1.display_name} leads the group."))
     for enrollment, spec in zip(enrollments, MEMBERS, strict=False):
         await _intake(enrollment, template, spec, by=f1 if enrollment.id % 2 else f2)
     for position, text in enumerate(GROUP_GOALS):
@@ -210,7 +224,9 @@ async def _intake(enrollment: Enrollment, template: ProtocolTemplate, spec, *, b
     name, primary, secondary, goals, relations, _scores = spec
     await intake.set_problem_areas(enrollment, template, by=by, primary=primary, secondary=secondary)
     first = name.split()[0]
-    await intake.set_formulation(enrollment, by=by, text=(
+    # Agreed with the member at the end of their pre-group meeting.
+    pregroup = await Meeting.filter(enrollment_id=enrollment.id, kind=MeetingKind.PREGROUP).order_by("starts_at").first()
+    await intake.set_formulation(enrollment, by=by, agreement="agreed", agreed_at=pregroup.ends_at if pregroup else None, text=(
         f"{first}'s low mood began around a change in an important relationship. We agreed to work on "
         f"{primary.replace('_', ' ')} in the group: noticing how it shows up week to week, and practising "
         "new ways of asking for what is needed."))
@@ -317,7 +333,9 @@ async def _enrolling_cohort(people: dict[str, User], members: list[User], now: d
     cohort = await scheduling.create_cohort(values, by=coordinator, now=now)
     await scheduling.set_status(cohort, CohortStatus.ENROLLING, by=coordinator)
     for user, spec in zip(members[HALFWAY_MEMBERS:], MEMBERS[HALFWAY_MEMBERS:], strict=True):
-        outcome = await enroll(cohort.id, by=coordinator, member_id=user.id, now=now)
+        consent = ConsentGiven(at=now - timedelta(days=1), method=ConsentMethod.VERBAL_IN_PERSON,
+                               version=cohort.group_agreement_version)
+        outcome = await enroll(cohort.id, by=coordinator, member_id=user.id, consent=consent, now=now)
         await intake.set_problem_areas(outcome.enrollment, template, by=f2, primary=spec[1], secondary=spec[2])
     return cohort
 

@@ -9,26 +9,37 @@ Rules (domain-ipt.md section 7):
 - capacity counts *enrolled* members; asking to enroll into a full cohort waitlists;
 - a withdrawal promotes the longest-waiting member, unless the late-join cutoff has passed;
 - joining (enrolled or waitlisted) is refused once the cutoff session has been held
-  (template ``late_join_cutoff_session``, default 3, Wilfley IPT-G), unless a coordinator
-  overrides it with a reason;
+  (template ``late_join_cutoff_session``: by default the initial phase's last session, at
+  most 3, see calendars.protocols.default_late_join_cutoff), unless a coordinator overrides
+  it with a reason;
 - a cohort below the template's minimum size gets a warning (below 6 is "increasingly
-  difficult", S12 /75479).
+  difficult", S12 /75479);
+- becoming *enrolled* needs recorded consent: when, how, and to which version of the group
+  agreement (the pre-group meeting contracts the group's terms, S12 /75483, domain-ipt.md
+  section 10), unless the template says otherwise. This holds for every way in: the form and
+  API, CSV import, waitlist promotion and transfer. A request without it is refused with a
+  400 naming what is missing, and nothing is written.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from calendars.protocols import Phase as PlanPhase
+from calendars.protocols import PhaseRange, adapted_late_join_cutoff
 from models.accounts import LinkPurpose, Role, User
 from models.clinical import Goal, InventoryEntry
 from models.cohorts import (
     Cohort,
     CohortStatus,
+    ConsentMethod,
     Enrollment,
     EnrollmentStatus,
     EnrollmentTransition,
@@ -65,6 +76,92 @@ STATUS_LABELS = {
 }
 
 
+CONSENT_METHOD_LABELS = {
+    ConsentMethod.SIGNED_FORM: "Signed consent form",
+    ConsentMethod.VERBAL_IN_PERSON: "Verbally, in person",
+    ConsentMethod.PHONE: "By phone",
+    ConsentMethod.VIDEO: "By video call",
+    ConsentMethod.ONLINE: "Online form or e-mail",
+}
+# The parts of a consent record, as the refusal names them (field -> words).
+CONSENT_PARTS = {
+    "consent_at": "when it was given",
+    "consent_method": "how it was given",
+    "consent_version": "which group agreement version",
+}
+
+
+@dataclass(frozen=True)
+class ConsentGiven:
+    """Consent as a request states it; any part may be missing."""
+
+    at: datetime | None = None
+    method: ConsentMethod | None = None
+    version: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.at or self.method or self.version)
+
+
+def parse_consent(data: Mapping[str, object], zone: ZoneInfo, *, now: datetime | None = None) -> ConsentGiven:
+    """consent_at (ISO date or date and time, in the cohort's zone unless it says otherwise),
+    consent_method and consent_version (or version) from a form, a JSON body or a CSV row."""
+    now = now or auth.now()
+    raw_at = str(data.get("consent_at") or "").strip()
+    at = None
+    if raw_at:
+        try:
+            at = datetime.fromisoformat(raw_at)
+        except ValueError:
+            try:
+                at = datetime.combine(date.fromisoformat(raw_at), time(0))
+            except ValueError:
+                raise BadRequest(f"{raw_at!r} is not a date and time.",
+                                 fields={"consent_at": "Use 2026-03-03T18:30 or 2026-03-03."}) from None
+        at = at if at.tzinfo else at.replace(tzinfo=zone)
+        if at > now + timedelta(minutes=5):
+            raise BadRequest("Consent cannot be recorded in the future.", fields={"consent_at": "In the future."})
+    raw_method = str(data.get("consent_method") or "").strip().lower()
+    method = None
+    if raw_method:
+        try:
+            method = ConsentMethod(raw_method)
+        except ValueError:
+            raise BadRequest(
+                f"{raw_method!r} is not a way of giving consent; use one of "
+                f"{', '.join(m.value for m in ConsentMethod)}.", fields={"consent_method": "Unknown."}) from None
+    version = str(data.get("consent_version") or data.get("version") or "").strip()
+    if len(version) > 32:
+        raise BadRequest("The group agreement version is too long (32 characters at most).",
+                         fields={"consent_version": "Too long."})
+    return ConsentGiven(at=at, method=method, version=version)
+
+
+def consent_missing(enrollment: Enrollment) -> list[str]:
+    """The parts of the consent record this enrollment lacks (field names of CONSENT_PARTS)."""
+    values = {"consent_at": enrollment.consent_at, "consent_method": enrollment.consent_method,
+              "consent_version": enrollment.consent_version}
+    return [name for name, value in values.items() if not value]
+
+
+def _apply_consent(enrollment: Enrollment, consent: ConsentGiven | None, cohort: Cohort) -> None:
+    if not consent:
+        return
+    enrollment.consent_at = consent.at or enrollment.consent_at
+    enrollment.consent_method = consent.method or enrollment.consent_method
+    enrollment.consent_version = consent.version or enrollment.consent_version or cohort.group_agreement_version
+
+
+def consent_refusal(name: str, missing: list[str]) -> BadRequest:
+    words = [CONSENT_PARTS[m] for m in missing]
+    listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return BadRequest(
+        f"{name} cannot be enrolled before their consent is recorded: say {listed}. "
+        "Nothing was changed.",
+        fields={m: "Required to enroll." for m in missing}, code="consent_missing",
+    )
+
+
 @dataclass
 class Outcome:
     enrollment: Enrollment
@@ -97,7 +194,25 @@ async def late_join_state(cohort: Cohort, template: ProtocolTemplate, now: datet
     numbers = await Meeting.filter(
         cohort_id=cohort.id, kind=MeetingKind.GROUP, starts_at__lte=now
     ).exclude(status=MeetingStatus.CANCELLED).values_list("number", flat=True)
-    return LateJoin(sessions_held=max(numbers, default=0), cutoff=template.late_join_cutoff_session)
+    return LateJoin(sessions_held=max(numbers, default=0), cutoff=cohort_late_join_cutoff(cohort, template))
+
+
+def cohort_late_join_cutoff(cohort: Cohort, template: ProtocolTemplate) -> int:
+    """The template's cutoff, following the cohort's own initial phase where the template
+    follows its initial phase (calendars.protocols.default_late_join_cutoff, domain-ipt.md 2, 7)."""
+    try:
+        phases = _phase_ranges(cohort.phases or template.phases)
+        template_phases = _phase_ranges(template.phases)
+    except (KeyError, TypeError, ValueError):
+        return template.late_join_cutoff_session
+    if not phases or not template_phases:
+        return template.late_join_cutoff_session
+    return adapted_late_join_cutoff(template.late_join_cutoff_session, template_phases, phases)
+
+
+def _phase_ranges(raw) -> tuple[PhaseRange, ...]:
+    return tuple(PhaseRange(phase=PlanPhase(p.get("name") or p.get("phase")), first=int(p["first"]), last=int(p["last"]))
+                 for p in raw or [])
 
 
 async def enrolled_count(cohort_id: int) -> int:
@@ -205,6 +320,11 @@ async def _place(
             enrollment.late_join_reason = late_override[:500]
             reason = (reason + "; " if reason else "") + f"late join after session {late.sessions_held}: {late_override}"
     name = enrollment.member.display_name if enrollment.member_id else "The member"
+    if wanted == S.ENROLLED and template.consent_required:
+        # The version is asked for only when the cohort has none to default to.
+        missing = [m for m in consent_missing(enrollment) if m != "consent_version" or not cohort.group_agreement_version]
+        if missing:
+            raise consent_refusal(name, missing)
     if wanted == S.ENROLLED:
         if await enrolled_count(cohort.id) >= cohort.capacity:
             if current == S.WAITLISTED:
@@ -276,9 +396,12 @@ async def enroll(
     email: str = "",
     status: str | EnrollmentStatus = S.ENROLLED,
     late_override: str = "",
+    consent: ConsentGiven | None = None,
     now: datetime | None = None,
 ) -> Outcome:
-    """Enroll an existing member, or a new person by name and e-mail (with an invitation)."""
+    """Enroll an existing member, or a new person by name and e-mail (with an invitation).
+
+    `consent` is needed to start as enrolled, unless the template says otherwise."""
     now = now or auth.now()
     wanted = _parse_status(status)
     late_override = _check_reason(late_override, "The late-join reason")
@@ -295,7 +418,8 @@ async def enroll(
                 fields={"email": "Already in this cohort."},
             )
         enrollment = Enrollment(cohort=cohort, member=member, status=wanted)
-        message = await _place(enrollment, wanted, cohort, template, by=by, reason="",
+        _apply_consent(enrollment, consent, cohort)
+        message = await _place(enrollment, wanted, cohort, template, by=by, reason=_consent_note(consent),
                                late_override=late_override, now=now)
         warnings = size_warnings(cohort, template, await enrolled_count(cohort.id))
     return Outcome(enrollment, message, invitation_path=invitation, warnings=warnings)
@@ -308,9 +432,11 @@ async def change_status(
     by: User,
     reason: str = "",
     late_override: str = "",
+    consent: ConsentGiven | None = None,
     now: datetime | None = None,
 ) -> Outcome:
-    """Any status change except withdrawal (which has its own function for the promotion)."""
+    """Any status change except withdrawal (which has its own function for the promotion).
+    Consent given with the change is recorded with it."""
     now = now or auth.now()
     wanted = _parse_status(to, allowed=frozenset(S) - {S.WITHDRAWN})
     reason = _check_reason(reason)
@@ -323,7 +449,10 @@ async def change_status(
             raise BadRequest("Re-admitting a withdrawn member needs a reason.", fields={"reason": "Required."})
         if wanted in JOINING | {S.SCREENING} and cohort.status not in OPEN_COHORT:
             raise Conflict(f"{cohort.name} is {cohort.status.value}; nobody can join it.")
-        message = await _place(enrollment, wanted, cohort, template, by=by, reason=reason,
+        _apply_consent(enrollment, consent, cohort)
+        note = _consent_note(consent)
+        message = await _place(enrollment, wanted, cohort, template, by=by,
+                               reason="; ".join(part for part in (reason, note) if part),
                                late_override=late_override, now=now)
         warnings = size_warnings(cohort, template, await enrolled_count(cohort.id))
     return Outcome(enrollment, message, warnings=warnings)
@@ -345,6 +474,14 @@ async def _promote_first_waitlisted(
         return None, (
             f"Nobody was promoted from the waitlist: late joining closed after session "
             f"{late.cutoff}. {first.member.display_name} is first on the waitlist."
+        )
+    missing = consent_missing(first) if template.consent_required else []
+    if missing:
+        # The place stays free rather than passing over the longest-waiting member.
+        return None, (
+            f"Nobody was promoted from the waitlist: {first.member.display_name}, first on the "
+            f"waitlist, has no recorded consent ({', '.join(CONSENT_PARTS[m] for m in missing)} "
+            "missing). Record it, then enroll them."
         )
     await _transition(first, S.ENROLLED, by=by, reason="promoted from the waitlist: a place became free", now=now)
     return first, f"{first.member.display_name} was promoted from the waitlist and is now enrolled."
@@ -380,9 +517,12 @@ async def transfer(
     by: User,
     reason: str,
     late_override: str = "",
+    consent: ConsentGiven | None = None,
     now: datetime | None = None,
 ) -> Outcome:
-    """Move a member to another cohort: the old enrollment is withdrawn and kept as history."""
+    """Move a member to another cohort: the old enrollment is withdrawn and kept as history.
+    Consent is to one group's agreement, so joining the new group as enrolled needs
+    `consent` recorded afresh."""
     now = now or auth.now()
     reason = _check_reason(reason)
     late_override = _check_reason(late_override, "The late-join reason")
@@ -411,10 +551,12 @@ async def transfer(
             primary_problem_area=old.primary_problem_area,
             secondary_problem_area=old.secondary_problem_area,
             formulation=old.formulation,  # the rest of the episode: _carry_episode
+            formulation_agreed=old.formulation_agreed, formulation_agreed_at=old.formulation_agreed_at,
             # Consent is to one group's agreement, so it is recorded afresh for the new group.
         )
+        _apply_consent(new, consent, target)
         message = await _place(new, wanted, target, target_template, by=by,
-                               reason=f"transferred from {source.name}: {reason}",
+                               reason="; ".join(p for p in (f"transferred from {source.name}: {reason}", _consent_note(consent)) if p),
                                late_override=late_override, now=now)
         await _carry_episode(old, new, target, by=by)
         old.withdrawal_reason = f"Transferred to {target.name}: {reason}"[:500]
@@ -448,32 +590,46 @@ async def record_consent(
     enrollment_id: int,
     *,
     by: User,
-    at: datetime | None = None,
-    version: str = "",
+    consent: ConsentGiven,
     now: datetime | None = None,
 ) -> Outcome:
+    """Record when, how and to which group agreement version a member consented (the time
+    defaults to now, the version to the cohort's current agreement)."""
     now = now or auth.now()
-    at = at or now
-    if at.tzinfo is None:
-        raise BadRequest("The consent time needs a time zone.", fields={"consent_at": "Invalid."})
-    if at > now + timedelta(minutes=5):
-        raise BadRequest("Consent cannot be recorded in the future.", fields={"consent_at": "In the future."})
     enrollment = await Enrollment.get_or_none(id=enrollment_id).select_related("cohort", "member")
     if enrollment is None:
         raise NotFound("There is no such enrollment.")
-    version = (version or enrollment.cohort.group_agreement_version).strip()
-    if not version or len(version) > 32:
-        raise BadRequest("Give the group agreement version (up to 32 characters).", fields={"version": "Required."})
+    if consent.method is None:
+        raise BadRequest("Say how the member gave consent.", fields={"consent_method": "Required."})
+    at = consent.at or now
+    version = consent.version or enrollment.cohort.group_agreement_version
+    if not version:
+        raise BadRequest("Give the group agreement version (up to 32 characters).", fields={"consent_version": "Required."})
     enrollment.consent_at = at
+    enrollment.consent_method = consent.method
     enrollment.consent_version = version
-    await enrollment.save(update_fields=["consent_at", "consent_version", "updated_at"])
+    await enrollment.save(update_fields=["consent_at", "consent_method", "consent_version", "updated_at"])
     await EnrollmentTransition.create(
         enrollment=enrollment, from_status=enrollment.status.value, to_status=enrollment.status.value,
-        reason=f"consent recorded: group agreement version {version}, given {at.isoformat()}",
+        reason=_consent_note(ConsentGiven(at=at, method=consent.method, version=version)),
         by=by, at=now,
     )
-    await audit.record(by, "change", "consent", enrollment.id, member=enrollment.member_id, detail=f"version {version}")
+    await audit.record(by, "change", "consent", enrollment.id, member=enrollment.member_id,
+                       detail=f"version {version}, {consent.method.value}")
     return Outcome(enrollment, f"Consent recorded for {enrollment.member.display_name} (agreement version {version}).")
+
+
+def _consent_note(consent: ConsentGiven | None) -> str:
+    if not consent:
+        return ""
+    parts = ["consent recorded"]
+    if consent.version:
+        parts.append(f"group agreement version {consent.version}")
+    if consent.method:
+        parts.append(CONSENT_METHOD_LABELS[consent.method].lower())
+    if consent.at:
+        parts.append(f"given {consent.at.isoformat()}")
+    return ": ".join([parts[0], ", ".join(parts[1:])]) if len(parts) > 1 else parts[0]
 
 
 async def _cohort_of(enrollment_id: int) -> int:

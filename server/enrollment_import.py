@@ -1,7 +1,11 @@
 """Importing members from a CSV file: a full preview first, then all-or-nothing.
 
 The file needs a header row with ``name`` and ``email`` columns; an optional ``status``
-column takes enrolled (the default), screening or invited. Every row gets an outcome in the
+column takes enrolled (the default), screening or invited. A row that enrolls needs the
+member's consent in ``consent_at`` (a date, or a date and time in the cohort's zone) and
+``consent_method`` (signed_form, verbal_in_person, phone, video, online) columns, with an
+optional ``consent_version`` (default: the cohort's group agreement), unless the protocol
+says otherwise. Every row gets an outcome in the
 preview; any row-level error (bad e-mail, duplicate in the file, already in the cohort, a
 staff address, a missing name, and, when chosen, over capacity) stops the whole import, and
 the import itself runs in one transaction that re-checks everything under the cohort lock.
@@ -13,13 +17,18 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from models.accounts import LinkPurpose, Role, User
 from models.cohorts import Cohort, Enrollment, EnrollmentStatus, ProtocolTemplate
 from server import audit, auth
 from server.enrollment import (
+    CONSENT_PARTS,
     OPEN_COHORT,
     STATUS_LABELS,
+    ConsentGiven,
+    _apply_consent,
+    parse_consent,
     _locked_cohort,
     changing,
     _transition,
@@ -34,6 +43,7 @@ MAX_ROWS = 5000
 NAME_HEADERS = ("name", "full name", "full_name", "display name", "display_name")
 EMAIL_HEADERS = ("email", "e-mail", "email address", "e-mail address")
 ROW_STATUSES = {"": S.ENROLLED, "enrolled": S.ENROLLED, "screening": S.SCREENING, "invited": S.INVITED}
+CONSENT_HEADERS = ("consent_at", "consent_method", "consent_version")
 
 
 @dataclass
@@ -45,6 +55,8 @@ class RowResult:
     outcome: str = ""
     errors: list[str] = field(default_factory=list)
     existing_account: bool = False
+    consent_cells: dict[str, str] = field(default_factory=dict)
+    consent: ConsentGiven | None = None
 
     @property
     def ok(self) -> bool:
@@ -101,6 +113,7 @@ def parse_rows(text: str) -> list[RowResult]:
     name_col = next((header.index(h) for h in NAME_HEADERS if h in header), None)
     email_col = next((header.index(h) for h in EMAIL_HEADERS if h in header), None)
     status_col = header.index("status") if "status" in header else None
+    consent_cols = {name: header.index(name) for name in CONSENT_HEADERS if name in header}
     if name_col is None or email_col is None:
         raise BadRequest(
             "The first row must name the columns, with at least 'name' and 'email'.",
@@ -118,7 +131,8 @@ def parse_rows(text: str) -> list[RowResult]:
             def cell(col: int | None) -> str:
                 return record[col].strip() if col is not None and col < len(record) else ""
 
-            row = RowResult(line=line, name=cell(name_col), email=cell(email_col))
+            row = RowResult(line=line, name=cell(name_col), email=cell(email_col),
+                            consent_cells={name: cell(col) for name, col in consent_cols.items()})
             raw_status = cell(status_col).casefold()
             if raw_status not in ROW_STATUSES:
                 row.errors.append(f"status {raw_status!r} is not enrolled, screening or invited")
@@ -160,6 +174,12 @@ async def _check(
     capacity_left = left
     late = await late_join_state(cohort, template, now)
     late_blocked = not late.allowed and not (by.role == Role.COORDINATOR and late_override)
+    zone = ZoneInfo(cohort.time_zone)
+    for row in rows:
+        try:
+            row.consent = parse_consent(row.consent_cells, zone, now=now)
+        except BadRequest as exc:
+            row.errors.append(exc.message[0].lower() + exc.message[1:].rstrip("."))
     for row in rows:
         account = accounts.get(row.email)
         if account is not None:
@@ -175,6 +195,13 @@ async def _check(
             if late_blocked:
                 row.errors.append(late.refusal())
                 continue
+            missing = _consent_missing(row.consent, cohort) if template.consent_required else []
+            if missing:
+                row.errors.append(
+                    "consent is not recorded: " + ", ".join(f"{CONSENT_PARTS[m]} ({m})" for m in missing)
+                    + " missing; add the consent columns, or import as screening"
+                )
+                continue
             if left > 0:
                 left -= 1
             elif over_capacity_is_error:
@@ -188,6 +215,13 @@ async def _check(
             row.outcome = f"Waitlisted: over capacity ({verb})"
     return ImportPlan(cohort=cohort, rows=rows, capacity_left=capacity_left,
                       over_capacity_is_error=over_capacity_is_error)
+
+
+def _consent_missing(consent: ConsentGiven | None, cohort: Cohort) -> list[str]:
+    consent = consent or ConsentGiven()
+    values = {"consent_at": consent.at, "consent_method": consent.method,
+              "consent_version": consent.version or cohort.group_agreement_version}
+    return [name for name, value in values.items() if not value]
 
 
 async def preview(
@@ -228,6 +262,7 @@ async def run_import(
             if not member.password_hash:
                 plan.invitations[row.email] = await auth.issue_link(LinkPurpose.INVITATION, user=member, created_by=by)
             enrollment = Enrollment(cohort=cohort, member=member, status=row.status)
+            _apply_consent(enrollment, row.consent, cohort)
             if row.status == S.WAITLISTED:
                 enrollment.waitlisted_at = now
             if row.status in (S.ENROLLED, S.WAITLISTED) and late_override:

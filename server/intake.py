@@ -8,11 +8,12 @@ Inventory entries hold the member's own role label ("my sister", "boss"), never 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 from models.accounts import User
 from models.clinical import Goal, GoalStatus, InventoryEntry
 from models.cohorts import Enrollment, ProblemArea, ProtocolTemplate
-from server import audit
+from server import audit, auth
 from server.errors import BadRequest, Conflict, NotFound
 
 MAX_TARGET_GOALS = 2  # "1-2 target goals" (Wilfley IPT-G, S12)
@@ -89,13 +90,53 @@ async def set_problem_areas(
                        detail=f"{first.value}/{second.value if second else '-'}")
 
 
-async def set_formulation(enrollment: Enrollment, *, by: User, text: str) -> None:
+FORMULATION_AGREEMENT = {"agreed": True, "not_agreed": False, "": None}
+
+
+async def set_formulation(
+    enrollment: Enrollment, *, by: User, text: str, agreement: str | None = None,
+    agreed_at: datetime | None = None, now: datetime | None = None,
+) -> None:
+    """Save the formulation and whether the member agreed to it, and when (domain-ipt.md 8:
+    "the interpersonal formulation as agreed").
+
+    `agreement` is "agreed", "not_agreed" or "" (not recorded); None leaves it as it was,
+    unless the wording changed: an agreement covers the words the member heard, so new
+    wording is "not recorded" until it is agreed again."""
+    now = now or auth.now()
     text = (text or "").strip()
     if len(text) > 4000:
         raise BadRequest("The formulation is too long (4000 characters at most).", fields={"formulation": "Too long."})
+    if agreement is not None and agreement not in FORMULATION_AGREEMENT:
+        raise BadRequest("Say whether the member agreed to the formulation.", fields={"agreement": "Invalid."})
+    if agreed_at is not None and (agreed_at.tzinfo is None or agreed_at > now + timedelta(minutes=5)):
+        raise BadRequest("The agreement time must be a past time with a zone.", fields={"agreed_at": "Invalid."})
+    changed = text != (enrollment.formulation or "")
+    before = enrollment.formulation_agreed
+    if agreement is None:
+        agreed = None if changed else enrollment.formulation_agreed
+    else:
+        agreed = FORMULATION_AGREEMENT[agreement]
+    if agreed is None and agreed_at is not None:
+        raise BadRequest("Give a time only when the member agreed or did not agree.", fields={"agreed_at": "Not needed."})
+    if agreed is not None and not text:
+        raise BadRequest("Write the formulation before recording the member's agreement.",
+                         fields={"formulation": "Required."})
+    if agreed is None:
+        at = None
+    elif agreed_at is not None:
+        at = agreed_at
+    elif not changed and agreed == before and enrollment.formulation_agreed_at:
+        at = enrollment.formulation_agreed_at  # the same agreement, saved again
+    else:
+        at = now
     enrollment.formulation = text
-    await enrollment.save(update_fields=["formulation", "updated_at"])
-    await audit.record(by, "change", "formulation", enrollment.id, member=enrollment.member_id)
+    enrollment.formulation_agreed = agreed
+    enrollment.formulation_agreed_at = at
+    await enrollment.save(update_fields=["formulation", "formulation_agreed", "formulation_agreed_at", "updated_at"])
+    state = {True: "agreed", False: "not agreed", None: "agreement not recorded"}[agreed]
+    await audit.record(by, "change", "formulation", enrollment.id, member=enrollment.member_id,
+                       detail=("text changed, " if changed else "") + state)
 
 
 def _inventory_values(form: Mapping[str, object]) -> dict[str, object]:

@@ -39,6 +39,7 @@ from calendars import (
     shift_remaining,
     shipped_templates,
 )
+from calendars.discretion import PublicWordsWarning, check_public_fields
 from calendars.protocols import CompositionRule, GroupSize, LabelStyle, PhaseRange, ProblemArea
 from calendars.wallclock import load_zone
 from models.accounts import Role, User
@@ -63,11 +64,19 @@ def schedule_error(exc: ScheduleError) -> BadRequest:
 
 
 async def ensure_builtin_templates() -> None:
-    """The shipped formats exist as rows (idempotent; run on first use)."""
-    existing = set(await TemplateRow.filter(is_builtin=True).values_list("slug", flat=True))
+    """The shipped formats exist as rows, as published (idempotent; run on first use).
+
+    Shipped rows cannot be edited, so a row that differs from its JSON is from an older
+    release (such as the WHO late-join cutoff, 3 before it followed the initial phase) and
+    is brought up to date."""
+    existing = {row.slug: row for row in await TemplateRow.filter(is_builtin=True)}
     for template in shipped_templates().values():
-        if template.key not in existing:
-            await TemplateRow.create(is_builtin=True, **template_row_values(template))
+        values = template_row_values(template)
+        row = existing.get(template.key)
+        if row is None:
+            await TemplateRow.create(is_builtin=True, **values)
+        elif any(getattr(row, name) != value for name, value in values.items()):
+            await TemplateRow.filter(id=row.id).update(**values)
 
 
 def template_row_values(t: ProtocolTemplate) -> dict[str, Any]:
@@ -91,6 +100,7 @@ def template_row_values(t: ProtocolTemplate) -> dict[str, Any]:
         "problem_area_labels": t.label_style.value,
         "grief_enabled": t.grief_enabled,
         "homework_enabled": t.homework,
+        "consent_required": t.consent_required,
         "measures_schedule": t.measures_schedule,
     }
 
@@ -126,6 +136,7 @@ def template_from_row(row: TemplateRow) -> ProtocolTemplate:
             problem_areas=areas,
             label_style=LabelStyle(row.problem_area_labels),
             homework=row.homework_enabled,
+            consent_required=row.consent_required,
             measures=measures,
             description=shipped.description if shipped else "",
             sources=shipped.sources if shipped else (),
@@ -197,6 +208,8 @@ class CohortInput:
     video_link: str
     facilitator_ids: tuple[int, ...] = ()
     individual_hours: Any = field(default=None)
+    # The coordinator saw the clinical-words warning and keeps the wording.
+    confirm_public_words: bool = False
 
 
 def parse_cohort_input(data: Mapping[str, Any], *, facilitator_ids: Sequence[Any] = ()) -> CohortInput:
@@ -282,12 +295,40 @@ def parse_cohort_input(data: Mapping[str, Any], *, facilitator_ids: Sequence[Any
         location=text("location", required=False, max_length=200),
         video_link=video_link,
         facilitator_ids=tuple(dict.fromkeys(ids)),
+        confirm_public_words=confirmed(data.get("confirm_public_words")),
     )
     if problems:
         raise BadRequest(
             "Some fields need attention: " + "; ".join(f"{k}: {v}" for k, v in problems.items()), fields=problems
         )
     return CohortInput(**result)
+
+
+def confirmed(value: Any) -> bool:
+    """A ticked checkbox or a JSON true."""
+    if isinstance(value, bool):
+        return value
+    return str(value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+# What calendars and e-mails show of a cohort (domain-ipt.md section 9).
+PUBLIC_FIELDS = {"public_title": "The public title", "location": "The location", "video_link": "The video link"}
+
+
+def _require_confirmed_public_words(values: CohortInput) -> PublicWordsWarning:
+    """A clinical word in a public field is kept only when the coordinator confirms it."""
+    warning = check_public_fields({name: getattr(values, name) for name in PUBLIC_FIELDS})
+    if warning and not values.confirm_public_words:
+        fields = {name: "Contains " + ", ".join(repr(w) for w in words) + "." for name, words in warning.found.items()}
+        fields["confirm_public_words"] = "Tick to keep these words in every member's calendar."
+        raise BadRequest(warning.message(PUBLIC_FIELDS), fields=fields, code="clinical_words")
+    return warning
+
+
+async def _record_kept_words(by: User, cohort_id: int, warning: PublicWordsWarning) -> None:
+    if warning:
+        kept = "; ".join(f"{name}: {', '.join(words)}" for name, words in warning.found.items())
+        await audit.record(by, "change", "cohort", cohort_id, detail=f"kept clinical words in public fields ({kept})"[:255])
 
 
 async def _facilitators(ids: Iterable[int]) -> list[User]:
@@ -349,12 +390,14 @@ def _cohort_values(values: CohortInput, plan: SchedulePlan) -> dict[str, Any]:
 
 async def create_cohort(values: CohortInput, *, by: User, now: datetime) -> Cohort:
     plan = await preview(values, now=now)
+    kept = _require_confirmed_public_words(values)
     facilitators = await _facilitators(values.facilitator_ids)
     async with in_transaction():
         cohort = await Cohort.create(status=CohortStatus.DRAFT, **_cohort_values(values, plan))
         if facilitators:
             await cohort.facilitators.add(*facilitators)
     await audit.record(by, "change", "cohort", cohort.id, detail="created as draft")
+    await _record_kept_words(by, cohort.id, kept)
     return cohort
 
 
@@ -362,6 +405,7 @@ async def update_draft(cohort: Cohort, values: CohortInput, *, by: User, now: da
     if cohort.status not in EDITABLE or await Meeting.filter(cohort_id=cohort.id).exists():
         raise Conflict("Only a draft or enrolling cohort without meetings can be edited; change single meetings instead.")
     plan = await preview(values, now=now, cohort=cohort)
+    kept = _require_confirmed_public_words(values)
     facilitators = await _facilitators(values.facilitator_ids)
     async with in_transaction():
         await Cohort.filter(id=cohort.id).update(**_cohort_values(values, plan))
@@ -369,6 +413,7 @@ async def update_draft(cohort: Cohort, values: CohortInput, *, by: User, now: da
         if facilitators:
             await cohort.facilitators.add(*facilitators)
     await audit.record(by, "change", "cohort", cohort.id, detail="draft edited")
+    await _record_kept_words(by, cohort.id, kept)
     return await Cohort.get(id=cohort.id).select_related("template")
 
 
@@ -416,9 +461,16 @@ async def set_status(cohort: Cohort, status: CohortStatus, *, by: User) -> None:
     await audit.record(by, "change", "cohort", cohort.id, detail=f"status {status.value}")
 
 
-async def activate(cohort: Cohort, *, by: User, now: datetime) -> list[Meeting]:
+async def activate(cohort: Cohort, *, by: User, now: datetime, override_reason: str = "") -> list[Meeting]:
     """Create the cohort's meetings: numbered group sessions and each enrolled member's
-    individual meetings. The cohort becomes active."""
+    individual meetings. The cohort becomes active.
+
+    The cohort must fit its protocol's group size bounds and facilitator count; a
+    coordinator may go ahead outside them with a reason, which is stored with what the
+    checks said, audited and shown on the cohort page."""
+    reason = (override_reason or "").strip()
+    if len(reason) > 500:
+        raise BadRequest("The reason is too long (500 characters at most).", fields={"override_reason": "Too long."})
     async with in_transaction():
         locked = await Cohort.select_for_update().get(id=cohort.id)
         if locked.status not in EDITABLE:
@@ -429,15 +481,30 @@ async def activate(cohort: Cohort, *, by: User, now: datetime) -> list[Meeting]:
         if not spec.facilitators:
             raise BadRequest("Assign a facilitator before activating.", fields={"facilitators": "Required."})
         enrollments = await Enrollment.filter(cohort_id=cohort.id, status=EnrollmentStatus.ENROLLED).order_by("id")
+        problems = spec.protocol().activation_problems(members=len(enrollments), facilitators=len(spec.facilitators))
+        if problems and not reason:
+            raise Conflict(
+                "This cohort does not fit its protocol: " + " ".join(problems.values())
+                + " Change it first, or give a reason to activate it anyway.",
+                fields={**problems, "override_reason": "A reason is needed to activate outside the protocol."},
+                code="protocol_checks",
+            )
         busy = await busy_time([int(f) for f in spec.facilitator_ids], now=now, exclude_cohort=cohort.id)
         try:
             plan = plan_meetings(spec=spec, now=now, members=[str(e.id) for e in enrollments], busy=busy)
         except ScheduleError as exc:
             raise schedule_error(exc) from None
         rows = [await Meeting.create(**_row_values(cohort.id, m, location=locked.location, now=now)) for m in plan.meetings]
-        await Cohort.filter(id=cohort.id).update(status=CohortStatus.ACTIVE)
+        override = {}
+        if problems:
+            override = {"activation_override_reason": reason, "activation_override_problems": list(problems.values()),
+                        "activation_override_by_id": by.id, "activation_override_at": now}
+        await Cohort.filter(id=cohort.id).update(status=CohortStatus.ACTIVE, **override)
     feeds.schedule_changed()
     await audit.record(by, "change", "cohort", cohort.id, detail=f"activated with {len(rows)} meetings")
+    if problems:
+        await audit.record(by, "change", "cohort", cohort.id,
+                           detail=f"activated outside the protocol: {' '.join(problems.values())} Reason: {reason}"[:255])
     return rows
 
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from tortoise.backends.base.config_generator import expand_db_url
 
+from calendars.discretion import clinical_words
 from models import MODEL_MODULES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -109,13 +110,27 @@ class Settings:
             smtp_password=env.get("GROUPIPT_SMTP_PASSWORD", ""),
             smtp_starttls=_bool(env, "GROUPIPT_SMTP_STARTTLS", False),
             mail_from=env.get("GROUPIPT_MAIL_FROM", f"no-reply@{parts.hostname or 'localhost'}"),
-            organizer_name=env.get("GROUPIPT_ORGANIZER_NAME", "Clinic appointments"),
+            organizer_name=_organizer_name(env),
             help_text=env.get("GROUPIPT_HELP_TEXT") or cls.help_text,
             help_text_from_env=bool(env.get("GROUPIPT_HELP_TEXT")),
             safety_response_hours=_positive_float(env, "GROUPIPT_SAFETY_RESPONSE_HOURS", 24.0),
             login_attempts_per_15_min=_int(env, "GROUPIPT_LOGIN_ATTEMPTS", 5),
             extra={k: v for k, v in env.items() if k.startswith("GROUPIPT_")},
         )
+
+
+def _organizer_name(env: Mapping[str, str]) -> str:
+    """Every member's calendar and e-mail show this name as the organizer, so a clinical word
+    in it (domain-ipt.md section 9) must be confirmed, like a cohort's public title."""
+    name = env.get("GROUPIPT_ORGANIZER_NAME", "Clinic appointments")
+    words = clinical_words(name)
+    if words and not _bool(env, "GROUPIPT_ORGANIZER_NAME_CONFIRMED", False):
+        raise SettingsError(
+            f"GROUPIPT_ORGANIZER_NAME has value {name!r}, which contains "
+            f"{', '.join(repr(w) for w in words)}. Every member's calendar and e-mail show it as the "
+            "organizer. Choose a neutral name, or set GROUPIPT_ORGANIZER_NAME_CONFIRMED=true to keep it."
+        )
+    return name
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

@@ -6,7 +6,6 @@ only coordinators change it.
 """
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -62,17 +61,6 @@ def record_id(raw) -> int:
     return number
 
 
-def parse_moment(raw: str, zone: ZoneInfo, field: str) -> datetime | None:
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise BadRequest(f"{raw!r} is not a date and time.", fields={field: "Use 2026-03-03T18:30."}) from None
-    return value if value.tzinfo else value.replace(tzinfo=zone)
-
-
 def enrollment_json(e: Enrollment) -> dict:
     return {
         "id": e.id,
@@ -81,7 +69,9 @@ def enrollment_json(e: Enrollment) -> dict:
         "status": e.status.value if e.status else None,
         "waitlisted_at": e.waitlisted_at.isoformat() if e.waitlisted_at else None,
         "consent_at": e.consent_at.isoformat() if e.consent_at else None,
+        "consent_method": e.consent_method.value if e.consent_method else None,
         "consent_version": e.consent_version,
+        "consent_missing": service.consent_missing(e),
         "withdrawal_reason": e.withdrawal_reason,
         "late_join_reason": e.late_join_reason,
         "transferred_from": e.transferred_from_id,
@@ -106,7 +96,7 @@ async def dashboard_page(request: Request) -> Response:
 
 async def _cohort_page(request: Request, cohort: Cohort, *, notice: str = "", error: str = "",
                        warnings: list[str] | None = None, values: dict | None = None,
-                       invitation: str = "", status_code: int = 200) -> Response:
+                       invitation: str = "", status_code: int = 200, errors: dict | None = None) -> Response:
     user = user_of(request)
     enrollments = await Enrollment.filter(cohort_id=cohort.id).prefetch_related("member").order_by("status", "waitlisted_at", "id")
     overview = (await dashboard.cohort_overview(user, [cohort]))[cohort.id]
@@ -117,12 +107,17 @@ async def _cohort_page(request: Request, cohort: Cohort, *, notice: str = "", er
         members = await User.filter(role=Role.MEMBER, is_active=True).exclude(id__in=enrolled_ids).order_by("display_name")
     others = await Cohort.exclude(id=cohort.id).filter(status__in=list(service.OPEN_COHORT)).order_by("name")
     waitlist = [e for e in enrollments if e.status == EnrollmentStatus.WAITLISTED]
+    # Enrolled (or waiting to be) without a full consent record: the roster flags them.
+    consent_gaps = {e.id: service.consent_missing(e) for e in enrollments
+                    if e.status in (EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED) and service.consent_missing(e)}
     return render(request, "enrollment/cohort.html", {
+        "consent_gaps": consent_gaps, "consent_parts": service.CONSENT_PARTS,
+        "consent_methods": service.CONSENT_METHOD_LABELS,
         "cohort": cohort, "enrollments": enrollments, "overview": overview, "late": late,
         "members": members, "other_cohorts": others, "labels": service.STATUS_LABELS,
         "waitlist": waitlist, "notice": notice, "error": error,
         "warnings": list(dict.fromkeys([*(warnings or []), *overview.warnings])),
-        "values": values or {}, "invitation": invitation,
+        "values": values or {}, "invitation": invitation, "errors": errors or {},
         "base_url": request.app.state.settings.base_url,
     }, status_code=status_code)
 
@@ -138,15 +133,18 @@ async def enroll_page(request: Request) -> Response:
     user = user_of(request)
     cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
     form = await form_data(request)
-    values = {k: str(form.get(k) or "") for k in ("member_id", "name", "email", "status", "late_join_reason")}
+    values = {k: str(form.get(k) or "") for k in ("member_id", "name", "email", "status", "late_join_reason",
+                                                 "consent_at", "consent_method", "consent_version")}
     try:
         outcome = await service.enroll(
             cohort.id, by=user, member_id=int_or_none(values["member_id"], "member_id"),
             name=values["name"], email=values["email"], status=values["status"] or EnrollmentStatus.ENROLLED,
             late_override=values["late_join_reason"],
+            consent=service.parse_consent(values, ZoneInfo(cohort.time_zone)),
         )
     except PlatformError as exc:
-        return await _cohort_page(request, cohort, error=exc.message, values=values, status_code=exc.status_code)
+        return await _cohort_page(request, cohort, error=exc.message, values=values, status_code=exc.status_code,
+                                  errors=exc.fields)
     cohort = await Cohort.get(id=cohort.id).prefetch_related("template")
     return await _cohort_page(request, cohort, notice=outcome.message, warnings=outcome.warnings,
                               invitation=outcome.invitation_path or "")
@@ -164,6 +162,8 @@ async def _enrollment_page(request: Request, enrollment: Enrollment, *, notice: 
         "other_cohorts": others, "notice": notice, "error": error, "warnings": warnings or [],
         "can_change": user.role == Role.COORDINATOR,
         "zone": ZoneInfo(enrollment.cohort.time_zone),
+        "consent_missing": service.consent_missing(enrollment), "consent_parts": service.CONSENT_PARTS,
+        "consent_methods": service.CONSENT_METHOD_LABELS,
     }, status_code=status_code)
 
 
@@ -192,10 +192,14 @@ def _enrollment_action(run):
     return endpoint
 
 
+def _consent(enrollment, form) -> service.ConsentGiven:
+    return service.parse_consent(form, ZoneInfo(enrollment.cohort.time_zone))
+
+
 async def _status(enrollment, form, user):
     return await service.change_status(
         enrollment.id, str(form.get("status") or ""), by=user, reason=str(form.get("reason") or ""),
-        late_override=str(form.get("late_join_reason") or ""),
+        late_override=str(form.get("late_join_reason") or ""), consent=_consent(enrollment, form),
     )
 
 
@@ -207,22 +211,21 @@ async def _transfer(enrollment, form, user):
     target = int_or_none(form.get("to_cohort"), "to_cohort")
     if target is None:
         raise BadRequest("Pick the cohort to transfer to.", fields={"to_cohort": "Required."})
+    target_cohort = await Cohort.get_or_none(id=target)
+    zone = ZoneInfo(target_cohort.time_zone if target_cohort else enrollment.cohort.time_zone)
     return await service.transfer(enrollment.id, target, by=user, reason=str(form.get("reason") or ""),
-                                  late_override=str(form.get("late_join_reason") or ""))
+                                  late_override=str(form.get("late_join_reason") or ""),
+                                  consent=service.parse_consent(form, zone))
 
 
-async def _consent(enrollment, form, user):
-    zone = ZoneInfo(enrollment.cohort.time_zone)
-    return await service.record_consent(
-        enrollment.id, by=user, at=parse_moment(str(form.get("consent_at") or ""), zone, "consent_at"),
-        version=str(form.get("version") or ""),
-    )
+async def _record_consent(enrollment, form, user):
+    return await service.record_consent(enrollment.id, by=user, consent=_consent(enrollment, form))
 
 
 change_status_page = _enrollment_action(_status)
 withdraw_page = _enrollment_action(_withdraw)
 transfer_page = _enrollment_action(_transfer)
-consent_page = _enrollment_action(_consent)
+consent_page = _enrollment_action(_record_consent)
 
 
 # --- CSV import -----------------------------------------------------------------------------
@@ -305,9 +308,12 @@ async def api_enroll(request: Request) -> Response:
               email: {type: string}
               status: {type: string, enum: [enrolled, screening, invited]}
               late_join_reason: {type: string}
+              consent_at: {type: string, format: date-time, description: "When consent was given (needed to enroll unless the protocol says otherwise)"}
+              consent_method: {type: string, enum: [signed_form, verbal_in_person, phone, video, online]}
+              consent_version: {type: string, description: "Group agreement version; default the cohort's current one"}
     responses:
       201: {description: "Created; status may be waitlisted when the cohort is full"}
-      400: {description: Invalid input}
+      400: {description: "Invalid input, or consent missing (code consent_missing; fields name the missing parts)"}
       409: {description: "Duplicate, cohort closed, or late-join cutoff passed"}
     """
     user = user_of(request)
@@ -318,6 +324,7 @@ async def api_enroll(request: Request) -> Response:
         name=str(body.get("name") or ""), email=str(body.get("email") or ""),
         status=str(body.get("status") or EnrollmentStatus.ENROLLED.value),
         late_override=str(body.get("late_join_reason") or ""),
+        consent=service.parse_consent(body, ZoneInfo(cohort.time_zone)),
     )
     return outcome_json(outcome, 201)
 
@@ -366,10 +373,13 @@ _ACTION_DOC = """
       400: {{description: Invalid input}}
       409: {{description: Not allowed from the current status, cohort full, or cutoff passed}}
 """
-api_status = _api_action(_status, _ACTION_DOC.format(summary="Change an enrollment's status (status, reason, late_join_reason)"))
+api_status = _api_action(_status, _ACTION_DOC.format(
+    summary="Change an enrollment's status (status, reason, late_join_reason; consent_at, consent_method, consent_version to record consent with it)"))
 api_withdraw = _api_action(_withdraw, _ACTION_DOC.format(summary="Withdraw (reason); promotes the first waitlisted member"))
-api_transfer = _api_action(_transfer, _ACTION_DOC.format(summary="Transfer to another cohort (to_cohort, reason)"))
-api_consent = _api_action(_consent, _ACTION_DOC.format(summary="Record consent (consent_at ISO time, version)"))
+api_transfer = _api_action(_transfer, _ACTION_DOC.format(
+    summary="Transfer to another cohort (to_cohort, reason; consent_at, consent_method, consent_version for the new group)"))
+api_consent = _api_action(_record_consent, _ACTION_DOC.format(
+    summary="Record consent (consent_at ISO time, default now; consent_method; consent_version, default the cohort's)"))
 
 
 @requires(*COORD)

@@ -5,16 +5,19 @@ change is audited by the services in server/intake.py.
 """
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from models.accounts import Role
 from models.clinical import GoalStatus
-from server import access, intake
+from server import access, audit, intake
 from server.auth import requires, user_of
-from server.errors import NotFound, PlatformError
-from server.forms import form_data
+from server.errors import BadRequest, NotFound, PlatformError
+from server.forms import form_data, json_body
 from server.routes.enrollment import record_id
 from server.templating import render
 
@@ -71,8 +74,55 @@ async def _problem_areas(request, enrollment, form):
                                    primary=str(form.get("primary") or ""), secondary=str(form.get("secondary") or ""))
 
 
+def _agreed_at(enrollment, raw) -> datetime | None:
+    raw = str(raw or "").strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"{raw!r} is not a date and time.", fields={"agreed_at": "Use 2026-03-03T18:30."}) from None
+    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(enrollment.cohort.time_zone))
+
+
 async def _formulation(request, enrollment, form):
-    await intake.set_formulation(enrollment, by=user_of(request), text=str(form.get("formulation") or ""))
+    agreement = form.get("agreement")
+    await intake.set_formulation(enrollment, by=user_of(request), text=str(form.get("formulation") or ""),
+                                 agreement=None if agreement is None else str(agreement),
+                                 agreed_at=_agreed_at(enrollment, form.get("agreed_at")))
+
+
+def _formulation_json(enrollment) -> dict:
+    agreement = {True: "agreed", False: "not_agreed", None: ""}[enrollment.formulation_agreed]
+    return {"enrollment_id": enrollment.id, "text": enrollment.formulation, "agreement": agreement,
+            "agreed_at": enrollment.formulation_agreed_at.isoformat() if enrollment.formulation_agreed_at else None}
+
+
+@requires(*STAFF)
+async def api_formulation(request: Request) -> Response:
+    """
+    get:
+      summary: A member's interpersonal formulation and whether and when they agreed to it
+      responses:
+        200: {description: "text, agreement (agreed, not_agreed or empty: not recorded), agreed_at"}
+    put:
+      summary: "Save the formulation: {text, agreement, agreed_at}; new wording without an agreement clears the old one"
+      responses:
+        200: {description: The formulation as saved}
+        400: {description: "What to change (an unknown agreement, a time in the future, agreement without text)"}
+    """
+    enrollment = await _enrollment(request)
+    user = user_of(request)
+    if request.method == "GET":
+        await audit.record(user, "read", "formulation", enrollment.id, member=enrollment.member_id)
+        return JSONResponse(_formulation_json(enrollment))
+    body = await json_body(request)
+    agreement = body.get("agreement")
+    await intake.set_formulation(
+        enrollment, by=user, text=str(body.get("text") or ""),
+        agreement=None if agreement is None else str(agreement), agreed_at=_agreed_at(enrollment, body.get("agreed_at")),
+    )
+    return JSONResponse(_formulation_json(enrollment))
 
 
 async def _add_entry(request, enrollment, form):
@@ -105,4 +155,5 @@ routes = [
     Route(base + "/inventory/{entry_id:int}/delete", _action(_delete_entry, "Inventory entry removed."), methods=["POST"]),
     Route(base + "/goals", _action(_add_goal, "Goal added."), methods=["POST"]),
     Route(base + "/goals/{goal_id:int}/status", _action(_goal_status, "Goal status saved."), methods=["POST"]),
+    Route("/api/v1/enrollments/{enrollment_id:int}/formulation", api_formulation, methods=["GET", "PUT"]),
 ]

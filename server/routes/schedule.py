@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from calendars import PlannedMeeting, SchedulePlan, TemplateError, shipped_templates
+from calendars.discretion import check_public_fields
 from calendars.planning import WEEKDAYS
 from calendars.protocols import ProtocolTemplate
 from models.accounts import Role, User
@@ -62,7 +63,7 @@ def _meeting_view(m: PlannedMeeting, group_label: str = "Group session") -> dict
 def _form_values(data: Any) -> dict[str, Any]:
     keys = ("name", "public_title", "template", "time_zone", "start_date", "weekday", "start_time",
             "session_minutes", "n_group_sessions", "initial_sessions", "termination_sessions", "skip_dates",
-            "capacity", "location", "video_link")
+            "capacity", "location", "video_link", "confirm_public_words")
     values = {k: (data.get(k) or "") for k in keys}
     values["facilitators"] = [str(v) for v in (data.getlist("facilitators") if hasattr(data, "getlist") else data.get("facilitators") or [])]
     return values
@@ -84,9 +85,15 @@ def _values_from_input(values: CohortInput) -> dict[str, Any]:
 async def _form_context(values: dict[str, Any], **extra: Any) -> dict[str, Any]:
     templates_ = await scheduling.template_rows()
     return {
+        "public_words": _public_words(values),
         "values": values, "templates": templates_, "facilitator_choices": await _facilitator_choices(),
         "weekdays": list(enumerate(WEEKDAYS)), "zones": COMMON_ZONES, **extra,
     }
+
+
+def _public_words(data: Any) -> dict[str, tuple[str, ...]]:
+    fields = {name: str(data.get(name) or "") for name in scheduling.PUBLIC_FIELDS}
+    return dict(check_public_fields(fields).found)
 
 
 async def _preview_context(data: Any, *, cohort: Cohort | None = None) -> dict[str, Any]:
@@ -96,7 +103,7 @@ async def _preview_context(data: Any, *, cohort: Cohort | None = None) -> dict[s
         plan = await scheduling.preview(values, now=_now(), cohort=cohort)
     except PlatformError as exc:
         return {"preview_error": exc.message, "errors": _fields(exc)}
-    return {"plan": plan, "rows": _plan_rows(plan), "protocol": plan.protocol}
+    return {"plan": plan, "rows": _plan_rows(plan), "protocol": plan.protocol, "public_words": _public_words(data)}
 
 
 # --- protocol templates ------------------------------------------------------------------------
@@ -152,7 +159,9 @@ def _template_from_form(form: Any, *, key: str) -> ProtocolTemplate:
             "target_high": number("group_size_target_high", 9), "maximum": number("group_size_max", 12),
         },
         "facilitator_count": number("facilitator_count", 1),
-        "late_join_cutoff_session": number("late_join_cutoff_session", 3),
+        # Blank: derived from the initial phase (calendars.protocols.default_late_join_cutoff).
+        "late_join_cutoff_session": number("late_join_cutoff_session"),
+        "consent_required": not form.get("consent_not_required"),
         "problem_areas": ["role_dispute", "role_transition", "interpersonal_deficits"]
         + (["grief"] if form.get("grief_enabled") else []),
         "label_style": form.get("label_style") or "clinical",
@@ -170,7 +179,7 @@ def _template_form_values(t: ProtocolTemplate | None) -> dict[str, Any]:
         return {"pre_group_meetings": 1, "group_sessions": 12, "session_minutes": 90, "individual_minutes": 50,
                 "cadence_days": 7, "initial_sessions": 2, "termination_sessions": 2, "group_size_min": 4,
                 "group_size_target_low": 6, "group_size_target_high": 9, "group_size_max": 12,
-                "facilitator_count": 1, "late_join_cutoff_session": 3, "grief_enabled": True,
+                "facilitator_count": 1, "late_join_cutoff_session": "", "grief_enabled": True,
                 "label_style": "clinical", "measures_phq9": "baseline,every_group_session,closure",
                 "measures_gad7": "baseline,midpoint,closure", "name": ""}
     d = t.to_dict()
@@ -183,6 +192,7 @@ def _template_form_values(t: ProtocolTemplate | None) -> dict[str, Any]:
         "group_size_target_high": t.group_size.target_high, "group_size_max": t.group_size.maximum,
         "facilitator_count": t.facilitator_count, "late_join_cutoff_session": t.late_join_cutoff_session,
         "grief_enabled": t.grief_enabled, "homework_enabled": t.homework, "label_style": t.label_style.value,
+        "consent_not_required": not t.consent_required,
         "measures_phq9": d["measures_schedule"].get("phq9", ""), "measures_gad7": d["measures_schedule"].get("gad7", ""),
     }
 
@@ -215,8 +225,9 @@ async def template_edit(request: Request) -> Response:
     if row.is_builtin:
         raise Conflict("Published protocols stay as published; make your own copy to change it.")
     if request.method == "GET":
-        values = _template_form_values(scheduling.template_from_row(row))
-        return render(request, "schedule/template_form.html", {"values": values, "row": row})
+        template = scheduling.template_from_row(row)
+        return render(request, "schedule/template_form.html", {
+            "values": _template_form_values(template), "row": row, "late_join_warnings": template.late_join_warnings()})
     form = await form_data(request)
     try:
         template = _template_from_form(form, key=row.slug)
@@ -295,8 +306,13 @@ async def _cohort_context(request: Request, user: User, cohort: Cohort) -> dict[
             facilitator_ids = [u.id for u in facilitators]
             plan = await scheduling.preview(scheduling.input_from_cohort(cohort, facilitator_ids), now=_now(), cohort=cohort)
             context.update({"plan": plan, "rows": _plan_rows(plan)})
+            context["activation_problems"] = plan.protocol.activation_problems(
+                members=context["enrolled"], facilitators=len(facilitators))
         except PlatformError as exc:
             context["preview_error"] = exc.message
+    if cohort.activation_override_reason:
+        context["override_by"] = await User.get_or_none(id=cohort.activation_override_by_id) if cohort.activation_override_by_id else None
+    context["cohort_public_words"] = _public_words({name: getattr(cohort, name) for name in scheduling.PUBLIC_FIELDS})
     return context
 
 
@@ -354,7 +370,7 @@ async def _cohort_action(request: Request, action) -> Response:
 @auth.requires(Role.COORDINATOR)
 async def cohort_activate(request: Request) -> Response:
     async def action(cohort: Cohort, form: Any, user: User) -> str:
-        await scheduling.activate(cohort, by=user, now=_now())
+        await scheduling.activate(cohort, by=user, now=_now(), override_reason=str(form.get("override_reason") or ""))
         return "activated"
 
     return await _cohort_action(request, action)
@@ -575,9 +591,10 @@ async def api_create_cohort(request: Request) -> Response:
     post:
       summary: Create a cohort as a draft (same fields as the preview, plus name)
       tags: [schedule]
+      description: "A clinical word (therapy, depression, IPT, ...) in public_title, location or video_link is refused with code clinical_words unless confirm_public_words is true: every member's calendar and e-mail show them."
       responses:
         201: {description: "The cohort id and its planned meetings"}
-        400: {description: "What to change, per field"}
+        400: {description: "What to change, per field (code clinical_words: confirm or reword)"}
     """
     user = auth.user_of(request)
     body = await json_body(request)
@@ -593,9 +610,10 @@ async def api_edit_draft(request: Request) -> Response:
     put:
       summary: Replace a draft cohort's settings (only before activation)
       tags: [schedule]
+      description: "As creating: clinical words in public fields need confirm_public_words: true."
       responses:
         200: {description: The new plan}
-        400: {description: "What to change, per field"}
+        400: {description: "What to change, per field (code clinical_words: confirm or reword)"}
         409: {description: The cohort is no longer a draft}
     """
     user = auth.user_of(request)
@@ -612,15 +630,34 @@ async def api_activate(request: Request) -> Response:
     post:
       summary: Activate a draft or enrolling cohort; its meetings are created
       tags: [schedule]
+      description: "Checks the protocol's group size bounds and facilitator count; outside them, give override_reason (stored, audited, shown on the cohort page)."
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                override_reason: {type: string, maxLength: 500}
       responses:
         200: {description: The created meetings}
         400: {description: "What to change first (for example, no facilitator)"}
-        409: {description: Already active}
+        409: {description: "Already active, or outside the protocol without override_reason (code protocol_checks, fields name each problem)"}
     """
     user = auth.user_of(request)
     cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
-    rows = await scheduling.activate(cohort, by=user, now=_now())
-    return JSONResponse({"id": cohort.id, "status": "active", "meetings": [_meeting_json(r) for r in rows]})
+    body = await json_body(request) if await request.body() else {}  # the body is optional
+    rows = await scheduling.activate(cohort, by=user, now=_now(), override_reason=str(body.get("override_reason") or ""))
+    cohort = await Cohort.get(id=cohort.id)
+    return JSONResponse({"id": cohort.id, "status": "active", "meetings": [_meeting_json(r) for r in rows],
+                         "override": _override_json(cohort)})
+
+
+def _override_json(cohort: Cohort) -> dict[str, Any] | None:
+    if not cohort.activation_override_reason:
+        return None
+    return {"reason": cohort.activation_override_reason, "problems": list(cohort.activation_override_problems or []),
+            "by": cohort.activation_override_by_id,
+            "at": cohort.activation_override_at.isoformat() if cohort.activation_override_at else None}
 
 
 @auth.requires(Role.COORDINATOR, Role.FACILITATOR)

@@ -37,11 +37,22 @@ async def test_coordinator_enrolls_withdraws_and_imports(live_server, db, browse
     await log_in(page, base, coordinator.email)
 
     await page.goto(f"{base}/cohorts/{cohort.id}/enrollment")
+    # Without consent on record nobody is enrolled, and the page says what is missing.
+    await page.get_by_label("Name").fill("Ana Browser")
+    await page.get_by_label("E-mail").fill(f"ana-{uuid.uuid4().hex[:6]}@example.org")
+    await page.get_by_role("button", name="Enroll").click()
+    await page.wait_for_load_state("networkidle")
+    assert await page.get_by_text("cannot be enrolled before their consent is recorded").is_visible()
+    assert await Enrollment.filter(cohort_id=cohort.id).count() == 0
+    consented = (datetime.now(timezone.utc) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     for name in ("Ana Browser", "Ben Browser", "Cai Browser"):
         await page.get_by_label("Name").fill(name)
         await page.get_by_label("E-mail").fill(f"{name.split()[0].lower()}-{uuid.uuid4().hex[:6]}@example.org")
+        await page.get_by_label("Consent given at").fill(consented)
+        await page.get_by_label("How it was given").select_option("signed_form")
         await page.get_by_role("button", name="Enroll").click()
         await page.wait_for_load_state("networkidle")
+    assert await page.locator('[data-consent="missing"]').count() == 0
     assert await page.get_by_text("is full (2 places), so Cai Browser was added to the waitlist").is_visible()
     assert "2 of 2" in await page.locator("#fill").inner_text()
     assert (await page.get_by_label("Invitation link").input_value()).startswith(f"{base}/invitations/")
@@ -58,7 +69,8 @@ async def test_coordinator_enrolls_withdraws_and_imports(live_server, db, browse
     await page.goto(f"{base}/cohorts/{cohort.id}/enrollment/import")
     tag = uuid.uuid4().hex[:6]
     bad = tmp_path / "bad.csv"
-    bad.write_text(f"name,email\nDev Csv,dev-{tag}@example.org\nEli Csv,eli-at-example.org\n", encoding="utf-8")
+    bad.write_text(f"name,email,consent_at,consent_method\nDev Csv,dev-{tag}@example.org,2026-11-20,phone\n"
+                   "Eli Csv,eli-at-example.org,2026-11-20,phone\n", encoding="utf-8")
     await page.set_input_files("#file", str(bad))
     await _wait_for_text(page, "Eli Csv")
     assert "ready" in await page.locator("#import-progress-label").inner_text()
@@ -70,7 +82,8 @@ async def test_coordinator_enrolls_withdraws_and_imports(live_server, db, browse
     assert await Enrollment.filter(cohort_id=cohort.id).count() == 3
 
     good = tmp_path / "good.csv"
-    good.write_text(f"name,email\nDev Csv,dev-{tag}@example.org\nEli Csv,eli-{tag}@example.org\n", encoding="utf-8")
+    good.write_text(f"name,email,consent_at,consent_method\nDev Csv,dev-{tag}@example.org,2026-11-20,phone\n"
+                    f"Eli Csv,eli-{tag}@example.org,2026-11-20,video\n", encoding="utf-8")
     await page.set_input_files("#file", str(good))
     await _wait_for_text(page, f"eli-{tag}")
     await page.get_by_role("button", name="Preview").click()

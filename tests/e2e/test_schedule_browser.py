@@ -37,12 +37,24 @@ async def test_cohort_preview_updates_as_the_coordinator_types(world, live_serve
         await preview.get_by_text("did you mean 'America/New_York'?").wait_for(timeout=10_000)
         await page.get_by_label("Time zone").fill("America/New_York")
         await preview.get_by_text("Group session 20 of 20").wait_for(timeout=10_000)
+        # A clinical word in the calendar title is flagged as it is typed, and must be confirmed.
+        await page.get_by_label("Title in calendars").fill("IPT group")
+        await preview.locator('[data-public-words="public_title"]').wait_for(timeout=10_000)
+        await page.get_by_role("button", name="Create draft").click()
+        await page.wait_for_load_state("networkidle")
+        assert "/cohorts/new" in page.url and await page.locator("#public-words-warning").is_visible()
+        await page.get_by_label("Keep these words").check()
         await page.get_by_role("button", name="Create draft").click()
         await page.wait_for_load_state("networkidle")
         assert re.search(r"/cohorts/\d+", page.url)
-        await page.get_by_role("button", name="Activate: create the meetings").click()
+        # Wilfley IPT-G has co-therapists and starts with at least 6: activating needs a reason.
+        checks = await page.locator("#activation-checks").inner_text()
+        assert "Nobody is enrolled" in checks and "2 co-facilitators; 1 is assigned" in checks
+        await page.get_by_label("Reason to activate outside the protocol").fill("Pilot group; a co-therapist joins in week 2")
+        await page.get_by_role("button", name="Activate anyway: create the meetings").click()
         await page.wait_for_load_state("networkidle")
         assert await page.locator("#group-sessions tbody tr").count() == 20
+        assert "Pilot group; a co-therapist joins in week 2" in await page.locator("#activation-override").inner_text()
     finally:
         await page.close()
 

@@ -24,12 +24,14 @@ async def template_id(slug: str, api: httpx.AsyncClient) -> int:
 
 async def active_cohort(
     world, live_server, *, slug: str = "who-group-ipt", members: int = 2, start: date | None = None,
-    time_zone: str = "Europe/London", start_time: str = "18:00", facilitator: str | None = None, **extra,
+    time_zone: str = "Europe/London", start_time: str = "18:00", facilitator: str | None = None,
+    override_reason: str = "A small test group, below the protocol's size", **extra,
 ) -> dict:
     """A cohort created, filled and activated the way a coordinator does it, over HTTP.
 
     Each gets a facilitator of its own unless one of the world's is named, so cohorts
-    made by different tests never overlap in anyone's diary."""
+    made by different tests never overlap in anyone's diary. Test cohorts are smaller than
+    their protocols allow, so activation gives `override_reason` (used only when needed)."""
     api = bearer(live_server.url, world.tokens["coordinator"])
     try:
         start = start or future_weekday(40, 1)
@@ -50,7 +52,7 @@ async def active_cohort(
             person = await make_user(Role.MEMBER, f"Member{i} Schedule")
             await enroll(cohort, person)
             people.append(person)
-        activated = await api.post(f"/api/v1/cohorts/{cohort_id}/activate", json={})
+        activated = await api.post(f"/api/v1/cohorts/{cohort_id}/activate", json={"override_reason": override_reason})
         assert activated.status_code == 200, activated.text
         return {"id": cohort_id, "members": people, "meetings": activated.json()["meetings"], "body": body,
                 "facilitator": lead}

@@ -30,7 +30,9 @@ def emails(n):
 async def test_a_bad_row_writes_nothing_and_is_named(world):
     cohort = await cohort_for(world)
     a, b, c = emails(3)
-    text = f"name,email\nAda Csv,{a}\nBob Csv,bob@nowhere\nCid Csv,{c}\nDup Csv,{a.upper()}\n"
+    consent = ",2026-11-20,signed_form"
+    text = (f"name,email,consent_at,consent_method\nAda Csv,{a}{consent}\nBob Csv,bob@nowhere{consent}\n"
+            f"Cid Csv,{c}{consent}\nDup Csv,{a.upper()}{consent}\n")
     async with bearer(world.base_url, world.tokens["coordinator"]) as client:
         preview = await client.post(f"/api/v1/cohorts/{cohort.id}/enrollments/import?dry_run=1", content=text.encode())
         run = await client.post(f"/api/v1/cohorts/{cohort.id}/enrollments/import", content=text.encode())
@@ -49,7 +51,8 @@ async def test_a_bad_row_writes_nothing_and_is_named(world):
 async def test_over_capacity_rows_waitlist_or_error_as_chosen(world):
     cohort = await cohort_for(world, capacity=2)
     addresses = emails(3)
-    text = "Email;Name;Status\n" + "".join(f"{e};Person {i};\n" for i, e in enumerate(addresses))
+    text = "Email;Name;Status;Consent_at;Consent_method\n" + "".join(
+        f"{e};Person {i};;2026-11-20T10:00;verbal_in_person\n" for i, e in enumerate(addresses))
     async with bearer(world.base_url, world.tokens["coordinator"]) as client:
         strict = await client.post(f"/api/v1/cohorts/{cohort.id}/enrollments/import?over_capacity=error", content=text.encode())
         assert strict.status_code == 400
@@ -60,8 +63,11 @@ async def test_over_capacity_rows_waitlist_or_error_as_chosen(world):
     body = done.json()
     assert body["imported"] is True
     assert body["counts"] == {"rows": 3, "errors": 0, "enrolled": 2, "waitlisted": 1}
-    statuses = sorted(e.status.value for e in await Enrollment.filter(cohort_id=cohort.id))
-    assert statuses == ["enrolled", "enrolled", "waitlisted"]
+    rows = await Enrollment.filter(cohort_id=cohort.id)
+    assert sorted(e.status.value for e in rows) == ["enrolled", "enrolled", "waitlisted"]
+    # The cohort's zone (Europe/London) reads the naive consent time; the version is the cohort's.
+    assert {(e.consent_at.isoformat(), e.consent_method.value, e.consent_version) for e in rows} == {
+        ("2026-11-20T10:00:00+00:00", "verbal_in_person", "1")}
 
 
 async def test_rows_already_in_the_cohort_and_staff_addresses_are_errors(world):
@@ -95,17 +101,18 @@ async def test_import_pages_preview_then_import(world):
     a, b = emails(2)
     client = await world.client("coordinator")
     form = await client.get(f"/cohorts/{cohort.id}/enrollment/import")
-    assert form.status_code == 200 and 'type="file"' in form.text
+    assert form.status_code == 200 and 'type="file"' in form.text and "consent_method" in form.text
+    csv_with_consent = f"name,email,consent_at,consent_method\nUla,{a},2026-11-01,phone\nVic,{b},2026-11-02,video\n"
     bad = await client.submit(f"/cohorts/{cohort.id}/enrollment/import/preview",
                               {"over_capacity": "waitlist", "csv_text": f"name,email\nUla,{a}\nVic,vic@\n"})
     assert bad.status_code == 400
     assert "vic@" in bad.text and "Nothing can be imported" in bad.text and "import-confirm" not in bad.text
     good = await client.submit(f"/cohorts/{cohort.id}/enrollment/import/preview",
-                               {"over_capacity": "waitlist", "csv_text": f"name,email\nUla,{a}\nVic,{b}\n"})
+                               {"over_capacity": "waitlist", "csv_text": csv_with_consent})
     assert good.status_code == 200 and "import-confirm" in good.text
     assert await Enrollment.filter(cohort_id=cohort.id).count() == 0
     done = await client.submit(f"/cohorts/{cohort.id}/enrollment/import",
-                               {"csv_text": f"name,email\nUla,{a}\nVic,{b}\n", "over_capacity": "waitlist"})
+                               {"csv_text": csv_with_consent, "over_capacity": "waitlist"})
     assert done.status_code == 200 and "2 rows imported: 2 enrolled" in done.text
     assert done.text.count("/invitations/") == 2
     empty = await client.submit(f"/cohorts/{cohort.id}/enrollment/import/preview", {"csv_text": "  "})
@@ -116,9 +123,35 @@ async def test_import_pages_preview_then_import(world):
 async def test_a_large_file_imports_in_one_go(world):
     cohort = await cohort_for(world, capacity=20)
     addresses = emails(300)
-    text = "name,email\n" + "".join(f"Bulk Person {i},{e}\n" for i, e in enumerate(addresses))
+    text = "name,email,consent_at,consent_method\n" + "".join(
+        f"Bulk Person {i},{e},2026-11-20,online\n" for i, e in enumerate(addresses))
     async with bearer(world.base_url, world.tokens["coordinator"]) as client:
         response = await client.post(f"/api/v1/cohorts/{cohort.id}/enrollments/import", content=text.encode())
     assert response.status_code == 200, response.text[:500]
     assert response.json()["counts"] == {"rows": 300, "errors": 0, "enrolled": 20, "waitlisted": 280}
     assert await Enrollment.filter(cohort_id=cohort.id).count() == 300
+
+
+async def test_rows_that_enroll_without_consent_are_refused_and_name_what_is_missing(world):
+    cohort = await cohort_for(world, capacity=5)
+    a, b, c, d = emails(4)
+    text = ("name,email,status,consent_at,consent_method\n"
+            f"No Consent,{a},,,\n"          # enrolled by default: refused
+            f"Half Consent,{b},enrolled,2026-11-20,\n"
+            f"Screening Only,{c},screening,,\n"  # no consent needed to screen
+            f"Bad Method,{d},,2026-11-20,shrug\n")
+    async with bearer(world.base_url, world.tokens["coordinator"]) as client:
+        response = await client.post(f"/api/v1/cohorts/{cohort.id}/enrollments/import", content=text.encode())
+        assert response.status_code == 400
+        rows = response.json()["rows"]
+        assert "when it was given (consent_at), how it was given (consent_method) missing" in rows[0]["errors"][0]
+        assert rows[1]["errors"] == ["consent is not recorded: how it was given (consent_method) missing; "
+                                     "add the consent columns, or import as screening"]
+        assert rows[2]["errors"] == [] and rows[2]["outcome"].startswith("Screening")
+        assert "'shrug' is not a way of giving consent" in rows[3]["errors"][0]
+        assert await Enrollment.filter(cohort_id=cohort.id).count() == 0
+        screening = await client.post(f"/api/v1/cohorts/{cohort.id}/enrollments/import",
+                                      content=f"name,email,status\nLater Consent,{a},screening\n".encode())
+    assert screening.status_code == 200, screening.text
+    (row,) = await Enrollment.filter(cohort_id=cohort.id)
+    assert row.status == EnrollmentStatus.SCREENING and row.consent_at is None

@@ -77,3 +77,20 @@ async def test_demo_board_accepts_a_facilitator_over_websocket(demo):
     snapshot = next(f for f in frames if f["type"] == "snapshot")
     assert snapshot["seq"] >= 1
     assert "Dev" in json.dumps(snapshot)  # the facilitator view has the roster
+
+
+async def test_demo_members_have_consent_and_the_second_facilitator_is_explained(demo):
+    server, data = demo
+    coordinator = next(u for u in data["users"] if u["role"] == "coordinator")
+    halfway, enrolling = data["cohorts"]
+    client = await logged_in(server.url, coordinator["email"], coordinator["password"])
+    try:
+        for cohort in (halfway, enrolling):
+            roster = await client.get(f"/cohorts/{cohort['id']}/enrollment")
+            assert roster.status_code == 200
+            assert 'data-consent="missing"' not in roster.text and 'data-consent="recorded"' in roster.text
+        page = await client.get(f"/cohorts/{halfway['id']}")
+        section = page.text[page.text.index('id="activation-override"'):]
+        assert "1 facilitator; 2 are assigned" in section and "co-facilitates while he completes" in section
+    finally:
+        await client.aclose()

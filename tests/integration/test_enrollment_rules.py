@@ -14,7 +14,7 @@ from models.accounts import Role, User
 from models.cohorts import Enrollment, EnrollmentStatus, EnrollmentTransition
 from server import auth
 from tests.support.clients import bearer
-from tests.support.world import make_cohort, make_user, unique_email
+from tests.support.world import consent_fields, make_cohort, make_user, unique_email
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -31,9 +31,16 @@ def api(world, role="coordinator"):
     return bearer(world.base_url, world.tokens[role])
 
 
-async def enroll_new(client, cohort_id, name="Pat Example", **extra):
+async def enroll_new(client, cohort_id, name="Pat Example", consent=True, **extra):
+    """Enroll a new person over the API, with their consent unless told otherwise."""
     return await client.post(f"/api/v1/cohorts/{cohort_id}/enrollments",
-                             json={"name": name, "email": unique_email("enr"), **extra})
+                             json={"name": name, "email": unique_email("enr"), **(consent_fields() if consent else {}), **extra})
+
+
+def page_consent() -> dict[str, str]:
+    """Consent as the form's fields carry it (datetime-local, in the cohort's zone)."""
+    return {"consent_at": (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+            "consent_method": "verbal_in_person", "consent_version": "1"}
 
 
 async def test_enrolling_past_capacity_waitlists(world):
@@ -128,7 +135,7 @@ async def test_transfer_keeps_history(world):
         same = await client.post(f"/api/v1/enrollments/{moved['id']}/transfer", json={"to_cohort": source.id, "reason": "x"})
         assert same.status_code == 400
         done = await client.post(f"/api/v1/enrollments/{moved['id']}/transfer",
-                                 json={"to_cohort": target.id, "reason": "evening times suit better"})
+                                 json={"to_cohort": target.id, "reason": "evening times suit better", **consent_fields("2")})
         assert done.status_code == 200, done.text
         new = done.json()["enrollment"]
         old = (await client.get(f"/api/v1/enrollments/{moved['id']}")).json()
@@ -150,11 +157,14 @@ async def test_consent_records_time_and_agreement_version(world):
         future = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
         refused = await client.post(f"/api/v1/enrollments/{e['id']}/consent", json={"consent_at": future})
         assert refused.status_code == 400
+        no_method = await client.post(f"/api/v1/enrollments/{e['id']}/consent", json={"consent_at": "2026-01-05T10:30:00+00:00"})
+        assert no_method.status_code == 400 and no_method.json()["fields"] == {"consent_method": "Required."}
         ok = await client.post(f"/api/v1/enrollments/{e['id']}/consent",
-                               json={"consent_at": "2026-01-05T10:30:00+00:00", "version": "2025-11"})
+                               json={"consent_at": "2026-01-05T10:30:00+00:00", "consent_method": "phone", "version": "2025-11"})
     assert ok.status_code == 200, ok.text
     body = ok.json()["enrollment"]
     assert body["consent_at"].startswith("2026-01-05T10:30:00") and body["consent_version"] == "2025-11"
+    assert body["consent_method"] == "phone" and body["consent_missing"] == []
 
 
 @pytest.mark.parametrize("payload,status", [
@@ -183,8 +193,9 @@ async def test_staff_accounts_and_duplicates_are_refused(world):
         staff = await client.post(f"/api/v1/cohorts/{cohort.id}/enrollments",
                                   json={"name": "Fiona", "email": world.email("facilitator")})
         assert staff.status_code == 400
-        first = await client.post(f"/api/v1/cohorts/{cohort.id}/enrollments", json={"member_id": world.users["other_member"].id})
-        again = await client.post(f"/api/v1/cohorts/{cohort.id}/enrollments", json={"member_id": world.users["other_member"].id})
+        body = {"member_id": world.users["other_member"].id, **consent_fields()}
+        first = await client.post(f"/api/v1/cohorts/{cohort.id}/enrollments", json=body)
+        again = await client.post(f"/api/v1/cohorts/{cohort.id}/enrollments", json=body)
     assert first.status_code == 201
     assert again.status_code == 409 and "already in" in again.json()["detail"]
 
@@ -212,9 +223,9 @@ async def test_coordinator_pages_enroll_and_withdraw(world):
     client = await world.client("coordinator")
     page = await client.get(f"/cohorts/{cohort.id}/enrollment")
     assert page.status_code == 200 and "0 of 1" in page.text
-    done = await client.submit(f"/cohorts/{cohort.id}/enrollment", {"name": "Nia Page", "email": unique_email("page")})
+    done = await client.submit(f"/cohorts/{cohort.id}/enrollment", {"name": "Nia Page", "email": unique_email("page"), **page_consent()})
     assert done.status_code == 200 and "Nia Page is now enrolled" in done.text and "/invitations/" in done.text
-    full = await client.submit(f"/cohorts/{cohort.id}/enrollment", {"name": "Oli Page", "email": unique_email("page")})
+    full = await client.submit(f"/cohorts/{cohort.id}/enrollment", {"name": "Oli Page", "email": unique_email("page"), **page_consent()})
     assert "is full (1 places), so Oli Page was added to the waitlist" in full.text
     bad = await client.submit(f"/cohorts/{cohort.id}/enrollment", {"name": "Pia", "email": "pia@"})
     assert bad.status_code == 400 and "is not an e-mail address" in bad.text
@@ -234,8 +245,8 @@ async def test_same_new_person_enrolled_twice_at_once_never_errors(world):
     email = unique_email("twice")
     async with api(world) as one, api(world) as two:
         results = await asyncio.gather(
-            one.post(f"/api/v1/cohorts/{first.id}/enrollments", json={"name": "Tess Twice", "email": email}),
-            two.post(f"/api/v1/cohorts/{second.id}/enrollments", json={"name": "Tess Twice", "email": email}),
+            one.post(f"/api/v1/cohorts/{first.id}/enrollments", json={"name": "Tess Twice", "email": email, **consent_fields()}),
+            two.post(f"/api/v1/cohorts/{second.id}/enrollments", json={"name": "Tess Twice", "email": email, **consent_fields()}),
         )
     assert all(r.status_code in (201, 409) for r in results), [r.text for r in results]
     assert any(r.status_code == 201 for r in results)
@@ -253,7 +264,7 @@ async def test_measures_follow_a_member_across_a_transfer(world):
                                      band="moderately_severe", item9=0, window="baseline",
                                      administered_at=datetime.now(timezone.utc) - timedelta(days=1))
         new = (await client.post(f"/api/v1/enrollments/{moved['id']}/transfer",
-                                 json={"to_cohort": target.id, "reason": "time clash"})).json()["enrollment"]
+                                 json={"to_cohort": target.id, "reason": "time clash", **consent_fields()})).json()["enrollment"]
     async with api(world, "coordinator") as client:
         listing = (await client.get(f"/api/v1/enrollments/{new['id']}/measures")).json()
     assert [r["total"] for r in listing["responses"]] == [16]

@@ -173,10 +173,18 @@ async def test_cohort_form_previews_without_javascript_then_creates_and_activate
     assert edit.status_code == 303
     draft = await client.get(page_url)
     assert "17:00" in draft.text and "Activate" in draft.text
-    activated = await client.submit(f"/cohorts/{cohort_id}/activate", {}, follow_redirects=False)
+    # Nobody is enrolled yet: the page says so, and activating needs a reason.
+    assert 'id="activation-checks"' in draft.text and "Nobody is enrolled" in draft.text
+    refused = await client.submit(f"/cohorts/{cohort_id}/activate", {}, follow_redirects=False)
+    assert refused.status_code == 409 and "does not fit its protocol" in refused.text
+    assert await Meeting.filter(cohort_id=cohort_id).count() == 0
+    activated = await client.submit(f"/cohorts/{cohort_id}/activate",
+                                    {"override_reason": "Members join at their pre-group meetings next week"},
+                                    follow_redirects=False)
     assert activated.status_code == 303
     page = await client.get(page_url)
     assert page.text.count('href="/meetings/') == 16
+    assert 'id="activation-override"' in page.text and "Members join at their pre-group meetings next week" in page.text
     assert (await client.get(f"/cohorts/{cohort_id}/edit")).status_code == 409
     other_view = await (await world.client("facilitator")).get(page_url)
     assert other_view.status_code == 403  # not this cohort's facilitator

@@ -14,6 +14,7 @@ from models.accounts import Role, User
 from models.cohorts import (
     Cohort,
     CohortStatus,
+    ConsentMethod,
     Enrollment,
     EnrollmentStatus,
     Meeting,
@@ -119,7 +120,18 @@ async def make_cohort(template: ProtocolTemplate, name: str, facilitator: User, 
 
 
 async def enroll(cohort: Cohort, member: User, status: EnrollmentStatus = EnrollmentStatus.ENROLLED) -> Enrollment:
-    return await Enrollment.create(cohort=cohort, member=member, status=status, consent_at=datetime.now(timezone.utc), consent_version="1")
+    """An enrollment with a complete consent record (when, how, agreement version)."""
+    return await Enrollment.create(cohort=cohort, member=member, status=status, consent_at=datetime.now(timezone.utc),
+                                   consent_method=ConsentMethod.SIGNED_FORM, consent_version="1")
+
+
+def consent_fields(version: str | None = None) -> dict[str, str]:
+    """What a coordinator sends to enroll someone: their consent (API and form fields)."""
+    fields = {"consent_at": (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat(timespec="minutes"),
+              "consent_method": ConsentMethod.SIGNED_FORM.value}
+    if version:
+        fields["consent_version"] = version
+    return fields
 
 
 async def build_world(base_url: str) -> World:

@@ -333,8 +333,17 @@ def test_late_joiner_gets_pre_group_meetings_before_the_next_session():
 
 
 def test_late_join_after_the_cutoff_is_refused():
-    s = spec(start_date=date(2026, 10, 27))  # session 5 is the next one on 24 November
+    s = spec("uganda-ipt-g", start_date=date(2026, 10, 27))  # session 5 is the next one on 24 November
     plan = plan_meetings(spec=s, now=NOW, new_cohort=False)
     with pytest.raises(PlanError, match="up to session 3; the next session is 5"):
+        member_meetings(spec=s, protocol=plan.protocol, group_sessions=plan.group_sessions, member="late",
+                        taken=plan.meetings, busy=(), now=NOW, late_join=True, facilitator="f1")
+
+
+def test_who_late_joiner_cannot_miss_the_whole_initial_phase():
+    # WHO Group IPT's initial phase is session 1 alone (S6), so its cutoff is session 1.
+    s = spec(start_date=date(2026, 11, 17))  # session 1 held on 17 November, session 2 next
+    plan = plan_meetings(spec=s, now=NOW, new_cohort=False)
+    with pytest.raises(PlanError, match="up to session 1; the next session is 2"):
         member_meetings(spec=s, protocol=plan.protocol, group_sessions=plan.group_sessions, member="late",
                         taken=plan.meetings, busy=(), now=NOW, late_join=True, facilitator="f1")

@@ -53,7 +53,10 @@ def test_every_shipped_template_round_trips_and_names_its_sources(key):
     t = shipped_template(key)
     assert ProtocolTemplate.from_dict(t.to_dict()) == t
     assert t.sources, "every shipped template cites where its numbers come from"
-    assert t.late_join_cutoff_session == 3
+    # Each follows its initial phase (at most session 3): WHO 1, Uganda and Wilfley 3.
+    assert t.late_join_cutoff_session == t.default_late_join_cutoff == {"who-group-ipt": 1}.get(key, 3)
+    assert t.late_join_warnings() == []
+    assert t.consent_required
     assert t.grief_enabled
     assert set(t.measures_schedule) == {"phq9", "gad7"}
 
