@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='RiskCheck',
             name='contact_method',
-            field=fields.CharEnumField(default=ContactMethod.IN_PERSON, description='IN_PERSON: in_person\nPHONE: phone\nVIDEO: video\nUNREACHED: unreached', enum_type=ContactMethod, max_length=16),
+            field=fields.CharEnumField(default=ContactMethod.IN_PERSON, db_default='in_person', description='IN_PERSON: in_person\nPHONE: phone\nVIDEO: video\nUNREACHED: unreached', enum_type=ContactMethod, max_length=16),
         ),
         ops.AddField(
             model_name='RiskCheck',
@@ -91,7 +91,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='RiskCheck',
             name='protective_factors',
-            field=fields.TextField(default='', unique=False),
+            field=fields.TextField(default='', db_default='', unique=False),
         ),
         ops.AddField(
             model_name='RiskCheck',
@@ -115,7 +115,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='SafetyItem',
             name='disclosure_note',
-            field=fields.TextField(default='', unique=False),
+            field=fields.TextField(default='', db_default='', unique=False),
         ),
         ops.AddField(
             model_name='SafetyItem',
@@ -125,7 +125,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='SafetyItem',
             name='escalations',
-            field=fields.IntField(default=0),
+            field=fields.IntField(default=0, db_default=0),
         ),
         ops.AddField(
             model_name='SafetyItem',
@@ -145,12 +145,12 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='SafetyItem',
             name='routed_to',
-            field=fields.CharField(default='', max_length=16),
+            field=fields.CharField(default='', db_default='', max_length=16),
         ),
         ops.AddField(
             model_name='SafetyItem',
             name='source',
-            field=fields.CharEnumField(default=SafetySource.ANSWER, description='ANSWER: answer\nDISCLOSURE: disclosure', enum_type=SafetySource, max_length=16),
+            field=fields.CharEnumField(default=SafetySource.ANSWER, db_default='answer', description='ANSWER: answer\nDISCLOSURE: disclosure', enum_type=SafetySource, max_length=16),
         ),
         ops.AddField(
             model_name='User',
@@ -160,6 +160,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='User',
             name='on_duty',
-            field=fields.BooleanField(default=False),
+            field=fields.BooleanField(default=False, db_default=False),
         ),
     ]

@@ -31,7 +31,7 @@ class User(Model):
     # Null follows the role: facilitators are clinicians, coordinators are not until marked.
     clinician = fields.BooleanField(null=True)
     # One of the clinic's duty clinicians, who are told when no facilitator can be.
-    on_duty = fields.BooleanField(default=False)
+    on_duty = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "users"

@@ -139,11 +139,11 @@ class SafetyItem(Model):
     response = fields.ForeignKeyField(
         "models.MeasureResponse", related_name="safety_items", null=True, on_delete=fields.SET_NULL
     )
-    source = fields.CharEnumField(SafetySource, max_length=16, default=SafetySource.ANSWER)
+    source = fields.CharEnumField(SafetySource, max_length=16, default=SafetySource.ANSWER, db_default="answer")
     item9 = fields.IntField(null=True)  # null for a disclosure
     # When the answer was given or the disclosure made: no risk check may be dated before.
     raised_at = fields.DatetimeField(null=True)
-    disclosure_note = fields.TextField(default="")
+    disclosure_note = fields.TextField(default="", db_default="")
     opened_by = fields.ForeignKeyField(
         "models.User", related_name="safety_items_opened", null=True, on_delete=fields.SET_NULL
     )
@@ -151,10 +151,10 @@ class SafetyItem(Model):
     due_at = fields.DatetimeField(null=True)
     # 0 none yet, 1 at the target, 2 at twice the target: raised by one conditional UPDATE
     # each, so with several processes an escalation is sent once.
-    escalations = fields.IntField(default=0)
+    escalations = fields.IntField(default=0, db_default=0)
     # Who was told when it opened: "facilitator", "duty" (duty clinicians) or "team"
     # (coordinators, when no clinician could be), which is what the member is told too.
-    routed_to = fields.CharField(max_length=16, default="")
+    routed_to = fields.CharField(max_length=16, default="", db_default="")
     last_escalated_at = fields.DatetimeField(null=True)
     status = fields.CharEnumField(SafetyItemStatus, max_length=8, default=SafetyItemStatus.OPEN)
     # The first group meeting after the answer: its facilitator view shows the item on top.
@@ -206,13 +206,13 @@ class RiskCheck(Model):
     # A person who recorded a risk check cannot be deleted (deactivate them instead).
     checked_by = fields.ForeignKeyField("models.User", related_name="risk_checks", on_delete=fields.RESTRICT)
     checked_at = fields.DatetimeField()
-    contact_method = fields.CharEnumField(ContactMethod, max_length=16, default=ContactMethod.IN_PERSON)
+    contact_method = fields.CharEnumField(ContactMethod, max_length=16, default=ContactMethod.IN_PERSON, db_default="in_person")
     thoughts = fields.CharEnumField(SuicidalThoughts, max_length=16, null=True)
     plan = fields.BooleanField(null=True)
     intent = fields.BooleanField(null=True)
     access_to_means = fields.BooleanField(null=True)
     past_attempts = fields.BooleanField(null=True)
-    protective_factors = fields.TextField(default="")
+    protective_factors = fields.TextField(default="", db_default="")
     risk_level = fields.CharEnumField(RiskLevel, max_length=16, null=True)
     outcome = fields.TextField()
     action = fields.CharEnumField(RiskAction, max_length=16, null=True)  # null for an unreached attempt

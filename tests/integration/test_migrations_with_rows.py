@@ -1,4 +1,4 @@
-"""Migrations upgrade a database that already has rows: the new NOT NULL columns have
+"""Migrations upgrade a database that already has rows and lose none of them: the new NOT NULL columns have
 database defaults, and the shipped WHO template's late-join cutoff moves from 3 to 1 (its
 initial phase is session 1). Runs the real migrations, forward and back, on SQLite and on
 PostgreSQL when GROUPIPT_TEST_POSTGRES_URL is set."""
@@ -16,10 +16,11 @@ SCRIPT = r"""
 import asyncio, json, os, sys
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api.migrate import migrate
+from server.db import check_foreign_keys, migration_config
 from server.settings import Settings
 
 async def main():
-    cfg = Settings.from_env().tortoise_config()
+    cfg = migration_config(Settings.from_env().database_url)  # as `groupipt migrate` runs them
     async with TortoiseContext() as ctx:
         await ctx.init(config=cfg)
         await migrate(config=cfg, target="models.0002_board_head_from_log")
@@ -37,13 +38,39 @@ async def main():
             " group_agreement_version, created_at, updated_at) SELECT id, 'Old', 'Group session', 'active',"
             " 'Europe/London', 1, '18:00', 90, 8, '[]', '2026-01-06', '[]', 9, '', '', '1', CURRENT_TIMESTAMP,"
             " CURRENT_TIMESTAMP FROM protocol_templates")
+        # A person, an enrollment and a closed safety item with its risk check: every later
+        # migration that adds a NOT NULL column to these tables must give existing rows a value.
+        for sql in (
+            "INSERT INTO users (email, display_name, password_hash, role, time_zone, is_active, session_epoch,"
+            " created_at) VALUES ('fac@clinic.example', 'Fay', '', 'facilitator', 'UTC', TRUE, 0, CURRENT_TIMESTAMP)",
+            "INSERT INTO users (email, display_name, password_hash, role, time_zone, is_active, session_epoch,"
+            " created_at) VALUES ('mem@clinic.example', 'Mo', '', 'member', 'UTC', TRUE, 0, CURRENT_TIMESTAMP)",
+            "INSERT INTO enrollments (cohort_id, member_id, status, formulation, consent_version, withdrawal_reason,"
+            " late_join_reason, created_at, updated_at) SELECT c.id, u.id, 'enrolled', '', '', '', '',"
+            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM cohorts c, users u WHERE u.role = 'member'",
+            "INSERT INTO measure_responses (enrollment_id, instrument, items, total, band, item9, \"window\","
+            " administered_at, on_behalf, superseded, correction_reason, created_at) SELECT id, 'phq9',"
+            " '[1,1,1,1,1,1,1,1,1]', 9, 'mild', 1, 'baseline', CURRENT_TIMESTAMP, FALSE, FALSE, '',"
+            " CURRENT_TIMESTAMP FROM enrollments",
+            "INSERT INTO safety_items (enrollment_id, response_id, item9, status, opened_at, closed_at)"
+            " SELECT enrollment_id, id, 1, 'closed', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM measure_responses",
+            "INSERT INTO risk_checks (safety_item_id, checked_by_id, checked_at, outcome, action, created_at)"
+            " SELECT s.id, u.id, CURRENT_TIMESTAMP, 'Spoke with them after the session.', 'safety_plan',"
+            " CURRENT_TIMESTAMP FROM safety_items s, users u WHERE u.role = 'facilitator'",
+        ):
+            await conn.execute_query(sql)
         await migrate(config=cfg)
+        if isinstance(cfg["connections"]["default"], dict):  # SQLite
+            await check_foreign_keys(conn)
+        kept = await conn.execute_query_dict(
+            "SELECT (SELECT COUNT(*) FROM users) AS users, (SELECT COUNT(*) FROM safety_items) AS items,"
+            " (SELECT COUNT(*) FROM risk_checks) AS checks")
         up = await conn.execute_query_dict(
             "SELECT t.late_join_cutoff_session AS cutoff, t.consent_required AS consent,"
             " c.activation_override_reason AS reason FROM protocol_templates t JOIN cohorts c ON c.template_id = t.id")
         await migrate(config=cfg, target="models.0002_board_head_from_log")
         down = await conn.execute_query_dict("SELECT late_join_cutoff_session AS cutoff FROM protocol_templates")
-        print(json.dumps({"up": [dict(r) for r in up], "down": [dict(r) for r in down]}))
+        print(json.dumps({"up": [dict(r) for r in up], "down": [dict(r) for r in down], "kept": [dict(r) for r in kept]}))
 
 asyncio.run(main())
 sys.stdout.flush()
@@ -74,3 +101,4 @@ def test_migrations_upgrade_a_database_with_rows(backend, tmp_path):
     (row,) = data["up"]
     assert row["cutoff"] == 1 and bool(row["consent"]) is True and row["reason"] == ""
     assert data["down"] == [{"cutoff": 3}]
+    assert data["kept"] == [{"users": 2, "items": 1, "checks": 1}]
