@@ -19,7 +19,7 @@ from models.clinical import Goal, GoalProgress, InventoryEntry
 from models.cohorts import Enrollment, Meeting, MeetingKind, MeetingStatus
 from server import measure_responses
 from tests.support.clients import bearer, logged_in
-from tests.support.world import PASSWORD, enroll, make_cohort, make_user
+from tests.support.world import PASSWORD, consent_fields, enroll, make_cohort, make_user
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -81,7 +81,8 @@ async def clinic(live_server, db):
                               goal=goal, status=TurnStatus.DONE, position=0)
     async with bearer(live_server.url, await _token(coordinator)) as api:
         moved = await api.post(f"/api/v1/enrollments/{old.id}/transfer", json={
-            "to_cohort": cohort.id, "reason": "moved house", "late_join_reason": "continues the same treatment"})
+            "to_cohort": cohort.id, "reason": "moved house", "late_join_reason": "continues the same treatment",
+            **consent_fields()})
         assert moved.status_code == 200, moved.text
         new_id = moved.json()["enrollment"]["id"]
     # The transfer happened before session 4 (back-dated, as the clinic would have done it).
