@@ -111,11 +111,12 @@ def _CsrfMiddleware(app, *, secret: str, secure: bool):
         if scope["type"] == "http" and scope["method"] not in {"GET", "HEAD", "OPTIONS"}:
             content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
             if content_type.lower().startswith(b"multipart/"):
-                response = PlainTextResponse(
-                    "File-upload forms are not accepted. Send the form as ordinary fields "
-                    "(application/x-www-form-urlencoded) or, for the API, as JSON.",
-                    status_code=415,
-                )
+                message = ("File-upload forms are not accepted. Send the form as ordinary fields "
+                           "(application/x-www-form-urlencoded) or, for the API, as JSON.")
+                if scope["path"].startswith("/api/"):
+                    response = problem(415, "Send JSON", message, code="unsupported_media_type")
+                else:
+                    response = PlainTextResponse(message, status_code=415)
                 await response(scope, receive, send)
                 return
         await protected(scope, receive, send)
@@ -147,7 +148,19 @@ async def platform_error(request: Request, exc: PlatformError) -> Response:
     return _error_page(request, exc.status_code, exc.title, exc.message)
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path (one path may be split over routes)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods and route.path_regex.match(request.url.path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 async def http_error(request: Request, exc: HTTPException) -> Response:
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)  # RFC 9110 15.5.6: a 405 must list them
     titles = {404: "Not found", 405: "Not allowed", 413: "That is too large"}
     detail = {
         404: "There is nothing at this address. It may have moved, or the link may be incomplete.",
@@ -155,8 +168,10 @@ async def http_error(request: Request, exc: HTTPException) -> Response:
     }.get(exc.status_code, str(exc.detail))
     title = titles.get(exc.status_code, "Something is not right")
     if _wants_json(request):
-        return problem(exc.status_code, title, detail, code=f"http_{exc.status_code}")
-    return _error_page(request, exc.status_code, title, detail, headers=exc.headers)
+        response = problem(exc.status_code, title, detail, code=f"http_{exc.status_code}")
+        response.headers.update(headers)
+        return response
+    return _error_page(request, exc.status_code, title, detail, headers=headers)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

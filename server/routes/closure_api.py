@@ -13,9 +13,10 @@ from starlette.routing import Route
 from models.accounts import Role, User
 from models.closure import ClosureSummary
 from server import access, audit, auth, closure
+from server.api_models import Amendment, SummaryEdit
+from server.api_schema import body, read_body
 from server.closure import SummaryRecord
 from server.errors import BadRequest
-from server.forms import json_body
 from server.routes.closure import _audience, _document, _writable_cohort, _writable_enrollment, _writable_row
 
 
@@ -76,6 +77,7 @@ async def api_enrollment_summaries(request: Request) -> Response:
 
 
 @auth.requires()
+@body(SummaryEdit)
 async def api_summary(request: Request) -> Response:
     """
     get:
@@ -91,34 +93,16 @@ async def api_summary(request: Request) -> Response:
       tags: [closure]
       parameters:
         - {name: summary_id, in: path, required: true, schema: {type: integer}}
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema:
-              type: object
-              properties:
-                goal_words: {type: object, additionalProperties: {type: string}, description: "goal id -> the member's words"}
-                areas_needing_work: {type: string}
-                warning_signs: {type: string}
-                who_to_tell: {type: string}
-                relapse_strategies: {type: string}
-                relapse_supports: {type: string}
-                seek_help: {type: string}
-                next_step_kind: {type: string, enum: [maintenance, referral, follow_up, none]}
-                next_step_details: {type: string}
-                follow_up_date: {type: string, format: date}
       responses:
         200: {description: The edited draft}
-        400: {description: A field is not acceptable; `fields` says which}
         403: {description: Not one of the cohort's facilitators}
         409: {description: The version is finalized}
     """
     user = auth.user_of(request)
     if request.method == "PATCH":
         row = await _writable_row(user, request.path_params["summary_id"])
-        body = await json_body(request)
-        await closure.save_edits(row, user, _flatten_api_edit(body), now=auth.now())
+        edit = await read_body(request, SummaryEdit)
+        await closure.save_edits(row, user, _flatten_api_edit(edit), now=auth.now())
         return JSONResponse(summary_json(await _reload(row, user), "staff"))
     row = await closure.summary_row(request.path_params["summary_id"], user)
     audience = _audience(user)
@@ -127,17 +111,12 @@ async def api_summary(request: Request) -> Response:
     return JSONResponse(summary_json(row, audience))
 
 
-def _flatten_api_edit(body: dict[str, Any]) -> dict[str, Any]:
-    unknown = [k for k in body if k != "goal_words" and k not in closure.NARRATIVE_FIELDS]
-    if unknown:
-        raise BadRequest(
-            f"These fields cannot be edited: {', '.join(sorted(unknown))}. Sections 1-5 and 10 come from the record.",
-            fields={k: "Not editable." for k in unknown},
-        )
-    flat = {k: v for k, v in body.items() if k != "goal_words"}
-    words = body.get("goal_words", {})
-    if not isinstance(words, dict):
-        raise BadRequest("goal_words must be an object of goal id to text.", fields={"goal_words": "Must be an object."})
+def _flatten_api_edit(edit: SummaryEdit) -> dict[str, Any]:
+    """The edit as the page's form sends it: one field per goal, no date as ''."""
+    flat = edit.fields_sent()
+    words = flat.pop("goal_words", {})
+    if "follow_up_date" in flat and flat["follow_up_date"] is None:
+        flat["follow_up_date"] = ""
     for goal_id, text in words.items():
         flat[f"{closure.GOAL_WORDS_PREFIX}{goal_id}"] = text
     return flat
@@ -164,6 +143,7 @@ async def api_finalize(request: Request) -> Response:
 
 
 @auth.requires(Role.FACILITATOR)
+@body(Amendment)
 async def api_amend(request: Request) -> Response:
     """
     post:
@@ -171,24 +151,15 @@ async def api_amend(request: Request) -> Response:
       tags: [closure]
       parameters:
         - {name: enrollment_id, in: path, required: true, schema: {type: integer}}
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {type: object, required: [reason], properties: {reason: {type: string, maxLength: 500}}}
       responses:
         201: {description: The new draft version}
-        400: {description: No reason given}
         404: {description: Nothing to amend yet}
         409: {description: The latest version is still a draft}
     """
     user = auth.user_of(request)
     enrollment = await _writable_enrollment(user, request.path_params["enrollment_id"])
-    body = await json_body(request)
-    reason = body.get("reason")
-    if not isinstance(reason, str):
-        raise BadRequest("Give the reason for the amendment as text.", fields={"reason": "Required."})
-    row = await closure.amend(enrollment, user, reason, now=auth.now())
+    amendment = await read_body(request, Amendment)
+    row = await closure.amend(enrollment, user, amendment.reason, now=auth.now())
     return JSONResponse(summary_json(await _reload(row, user), "staff"), status_code=201)
 
 
@@ -200,7 +171,7 @@ async def api_diff(request: Request) -> Response:
       tags: [closure]
       parameters:
         - {name: summary_id, in: path, required: true, schema: {type: integer}}
-        - {name: against, in: query, required: true, schema: {type: integer}, description: the earlier version's id}
+        - {name: against, in: query, required: true, schema: {type: integer, minimum: 1, maximum: 2147483647}, description: the earlier version's id}
       responses:
         200: {description: Sections with their changed fields (before, after)}
         400: {description: The two versions belong to different members}
@@ -311,11 +282,11 @@ async def api_outcomes(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/v1/cohorts/{cohort_id:int}/summaries", api_cohort_summaries, methods=["GET", "POST"]),
-    Route("/api/v1/cohorts/{cohort_id:int}/outcomes", api_outcomes, methods=["GET"]),
-    Route("/api/v1/enrollments/{enrollment_id:int}/summaries", api_enrollment_summaries, methods=["GET", "POST"]),
-    Route("/api/v1/enrollments/{enrollment_id:int}/summaries/amend", api_amend, methods=["POST"]),
-    Route("/api/v1/summaries/{summary_id:int}", api_summary, methods=["GET", "PATCH"]),
-    Route("/api/v1/summaries/{summary_id:int}/finalize", api_finalize, methods=["POST"]),
-    Route("/api/v1/summaries/{summary_id:int}/diff", api_diff, methods=["GET"]),
+    Route("/api/v1/cohorts/{cohort_id:id}/summaries", api_cohort_summaries, methods=["GET", "POST"]),
+    Route("/api/v1/cohorts/{cohort_id:id}/outcomes", api_outcomes, methods=["GET"]),
+    Route("/api/v1/enrollments/{enrollment_id:id}/summaries", api_enrollment_summaries, methods=["GET", "POST"]),
+    Route("/api/v1/enrollments/{enrollment_id:id}/summaries/amend", api_amend, methods=["POST"]),
+    Route("/api/v1/summaries/{summary_id:id}", api_summary, methods=["GET", "PATCH"]),
+    Route("/api/v1/summaries/{summary_id:id}/finalize", api_finalize, methods=["POST"]),
+    Route("/api/v1/summaries/{summary_id:id}/diff", api_diff, methods=["GET"]),
 ]

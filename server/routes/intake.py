@@ -95,14 +95,14 @@ async def _goal_status(request, enrollment, form):
     await intake.set_goal_status(enrollment, _id(request, "goal_id"), by=user_of(request), status=str(form.get("status") or ""))
 
 
-base = "/enrollments/{enrollment_id:int}/intake"
+base = "/enrollments/{enrollment_id:id}/intake"
 routes = [
     Route(base, intake_page, methods=["GET"]),
     Route(base + "/problem-areas", _action(_problem_areas, "Problem areas saved."), methods=["POST"]),
     Route(base + "/formulation", _action(_formulation, "Formulation saved."), methods=["POST"]),
     Route(base + "/inventory", _action(_add_entry, "Relationship added to the inventory."), methods=["POST"]),
-    Route(base + "/inventory/{entry_id:int}", _action(_update_entry, "Inventory entry saved."), methods=["POST"]),
-    Route(base + "/inventory/{entry_id:int}/delete", _action(_delete_entry, "Inventory entry removed."), methods=["POST"]),
+    Route(base + "/inventory/{entry_id:id}", _action(_update_entry, "Inventory entry saved."), methods=["POST"]),
+    Route(base + "/inventory/{entry_id:id}/delete", _action(_delete_entry, "Inventory entry removed."), methods=["POST"]),
     Route(base + "/goals", _action(_add_goal, "Goal added."), methods=["POST"]),
-    Route(base + "/goals/{goal_id:int}/status", _action(_goal_status, "Goal status saved."), methods=["POST"]),
+    Route(base + "/goals/{goal_id:id}/status", _action(_goal_status, "Goal status saved."), methods=["POST"]),
 ]
