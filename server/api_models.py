@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from server.api_schema import WALL_CLOCK_PATTERN, RuleBroken
 from server.id_path import MAX_ID
@@ -39,6 +39,16 @@ def _whole_number(value: Any) -> Any:
     return value
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 def whole(low: int, high: int) -> Any:
     """An integer from low to high. (Bounds before the validator, so the schema shows them.)"""
     return Annotated[int, Field(ge=low, le=high), BeforeValidator(_whole_number)]
@@ -58,6 +68,14 @@ Count = whole(0, 1000)
 class ApiBody(BaseModel):
     # Strict: a number sent as text, or a field the API does not know, is a 400 naming it.
     model_config = ConfigDict(strict=True, extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold U+0000 (SQLite can): refuse it on both, before any write.
+        if _holds_nul(value):
+            raise RuleBroken("nul_character", "Text cannot contain the NUL character (U+0000).")
+        return value
 
     def fields_sent(self) -> dict:
         """The fields the client sent, as JSON values: what the services read."""

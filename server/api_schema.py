@@ -13,9 +13,11 @@ document accepts is never refused as malformed.
 """
 from __future__ import annotations
 
+import contextlib
+import copy
 import functools
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 import pydantic
@@ -36,8 +38,8 @@ METHODS = ("get", "put", "post", "delete", "patch")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 WALL_CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"  # 18:00 or 18:00:00
-RULE_PREFIX = "rule_"
-_BODY_VALIDATED = "groupipt.api_body_validated"  # PydanticCustomError types for rules beyond the schema (answered 422)
+RULE_PREFIX = "rule_"  # PydanticCustomError types for rules beyond the schema (answered 422)
+_BODY_VALIDATED = "groupipt.api_body_validated"  # set in the request scope once read_body succeeded
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -91,15 +93,29 @@ def body(model: type[Model]) -> Callable[[Endpoint], Endpoint]:
             try:
                 return await endpoint(request)
             except BadRequest as exc:
-                if type(exc) is not BadRequest or not request.scope.get(_BODY_VALIDATED):
+                if not request.scope.get(_BODY_VALIDATED):
                     raise
-                code = exc.code if exc.code != BadRequest.code else None
-                raise Unprocessable(exc.message, fields=exc.fields, code=code) from exc
+                with broken_rules():
+                    raise
+
 
         with_body.request_model = model
         return with_body
 
     return decorate
+
+
+@contextlib.contextmanager
+def broken_rules() -> Iterator[None]:
+    """A plain BadRequest raised inside is a request that matches the document but breaks
+    a rule only the service can check: 422. Conflict (409) and the rest pass unchanged."""
+    try:
+        yield
+    except BadRequest as exc:
+        if type(exc) is not BadRequest:
+            raise
+        code = exc.code if exc.code != BadRequest.code else None
+        raise Unprocessable(exc.message, fields=exc.fields, code=code) from exc
 
 
 async def read_body(request: Request, model: type[Model]) -> Model:
@@ -176,7 +192,7 @@ class ApiSchemaGenerator(SchemaGenerator):
     """Starlette's generator, plus what the routes themselves say (see the module doc)."""
 
     def get_schema(self, routes: list[BaseRoute]) -> dict[str, Any]:
-        schema = {**self.base_schema, "paths": {}}
+        schema = {**copy.deepcopy(self.base_schema), "paths": {}}
         components = schema.setdefault("components", {})
         schemas = components.setdefault("schemas", {})
         schemas["Problem"] = PROBLEM_SCHEMA
@@ -214,8 +230,8 @@ class ApiSchemaGenerator(SchemaGenerator):
                 "content": {"application/json": {"schema": _component(model, schemas)}},
             }
         responses = {_status(code): value for code, value in operation.get("responses", {}).items()}
-        has_body = "requestBody" in operation
-        for status in _shared_statuses(route, operation, has_body=has_body):
+        json_body = model is not None and method.upper() in BODY_METHODS
+        for status in _shared_statuses(route, operation, json_body=json_body):
             responses.setdefault(status, {"description": STATUS_TEXT[status]})
         for status, response in responses.items():
             if status >= 400 and "content" not in response:
@@ -238,7 +254,7 @@ def _path_parameters(path: str) -> list[dict[str, Any]]:
     return parameters
 
 
-def _shared_statuses(route: Route, operation: dict[str, Any], *, has_body: bool) -> list[int]:
+def _shared_statuses(route: Route, operation: dict[str, Any], *, json_body: bool) -> list[int]:
     statuses = [401]  # every /api/v1 operation needs a person
     roles = getattr(route.endpoint, "allowed_roles", frozenset(Role))
     has_ids = ":id}" in route.path
@@ -246,8 +262,10 @@ def _shared_statuses(route: Route, operation: dict[str, Any], *, has_body: bool)
         statuses.append(403)  # a guarded role, or a cohort that is not yours
     if has_ids:
         statuses.append(404)
-    if has_body:
+    if json_body:
         statuses += [400, 413, 415, 422]
+    elif "requestBody" in operation:
+        statuses += [400, 413]  # another media type, declared in the docstring
     elif any(p.get("in") == "query" for p in operation.get("parameters", [])):
         statuses.append(400)
     return statuses

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Exception: server_error,
         },
     )
+    app.router.default = _unknown_address(app.router.not_found)
     app.state.settings = settings
     app.state.passwords = auth.Passwords(settings.password_profile)
     app.state.hub = hub
@@ -146,6 +148,20 @@ async def platform_error(request: Request, exc: PlatformError) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
     return _error_page(request, exc.status_code, exc.title, exc.message)
+
+
+def _unknown_address(not_found):
+    """An unknown WebSocket address (a board id beyond any row, say) answers 404 as HTTP
+    does, where Starlette would close it with a bare 403."""
+
+    async def default(scope, receive, send):
+        if scope["type"] == "websocket" and "websocket.http.response" in scope.get("extensions", {}):
+            answer = problem(404, "Not found", "There is nothing at this address.", code="not_found")
+            await WebSocket(scope, receive, send).send_denial_response(answer)
+            return
+        await not_found(scope, receive, send)
+
+    return default
 
 
 def _allowed_methods(request: Request) -> str:

@@ -19,8 +19,8 @@ from server import access, auth, dashboard, enrollment_import
 from server import enrollment as service
 from server.auth import requires, user_of
 from server.api_models import Consent, Enroll, StatusChange, Transfer, Withdrawal
-from server.api_schema import body, read_body
-from server.errors import BadRequest, NotFound, PayloadTooLarge, PlatformError, Unprocessable
+from server.api_schema import body, broken_rules, read_body
+from server.errors import BadRequest, NotFound, PayloadTooLarge, PlatformError
 from server.forms import form_data
 from server.templating import render
 
@@ -388,16 +388,14 @@ async def api_import(request: Request) -> Response:
         "late_override": request.query_params.get("late_join_reason", "")[:500],
     }
     dry_run = request.query_params.get("dry_run", "").lower() in {"1", "true", "yes"}
-    try:  # the body may be any text, so a file that cannot be imported breaks a rule: 422
+    with broken_rules():  # the body may be any text, so a file that cannot be imported breaks a rule
         text = enrollment_import.decode(data)
+        if "\x00" in text or "\x00" in options["late_override"]:  # PostgreSQL text cannot hold it
+            raise BadRequest("The file or reason contains a NUL character (U+0000); remove it and try again.")
         if dry_run:
             plan = await enrollment_import.preview(cohort.id, text, by=user, **options)
         else:
             plan = await enrollment_import.run_import(cohort.id, text, by=user, **options)
-    except BadRequest as exc:
-        if type(exc) is not BadRequest:
-            raise
-        raise Unprocessable(exc.message, fields=exc.fields) from exc
     body = {
         "imported": plan.imported,
         "dry_run": dry_run,

@@ -6,6 +6,7 @@ lists every method the address takes, and a JSON body is refused for the right r
 from __future__ import annotations
 
 import pytest
+import websockets
 
 from server.id_path import MAX_ID
 from tests.support.clients import bearer
@@ -33,6 +34,14 @@ async def test_an_id_beyond_the_database_is_a_404_in_the_api(world, segment):
             assert response.status_code == 404, (path, response.text)
             assert response.headers["content-type"] == "application/problem+json"
             assert response.json()["status"] == 404
+
+
+async def test_an_id_beyond_the_database_is_a_404_on_a_board_socket(world):
+    ws_url = world.base_url.replace("http://", "ws://", 1)
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        await websockets.connect(f"{ws_url}/boards/{MAX_ID + 1}/ws",
+                                 additional_headers={"Authorization": f"Bearer {world.tokens['facilitator']}"})
+    assert refused.value.response.status_code == 404
 
 
 async def test_the_largest_id_is_looked_up_and_simply_not_found(world):
@@ -102,3 +111,16 @@ async def test_a_body_as_documented_but_against_a_rule_is_a_422(world):
     assert zone.status_code == 422 and "time_zone" in zone.json()["fields"]
     assert far.status_code == 422 and "start_date" in far.json()["fields"]
     assert planned.status_code == 200, planned.text
+
+
+async def test_a_nul_character_in_text_is_refused_on_every_database(world):
+    # PostgreSQL cannot store U+0000 in text; the answer must be a 4xx, never a 500.
+    async with bearer(world.base_url, world.tokens["coordinator"]) as api:
+        invite = await api.post("/api/v1/users", json={"email": "nul@example.org", "name": "A\u0000B", "role": "member"})
+        csv = await api.post(f"/api/v1/cohorts/{world.cohort.id}/enrollments/import?dry_run=1",
+                             content="name,email\nA\u0000B,nul@example.org\n".encode())
+    assert invite.status_code == 422 and "name" in invite.json()["fields"], invite.text
+    assert csv.status_code == 422 and "NUL" in csv.json()["detail"], csv.text
+    coordinator = await world.client("coordinator")
+    page = await coordinator.submit("/cohorts/new", {"name": "A\u0000B", "action": "preview"})
+    assert page.status_code == 400 and "NUL character" in page.text
