@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from server.api_schema import WALL_CLOCK_PATTERN, RuleBroken
 from server.id_path import MAX_ID
@@ -162,7 +163,7 @@ class Reschedule(ApiBody):
 
 
 class Cancellation(ApiBody):
-    confirm: bool = Field(description="true: people will be told")
+    confirm: Literal[True] = Field(description="Must be true: people will be told")
     make_up_date: Day | None = None
     make_up_time: WallClock | None = None
 
@@ -186,9 +187,18 @@ class SkipDates(ApiBody):
 class Enroll(ApiBody):
     """An existing member (member_id), or a new person (name and email)."""
 
-    member_id: RowId | None = None
-    name: str = Field("", max_length=120)
-    email: str = Field("", max_length=254)
+    model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": ["member_id"]}, {"required": ["name", "email"]}]})
+
+    member_id: RowId = None  # type: ignore[assignment]  # absent, never null
+    name: str = Field("", min_length=1, max_length=120)
+    email: str = Field("", min_length=3, max_length=254, json_schema_extra={"format": "email"})
+
+    @model_validator(mode="after")
+    def _someone(self) -> Enroll:
+        # The schema's anyOf, checked here so a body unlike it is a 400 like any other.
+        if "member_id" not in self.model_fields_set and not {"name", "email"} <= self.model_fields_set:
+            raise PydanticCustomError("someone", "Give member_id, or both name and email.")
+        return self
     status: Literal["enrolled", "screening", "invited"] = "enrolled"
     late_join_reason: Reason = ""
 
@@ -200,12 +210,12 @@ class StatusChange(ApiBody):
 
 
 class Withdrawal(ApiBody):
-    reason: Reason
+    reason: Reason = Field(min_length=1)
 
 
 class Transfer(ApiBody):
     to_cohort: RowId
-    reason: Reason = ""
+    reason: Reason = Field(min_length=1)
     late_join_reason: Reason = ""
 
 
@@ -216,7 +226,15 @@ class Consent(ApiBody):
 
 # --- measures and safety ----------------------------------------------------------------
 
+ITEM_COUNTS = {"phq9": 9, "gad7": 7}  # the PHQ-9 and the GAD-7, one answer per item
+
+
 class MeasureAnswers(ApiBody):
+    model_config = ConfigDict(json_schema_extra={"oneOf": [
+        {"properties": {"instrument": {"const": name}, "items": {"minItems": count, "maxItems": count}}}
+        for name, count in ITEM_COUNTS.items()
+    ]})
+
     instrument: Literal["phq9", "gad7"]
     items: list[whole(0, 3)] = Field(
         min_length=7, max_length=9, description="Answers 0-3: nine for the PHQ-9, seven for the GAD-7",
@@ -224,6 +242,15 @@ class MeasureAnswers(ApiBody):
     difficulty: whole(0, 3) | None = None
     window: str = Field("", max_length=40, description="Staff entering on a member's behalf: the occasion's key")
     correction_reason: Reason = ""
+
+    @field_validator("items")
+    @classmethod
+    def _one_answer_per_item(cls, items: list[int], info: ValidationInfo) -> list[int]:
+        instrument = info.data.get("instrument")
+        if instrument in ITEM_COUNTS and len(items) != ITEM_COUNTS[instrument]:
+            name = {"phq9": "PHQ-9", "gad7": "GAD-7"}[instrument]
+            raise PydanticCustomError("item_count", f"The {name} has {ITEM_COUNTS[instrument]} items; {len(items)} answers were given.")
+        return items
 
     @staticmethod
     def problem_field(loc: tuple) -> str:

@@ -113,7 +113,7 @@ async def users(request: Request) -> Response:
     if request.method == "GET":
         query = User.all().order_by("id")
         role = request.query_params.get("role")
-        if role:
+        if role is not None:  # ?role= names no role: refused, not ignored
             if role not in {r.value for r in Role}:
                 raise BadRequest("role must be coordinator, facilitator or member.")
             query = query.filter(role=role)

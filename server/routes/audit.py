@@ -19,7 +19,7 @@ async def _events(request: Request) -> tuple[list[AuditEvent], User | None, int]
     query = AuditEvent.all().select_related("actor", "member").order_by("-at", "-id")
     member = None
     member_id = request.query_params.get("member")
-    if member_id:
+    if member_id is not None:
         if not member_id.isdigit() or not 1 <= int(member_id) <= MAX_ID:
             raise BadRequest("member must be a user id.")
         member = await User.get_or_none(id=int(member_id))

@@ -383,11 +383,18 @@ async def api_import(request: Request) -> Response:
     data = await request.body()
     if len(data) > MAX_CSV_BYTES:
         raise PayloadTooLarge("The file is larger than 1 MB; split it up.")
+    query = request.query_params
+    if query.get("over_capacity", "waitlist") not in {"waitlist", "error"}:
+        raise BadRequest("over_capacity must be waitlist or error.", fields={"over_capacity": "waitlist or error."})
+    if query.get("dry_run", "false").lower() not in {"1", "true", "yes", "0", "false", "no"}:
+        raise BadRequest("dry_run must be true or false.", fields={"dry_run": "true or false."})
+    if len(query.get("late_join_reason", "")) > 500:
+        raise BadRequest("late_join_reason is too long (500 characters at most).", fields={"late_join_reason": "Too long."})
     options = {
-        "over_capacity_is_error": request.query_params.get("over_capacity") == "error",
-        "late_override": request.query_params.get("late_join_reason", "")[:500],
+        "over_capacity_is_error": query.get("over_capacity") == "error",
+        "late_override": query.get("late_join_reason", ""),
     }
-    dry_run = request.query_params.get("dry_run", "").lower() in {"1", "true", "yes"}
+    dry_run = query.get("dry_run", "").lower() in {"1", "true", "yes"}
     with broken_rules():  # the body may be any text, so a file that cannot be imported breaks a rule
         text = enrollment_import.decode(data)
         if "\x00" in text or "\x00" in options["late_override"]:  # PostgreSQL text cannot hold it
