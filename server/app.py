@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Exception: server_error,
         },
     )
+    app.router.default = _unknown_address(app.router.not_found)
     app.state.settings = settings
     app.state.passwords = auth.Passwords(settings.password_profile)
     app.state.hub = hub
@@ -113,11 +115,12 @@ def _CsrfMiddleware(app, *, secret: str, secure: bool):
         if scope["type"] == "http" and scope["method"] not in {"GET", "HEAD", "OPTIONS"}:
             content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
             if content_type.lower().startswith(b"multipart/"):
-                response = PlainTextResponse(
-                    "File-upload forms are not accepted. Send the form as ordinary fields "
-                    "(application/x-www-form-urlencoded) or, for the API, as JSON.",
-                    status_code=415,
-                )
+                message = ("File-upload forms are not accepted. Send the form as ordinary fields "
+                           "(application/x-www-form-urlencoded) or, for the API, as JSON.")
+                if scope["path"].startswith("/api/"):
+                    response = problem(415, "Send JSON", message, code="unsupported_media_type")
+                else:
+                    response = PlainTextResponse(message, status_code=415)
                 await response(scope, receive, send)
                 return
         await protected(scope, receive, send)
@@ -149,7 +152,33 @@ async def platform_error(request: Request, exc: PlatformError) -> Response:
     return _error_page(request, exc.status_code, exc.title, exc.message)
 
 
+def _unknown_address(not_found):
+    """An unknown WebSocket address (a board id beyond any row, say) answers 404 as HTTP
+    does, where Starlette would close it with a bare 403."""
+
+    async def default(scope, receive, send):
+        if scope["type"] == "websocket" and "websocket.http.response" in scope.get("extensions", {}):
+            answer = problem(404, "Not found", "There is nothing at this address.", code="not_found")
+            await WebSocket(scope, receive, send).send_denial_response(answer)
+            return
+        await not_found(scope, receive, send)
+
+    return default
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path (one path may be split over routes)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods and route.path_regex.match(request.url.path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 async def http_error(request: Request, exc: HTTPException) -> Response:
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)  # RFC 9110 15.5.6: a 405 must list them
     titles = {404: "Not found", 405: "Not allowed", 413: "That is too large"}
     detail = {
         404: "There is nothing at this address. It may have moved, or the link may be incomplete.",
@@ -157,8 +186,10 @@ async def http_error(request: Request, exc: HTTPException) -> Response:
     }.get(exc.status_code, str(exc.detail))
     title = titles.get(exc.status_code, "Something is not right")
     if _wants_json(request):
-        return problem(exc.status_code, title, detail, code=f"http_{exc.status_code}")
-    return _error_page(request, exc.status_code, title, detail, headers=exc.headers)
+        response = problem(exc.status_code, title, detail, code=f"http_{exc.status_code}")
+        response.headers.update(headers)
+        return response
+    return _error_page(request, exc.status_code, title, detail, headers=headers)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

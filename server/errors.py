@@ -2,7 +2,9 @@
 
     PlatformError
      ├── BadRequest        400  the input is malformed or fails validation
-     │    └── Conflict     409  the request is valid but no longer applies
+     │    ├── Conflict     409  the request is valid but no longer applies
+     │    ├── UnsupportedMediaType  415  the API body is not JSON
+     │    └── Unprocessable 422  an API body fits the document but breaks a rule
      ├── NotAuthenticated  401  nobody is logged in (pages redirect to /login instead)
      ├── Forbidden         403  logged in, but this role may not do this
      ├── NotFound          404  no such thing, or not one this person may know exists
@@ -40,6 +42,18 @@ class Conflict(BadRequest):
     status_code = 409
     code = "conflict"
     title = "This no longer applies"
+
+
+class UnsupportedMediaType(BadRequest):
+    status_code = 415
+    code = "unsupported_media_type"
+    title = "Send JSON"
+
+
+class Unprocessable(BadRequest):
+    status_code = 422
+    code = "unprocessable"
+    title = "Please check what you entered"
 
 
 class NotAuthenticated(PlatformError):

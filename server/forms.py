@@ -11,9 +11,13 @@ MAX_FIELDS = 200
 
 async def form_data(request: Request, *, max_files: int = 0) -> FormData:
     try:
-        return await request.form(max_files=max_files, max_fields=MAX_FIELDS)
+        form = await request.form(max_files=max_files, max_fields=MAX_FIELDS)
     except Exception as exc:  # multipart errors, too many fields
         raise BadRequest(f"The form could not be read: {exc}") from None
+    if any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items()):
+        # PostgreSQL text cannot hold U+0000 (SQLite can): refuse it on both, before any write.
+        raise BadRequest("The form contains a NUL character (U+0000); remove it and try again.")
+    return form
 
 
 def require_text(form, name: str, label: str, *, max_length: int = 500) -> str:

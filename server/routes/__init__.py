@@ -1,4 +1,5 @@
 """Route modules, one per area; each exports `routes`."""
+from server import id_path  # noqa: F401  registers {name:id} before any route is built
 from server.routes import (
     accounts,
     api,

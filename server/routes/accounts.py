@@ -260,11 +260,11 @@ routes = [
     Route("/account/password", change_password, methods=["POST"]),
     Route("/account/logout-everywhere", logout_everywhere, methods=["POST"]),
     Route("/account/tokens", create_token, methods=["POST"]),
-    Route("/account/tokens/{token_id:int}/revoke", revoke_token, methods=["POST"]),
+    Route("/account/tokens/{token_id:id}/revoke", revoke_token, methods=["POST"]),
     Route("/setup/{token}", setup, methods=["GET", "POST"]),
     Route("/invitations/{token}", accept_invitation, methods=["GET", "POST"]),
     Route("/password-reset/{token}", reset_password, methods=["GET", "POST"]),
     Route("/people", people, methods=["GET"]),
     Route("/people/invite", invite, methods=["POST"]),
-    Route("/people/{user_id:int}/password-reset", issue_reset, methods=["POST"]),
+    Route("/people/{user_id:id}/password-reset", issue_reset, methods=["POST"]),
 ]

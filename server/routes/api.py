@@ -7,21 +7,23 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.schemas import SchemaGenerator
 
 from models.accounts import Role, User
 from models.cohorts import Cohort, Enrollment
 from server import access, auth
+from server.api_models import Invitation
+from server.api_schema import ApiSchemaGenerator, body, read_body
 from server.errors import BadRequest, NotFound
-from server.forms import json_body
 
 OPENAPI_BASE = {
-    "openapi": "3.0.3",
+    "openapi": "3.1.0",
     "info": {
         "title": "Group IPT platform API",
         "version": "1",
         "description": "Authenticate with `Authorization: Bearer <personal API token>` (create one on your account page). "
-        "Errors are RFC 9457 problem documents with `status`, `title`, `detail` and `code`.",
+        "Errors are RFC 9457 problem documents with `status`, `title`, `detail` and `code`. "
+        "A body that does not match this document answers 400; one that matches it but breaks a rule "
+        "(a date in the past, a full cohort) answers 422 or 409, with `fields` naming what to change.",
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -90,6 +92,7 @@ async def me(request: Request) -> Response:
 
 
 @auth.requires(Role.COORDINATOR)
+@body(Invitation)
 async def users(request: Request) -> Response:
     """
     get:
@@ -103,42 +106,26 @@ async def users(request: Request) -> Response:
     post:
       summary: Invite a person (coordinators only); returns the one-time invitation URL
       tags: [people]
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema:
-              type: object
-              required: [email, name, role]
-              properties:
-                email: {type: string, format: email}
-                name: {type: string, maxLength: 120}
-                role: {type: string, enum: [coordinator, facilitator, member]}
       responses:
         201: {description: The new user and its invitation_url}
-        400: {description: Invalid input}
         409: {description: The e-mail already has an account}
     """
     if request.method == "GET":
         query = User.all().order_by("id")
         role = request.query_params.get("role")
-        if role:
+        if role is not None:  # ?role= names no role: refused, not ignored
             if role not in {r.value for r in Role}:
                 raise BadRequest("role must be coordinator, facilitator or member.")
             query = query.filter(role=role)
         return JSONResponse({"users": [user_json(u) for u in await query]})
     from server.routes.accounts import invite_person
 
-    body = await json_body(request)
-    name = str(body.get("name") or "").strip()
-    if not name or len(name) > 120:
+    invitation = await read_body(request, Invitation)
+    name = invitation.name.strip()
+    if not name:
         raise BadRequest("name is required (1-120 characters).", fields={"name": "Required."})
-    try:
-        role = Role(body.get("role"))
-    except ValueError:
-        raise BadRequest("role must be coordinator, facilitator or member.", fields={"role": "Invalid."}) from None
     person, path = await invite_person(
-        email=str(body.get("email") or ""), display_name=name, role=role, invited_by=auth.user_of(request)
+        email=invitation.email, display_name=name, role=Role(invitation.role), invited_by=auth.user_of(request)
     )
     payload = user_json(person) | {"invitation_url": request.app.state.settings.base_url + path}
     return JSONResponse(payload, status_code=201)
@@ -227,7 +214,7 @@ async def cohort_enrollments(request: Request) -> Response:
     return JSONResponse({"enrollments": [enrollment_json(e) for e in rows]})
 
 
-_schemas = SchemaGenerator(OPENAPI_BASE)
+_schemas = ApiSchemaGenerator(OPENAPI_BASE)
 
 
 async def openapi(request: Request) -> Response:
@@ -239,8 +226,8 @@ routes = [
     Route("/api/v1/openapi.json", openapi, methods=["GET"], include_in_schema=False),
     Route("/api/v1/me", me, methods=["GET"]),
     Route("/api/v1/users", users, methods=["GET", "POST"]),
-    Route("/api/v1/users/{user_id:int}", user_detail, methods=["GET"]),
+    Route("/api/v1/users/{user_id:id}", user_detail, methods=["GET"]),
     Route("/api/v1/cohorts", cohorts, methods=["GET"]),
-    Route("/api/v1/cohorts/{cohort_id:int}", cohort_detail, methods=["GET"]),
-    Route("/api/v1/cohorts/{cohort_id:int}/enrollments", cohort_enrollments, methods=["GET"]),
+    Route("/api/v1/cohorts/{cohort_id:id}", cohort_detail, methods=["GET"]),
+    Route("/api/v1/cohorts/{cohort_id:id}/enrollments", cohort_enrollments, methods=["GET"]),
 ]

@@ -8,23 +8,25 @@ from starlette.routing import Route
 from models.accounts import AuditEvent, Role, User
 from server import auth
 from server.errors import BadRequest
+from server.id_path import MAX_ID
 from server.templating import render
 
 PAGE_SIZE = 100
+MAX_PAGE = 1_000_000  # keeps the OFFSET within any database's integer
 
 
 async def _events(request: Request) -> tuple[list[AuditEvent], User | None, int]:
     query = AuditEvent.all().select_related("actor", "member").order_by("-at", "-id")
     member = None
     member_id = request.query_params.get("member")
-    if member_id:
-        if not member_id.isdigit():
+    if member_id is not None:
+        if not member_id.isdigit() or not 1 <= int(member_id) <= MAX_ID:
             raise BadRequest("member must be a user id.")
         member = await User.get_or_none(id=int(member_id))
         query = query.filter(member_id=int(member_id))
     page_raw = request.query_params.get("page", "1")
-    if not page_raw.isdigit() or int(page_raw) < 1:
-        raise BadRequest("page must be a positive number.")
+    if not page_raw.isdigit() or not 1 <= int(page_raw) <= MAX_PAGE:
+        raise BadRequest(f"page must be a number from 1 to {MAX_PAGE}.")
     page = int(page_raw)
     return await query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE), member, page
 
@@ -42,8 +44,8 @@ async def audit_api(request: Request) -> Response:
       summary: The audit log, newest first, 100 per page (coordinators only)
       tags: [audit]
       parameters:
-        - {name: member, in: query, required: false, schema: {type: integer}}
-        - {name: page, in: query, required: false, schema: {type: integer, minimum: 1}}
+        - {name: member, in: query, required: false, schema: {type: integer, minimum: 1, maximum: 2147483647}}
+        - {name: page, in: query, required: false, schema: {type: integer, minimum: 1, maximum: 1000000}}
       responses:
         200: {description: Audit events}
     """

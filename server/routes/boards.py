@@ -127,7 +127,7 @@ async def _deny(websocket: WebSocket, exc: PlatformError) -> None:
 
 
 routes = [
-    Route("/boards/{meeting_id:int}", facilitator_page, methods=["GET"]),
-    Route("/boards/{meeting_id:int}/display", display_page, methods=["GET"]),
-    WebSocketRoute("/boards/{meeting_id:int}/ws", board_socket),
+    Route("/boards/{meeting_id:id}", facilitator_page, methods=["GET"]),
+    Route("/boards/{meeting_id:id}/display", display_page, methods=["GET"]),
+    WebSocketRoute("/boards/{meeting_id:id}/ws", board_socket),
 ]

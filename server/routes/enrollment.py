@@ -17,7 +17,9 @@ from models.cohorts import Cohort, Enrollment, EnrollmentStatus
 from server import access, auth, dashboard, enrollment_import
 from server import enrollment as service
 from server.auth import requires, user_of
-from server.errors import BadRequest, NotFound, PlatformError
+from server.api_models import Consent, Enroll, StatusChange, Transfer, Withdrawal
+from server.api_schema import body, broken_rules, read_body
+from server.errors import BadRequest, NotFound, PayloadTooLarge, PlatformError
 from server.forms import form_data
 from server.templating import render
 
@@ -294,37 +296,21 @@ import_run = _import_action(True)
 # --- API ----------------------------------------------------------------------------------
 
 @requires(*COORD)
+@body(Enroll)
 async def api_enroll(request: Request) -> Response:
     """
     summary: Enroll an existing member (member_id) or a new person (name, email) into a cohort
-    requestBody:
-      content:
-        application/json:
-          schema:
-            type: object
-            properties:
-              member_id: {type: integer}
-              name: {type: string}
-              email: {type: string}
-              status: {type: string, enum: [enrolled, screening, invited]}
-              late_join_reason: {type: string}
-              consent_at: {type: string, format: date-time, description: "When consent was given (needed to enroll unless the protocol says otherwise)"}
-              consent_method: {type: string, enum: [signed_form, verbal_in_person, phone, video, online]}
-              consent_version: {type: string, description: "Group agreement version; default the cohort's current one"}
     responses:
       201: {description: "Created; status may be waitlisted when the cohort is full"}
-      400: {description: "Invalid input, or consent missing (code consent_missing; fields name the missing parts)"}
       409: {description: "Duplicate, cohort closed, or late-join cutoff passed"}
     """
     user = user_of(request)
     cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
-    body = await json_body(request)
+    enroll = await read_body(request, Enroll)
     outcome = await service.enroll(
-        cohort.id, by=user, member_id=int_or_none(body.get("member_id"), "member_id"),
-        name=str(body.get("name") or ""), email=str(body.get("email") or ""),
-        status=str(body.get("status") or EnrollmentStatus.ENROLLED.value),
-        late_override=str(body.get("late_join_reason") or ""),
-        consent=service.parse_consent(body, ZoneInfo(cohort.time_zone)),
+        cohort.id, by=user, member_id=enroll.member_id, name=enroll.name, email=enroll.email,
+        status=enroll.status, late_override=enroll.late_join_reason,
+        consent=service.parse_consent(enroll.fields_sent(), ZoneInfo(cohort.time_zone)),
     )
     return outcome_json(outcome, 201)
 
@@ -348,38 +334,33 @@ async def api_enrollment(request: Request) -> Response:
     return JSONResponse(body)
 
 
-def _api_action(run, doc: str):
+def _api_action(run, model: type, summary: str):
     @requires(*COORD)
+    @body(model)
     async def endpoint(request: Request) -> Response:
         enrollment = await _staff_enrollment(request)
         await enrollment.fetch_related("cohort")
-        body = await json_body(request)
-        outcome = await run(enrollment, body, user_of(request))
+        change = await read_body(request, model)
+        outcome = await run(enrollment, change.fields_sent(), user_of(request))
         return outcome_json(outcome)
 
-    endpoint.__doc__ = doc
+    endpoint.__doc__ = f"""
+    summary: {summary}
+    responses:
+      200: {{description: "The enrollment, a message, and any promotion or warnings"}}
+      409: {{description: Not allowed from the current status, cohort full, or cutoff passed}}
+    """
     endpoint.__name__ = "api_" + run.__name__.strip("_")
     return endpoint
 
 
-_ACTION_DOC = """
-    summary: {summary}
-    requestBody:
-      content:
-        application/json:
-          schema: {{type: object}}
-    responses:
-      200: {{description: "The enrollment, a message, and any promotion or warnings"}}
-      400: {{description: Invalid input}}
-      409: {{description: Not allowed from the current status, cohort full, or cutoff passed}}
-"""
-api_status = _api_action(_status, _ACTION_DOC.format(
-    summary="Change an enrollment's status (status, reason, late_join_reason; consent_at, consent_method, consent_version to record consent with it)"))
-api_withdraw = _api_action(_withdraw, _ACTION_DOC.format(summary="Withdraw (reason); promotes the first waitlisted member"))
-api_transfer = _api_action(_transfer, _ACTION_DOC.format(
-    summary="Transfer to another cohort (to_cohort, reason; consent_at, consent_method, consent_version for the new group)"))
-api_consent = _api_action(_record_consent, _ACTION_DOC.format(
-    summary="Record consent (consent_at ISO time, default now; consent_method; consent_version, default the cohort's)"))
+api_status = _api_action(_status, StatusChange, "Change an enrollment's status (status, reason, late_join_reason; "
+                         "consent_at, consent_method, consent_version to record consent with it)")
+api_withdraw = _api_action(_withdraw, Withdrawal, "Withdraw (reason); promotes the first waitlisted member")
+api_transfer = _api_action(_transfer, Transfer, "Transfer to another cohort (to_cohort, reason; "
+                           "consent_at, consent_method, consent_version for the new group)")
+api_consent = _api_action(_record_consent, Consent, "Record consent (consent_at, default now; consent_method; "
+                          "consent_version, default the cohort's)")
 
 
 @requires(*COORD)
@@ -389,29 +370,46 @@ async def api_import(request: Request) -> Response:
     parameters:
       - {name: dry_run, in: query, schema: {type: boolean}}
       - {name: over_capacity, in: query, schema: {type: string, enum: [waitlist, error]}}
+      - {name: late_join_reason, in: query, schema: {type: string, maxLength: 500}}
     requestBody:
+      required: true
       content:
         text/csv:
           schema: {type: string}
     responses:
       200: {description: "Preview, or the rows imported"}
-      400: {description: "Row-level errors; nothing was written"}
+      413: {description: The file is larger than 1 MB}
+      422:
+        description: "Not a readable CSV file (a problem), or row-level errors (the plan, each row's `errors`); nothing was written"
+        content:
+          application/json: {schema: {type: object, required: [imported, rows]}}
+          application/problem+json: {schema: {$ref: "#/components/schemas/Problem"}}
     """
     user = user_of(request)
     cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
     data = await request.body()
     if len(data) > MAX_CSV_BYTES:
-        raise BadRequest("The file is larger than 1 MB; split it up.")
-    text = enrollment_import.decode(data)
+        raise PayloadTooLarge("The file is larger than 1 MB; split it up.")
+    query = request.query_params
+    if query.get("over_capacity", "waitlist") not in {"waitlist", "error"}:
+        raise BadRequest("over_capacity must be waitlist or error.", fields={"over_capacity": "waitlist or error."})
+    if query.get("dry_run", "false").lower() not in {"1", "true", "yes", "0", "false", "no"}:
+        raise BadRequest("dry_run must be true or false.", fields={"dry_run": "true or false."})
+    if len(query.get("late_join_reason", "")) > 500:
+        raise BadRequest("late_join_reason is too long (500 characters at most).", fields={"late_join_reason": "Too long."})
     options = {
-        "over_capacity_is_error": request.query_params.get("over_capacity") == "error",
-        "late_override": request.query_params.get("late_join_reason", "")[:500],
+        "over_capacity_is_error": query.get("over_capacity") == "error",
+        "late_override": query.get("late_join_reason", ""),
     }
-    dry_run = request.query_params.get("dry_run", "").lower() in {"1", "true", "yes"}
-    if dry_run:
-        plan = await enrollment_import.preview(cohort.id, text, by=user, **options)
-    else:
-        plan = await enrollment_import.run_import(cohort.id, text, by=user, **options)
+    dry_run = query.get("dry_run", "").lower() in {"1", "true", "yes"}
+    with broken_rules():  # the body may be any text, so a file that cannot be imported breaks a rule
+        text = enrollment_import.decode(data)
+        if "\x00" in text or "\x00" in options["late_override"]:  # PostgreSQL text cannot hold it
+            raise BadRequest("The file or reason contains a NUL character (U+0000); remove it and try again.")
+        if dry_run:
+            plan = await enrollment_import.preview(cohort.id, text, by=user, **options)
+        else:
+            plan = await enrollment_import.run_import(cohort.id, text, by=user, **options)
     body = {
         "imported": plan.imported,
         "dry_run": dry_run,
@@ -423,26 +421,26 @@ async def api_import(request: Request) -> Response:
         ],
         "warnings": plan.warnings,
     }
-    return JSONResponse(body, status_code=200 if plan.ok else 400)
+    return JSONResponse(body, status_code=200 if plan.ok else 422)
 
 
 routes = [
     Route("/enrollment", dashboard_page, methods=["GET"]),
-    Route("/cohorts/{cohort_id:int}/enrollment", cohort_enrollment, methods=["GET"]),
-    Route("/cohorts/{cohort_id:int}/enrollment", enroll_page, methods=["POST"]),
-    Route("/cohorts/{cohort_id:int}/enrollment/import", import_form, methods=["GET"]),
-    Route("/cohorts/{cohort_id:int}/enrollment/import/preview", import_preview, methods=["POST"]),
-    Route("/cohorts/{cohort_id:int}/enrollment/import", import_run, methods=["POST"]),
-    Route("/enrollments/{enrollment_id:int}", enrollment_detail, methods=["GET"]),
-    Route("/enrollments/{enrollment_id:int}/status", change_status_page, methods=["POST"]),
-    Route("/enrollments/{enrollment_id:int}/withdraw", withdraw_page, methods=["POST"]),
-    Route("/enrollments/{enrollment_id:int}/transfer", transfer_page, methods=["POST"]),
-    Route("/enrollments/{enrollment_id:int}/consent", consent_page, methods=["POST"]),
-    Route("/api/v1/cohorts/{cohort_id:int}/enrollments", api_enroll, methods=["POST"]),
-    Route("/api/v1/cohorts/{cohort_id:int}/enrollments/import", api_import, methods=["POST"]),
-    Route("/api/v1/enrollments/{enrollment_id:int}", api_enrollment, methods=["GET"]),
-    Route("/api/v1/enrollments/{enrollment_id:int}/status", api_status, methods=["POST"]),
-    Route("/api/v1/enrollments/{enrollment_id:int}/withdraw", api_withdraw, methods=["POST"]),
-    Route("/api/v1/enrollments/{enrollment_id:int}/transfer", api_transfer, methods=["POST"]),
-    Route("/api/v1/enrollments/{enrollment_id:int}/consent", api_consent, methods=["POST"]),
+    Route("/cohorts/{cohort_id:id}/enrollment", cohort_enrollment, methods=["GET"]),
+    Route("/cohorts/{cohort_id:id}/enrollment", enroll_page, methods=["POST"]),
+    Route("/cohorts/{cohort_id:id}/enrollment/import", import_form, methods=["GET"]),
+    Route("/cohorts/{cohort_id:id}/enrollment/import/preview", import_preview, methods=["POST"]),
+    Route("/cohorts/{cohort_id:id}/enrollment/import", import_run, methods=["POST"]),
+    Route("/enrollments/{enrollment_id:id}", enrollment_detail, methods=["GET"]),
+    Route("/enrollments/{enrollment_id:id}/status", change_status_page, methods=["POST"]),
+    Route("/enrollments/{enrollment_id:id}/withdraw", withdraw_page, methods=["POST"]),
+    Route("/enrollments/{enrollment_id:id}/transfer", transfer_page, methods=["POST"]),
+    Route("/enrollments/{enrollment_id:id}/consent", consent_page, methods=["POST"]),
+    Route("/api/v1/cohorts/{cohort_id:id}/enrollments", api_enroll, methods=["POST"]),
+    Route("/api/v1/cohorts/{cohort_id:id}/enrollments/import", api_import, methods=["POST"]),
+    Route("/api/v1/enrollments/{enrollment_id:id}", api_enrollment, methods=["GET"]),
+    Route("/api/v1/enrollments/{enrollment_id:id}/status", api_status, methods=["POST"]),
+    Route("/api/v1/enrollments/{enrollment_id:id}/withdraw", api_withdraw, methods=["POST"]),
+    Route("/api/v1/enrollments/{enrollment_id:id}/transfer", api_transfer, methods=["POST"]),
+    Route("/api/v1/enrollments/{enrollment_id:id}/consent", api_consent, methods=["POST"]),
 ]

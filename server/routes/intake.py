@@ -17,7 +17,9 @@ from models.clinical import GoalStatus
 from server import access, audit, intake
 from server.auth import requires, user_of
 from server.errors import BadRequest, NotFound, PlatformError
-from server.forms import form_data, json_body
+from server.api_models import Formulation
+from server.api_schema import body, read_body
+from server.forms import form_data
 from server.routes.enrollment import record_id
 from server.templating import render
 
@@ -99,6 +101,7 @@ def _formulation_json(enrollment) -> dict:
 
 
 @requires(*STAFF)
+@body(Formulation)
 async def api_formulation(request: Request) -> Response:
     """
     get:
@@ -109,18 +112,19 @@ async def api_formulation(request: Request) -> Response:
       summary: "Save the formulation: {text, agreement, agreed_at}; new wording without an agreement clears the old one"
       responses:
         200: {description: The formulation as saved}
-        400: {description: "What to change (an unknown agreement, a time in the future, agreement without text)"}
+        422: {description: "What to change (a time in the future, agreement without text)"}
     """
     enrollment = await _enrollment(request)
     user = user_of(request)
     if request.method == "GET":
         await audit.record(user, "read", "formulation", enrollment.id, member=enrollment.member_id)
         return JSONResponse(_formulation_json(enrollment))
-    body = await json_body(request)
-    agreement = body.get("agreement")
+    formulation = (await read_body(request, Formulation)).fields_sent()
+    agreement = formulation.get("agreement")
     await intake.set_formulation(
-        enrollment, by=user, text=str(body.get("text") or ""),
-        agreement=None if agreement is None else str(agreement), agreed_at=_agreed_at(enrollment, body.get("agreed_at")),
+        enrollment, by=user, text=formulation.get("text", ""),
+        agreement=None if agreement is None else str(agreement),
+        agreed_at=_agreed_at(enrollment, formulation.get("agreed_at")),
     )
     return JSONResponse(_formulation_json(enrollment))
 
@@ -145,15 +149,15 @@ async def _goal_status(request, enrollment, form):
     await intake.set_goal_status(enrollment, _id(request, "goal_id"), by=user_of(request), status=str(form.get("status") or ""))
 
 
-base = "/enrollments/{enrollment_id:int}/intake"
+base = "/enrollments/{enrollment_id:id}/intake"
 routes = [
     Route(base, intake_page, methods=["GET"]),
     Route(base + "/problem-areas", _action(_problem_areas, "Problem areas saved."), methods=["POST"]),
     Route(base + "/formulation", _action(_formulation, "Formulation saved."), methods=["POST"]),
     Route(base + "/inventory", _action(_add_entry, "Relationship added to the inventory."), methods=["POST"]),
-    Route(base + "/inventory/{entry_id:int}", _action(_update_entry, "Inventory entry saved."), methods=["POST"]),
-    Route(base + "/inventory/{entry_id:int}/delete", _action(_delete_entry, "Inventory entry removed."), methods=["POST"]),
+    Route(base + "/inventory/{entry_id:id}", _action(_update_entry, "Inventory entry saved."), methods=["POST"]),
+    Route(base + "/inventory/{entry_id:id}/delete", _action(_delete_entry, "Inventory entry removed."), methods=["POST"]),
     Route(base + "/goals", _action(_add_goal, "Goal added."), methods=["POST"]),
-    Route(base + "/goals/{goal_id:int}/status", _action(_goal_status, "Goal status saved."), methods=["POST"]),
-    Route("/api/v1/enrollments/{enrollment_id:int}/formulation", api_formulation, methods=["GET", "PUT"]),
+    Route(base + "/goals/{goal_id:id}/status", _action(_goal_status, "Goal status saved."), methods=["POST"]),
+    Route("/api/v1/enrollments/{enrollment_id:id}/formulation", api_formulation, methods=["GET", "PUT"]),
 ]

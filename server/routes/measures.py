@@ -15,8 +15,10 @@ from models.accounts import Role
 from models.clinical import MeasureResponse, RiskAction, SafetyItemStatus
 from models.cohorts import Enrollment, EnrollmentStatus, Meeting
 from server import access, audit, auth, charts, measure_responses, safety
+from server.api_models import MeasureAnswers, RiskCheckBody
+from server.api_schema import body, read_body
 from server.auth import requires, user_of
-from server.errors import BadRequest, NotFound, PlatformError
+from server.errors import NotFound, PlatformError
 from server.forms import form_data
 from server.measure_schedule import WINDOW_RULE
 from server.measures import (
@@ -31,7 +33,7 @@ from server.measures import (
     item9_statement,
     questionnaire,
 )
-from server.routes.enrollment import json_body, record_id
+from server.routes.enrollment import record_id
 from server.templating import render
 
 STAFF = (Role.COORDINATOR, Role.FACILITATOR)
@@ -312,38 +314,20 @@ def _for_viewer(body: dict, user) -> dict:
 
 
 @requires(*STAFF, Role.MEMBER)
+@body(MeasureAnswers)
 async def api_submit(request: Request) -> Response:
     """
     summary: Submit a PHQ-9 or GAD-7 (a member for themself, or staff on the member's behalf)
-    requestBody:
-      content:
-        application/json:
-          schema:
-            type: object
-            required: [instrument, items]
-            properties:
-              instrument: {type: string, enum: [phq9, gad7]}
-              items: {type: array, items: {type: integer, minimum: 0, maximum: 3}}
-              difficulty: {type: integer, minimum: 0, maximum: 3}
-              window: {type: string, description: "the occasion, e.g. session-3 (a member's must be the one open now)"}
-              correction_reason: {type: string, description: "staff only: replaces the window's answer"}
     responses:
       201: {description: "Stored; safety_item_id is set when item 9 was above 0"}
-      400: {description: Invalid answers}
       409: {description: "Not due now, or already answered in this window"}
     """
     user = user_of(request)
     enrollment = await access.visible_enrollment(user, request.path_params["enrollment_id"])
-    body = await json_body(request)
-    items = body.get("items")
-    if not isinstance(items, list):
-        raise BadRequest("items must be a list of answers 0-3.", fields={"items": "Required."})
-    try:
-        q = questionnaire(Instrument(str(body.get("instrument") or "")))
-    except ValueError:
-        raise BadRequest("instrument must be phq9 or gad7.", fields={"instrument": "Unknown."}) from None
-    if len(items) != len(q.items):
-        raise BadRequest(f"The {q.name} has {len(q.items)} items; {len(items)} answers were given.", fields={"items": "Wrong count."})
+    answers = await read_body(request, MeasureAnswers)
+    body = answers.fields_sent()
+    items = answers.items
+    q = questionnaire(Instrument(answers.instrument))
     form = {f"item{n}": value for n, value in enumerate(items, start=1)}
     if body.get("difficulty") is not None:
         form["difficulty"] = body.get("difficulty")
@@ -392,31 +376,12 @@ def _item_json(item) -> dict:
 
 
 @requires(*STAFF)
+@body(RiskCheckBody)
 async def api_risk_check(request: Request) -> Response:
     """
     summary: Record a risk check (clinicians only); one that reached the member closes the item
-    requestBody:
-      content:
-        application/json:
-          schema:
-            type: object
-            required: [contact_method, outcome]
-            properties:
-              contact_method: {type: string, enum: [in_person, phone, video, unreached]}
-              outcome: {type: string, description: "what the check found (or, unreached, what was tried)"}
-              thoughts: {type: string, enum: [none, passive, active]}
-              plan: {type: boolean}
-              intent: {type: boolean}
-              access_to_means: {type: boolean}
-              past_attempts: {type: boolean}
-              protective_factors: {type: string}
-              risk_level: {type: string, enum: [low, moderate, high, imminent]}
-              action: {type: string, enum: [none, safety_plan, referral, emergency]}
-              checked_at: {type: string, format: date-time}
-              follow_up_date: {type: string, format: date, description: "required unless action is none"}
     responses:
       201: {description: "The risk check; the item is closed unless the member was not reached"}
-      400: {description: Incomplete}
       403: {description: Not a clinician}
       409: {description: Already closed}
     """
@@ -424,10 +389,12 @@ async def api_risk_check(request: Request) -> Response:
     item_id = record_id(request.path_params["item_id"])
     item = await safety.get_item(user, item_id)
     safety.require_clinician(user)  # authorized before the body is read
-    body = await json_body(request)
+    risk_check = await read_body(request, RiskCheckBody)
     zone = ZoneInfo(item.enrollment.cohort.time_zone)
-    form = {k: "" if v is None else ("yes" if v is True else "no" if v is False else str(v)) for k, v in body.items()}
-    data = safety.parse_risk_check(form, now=auth.now(), zone=zone)
+    # The form's words for what the API sends as JSON: booleans are the form's yes / no.
+    sent = {k: "" if v is None else ("yes" if v is True else "no" if v is False else str(v))
+            for k, v in risk_check.fields_sent().items()}
+    data = safety.parse_risk_check(sent, now=auth.now(), zone=zone)
     check = await safety.record_risk_check(user, item_id, data)
     return JSONResponse({
         "id": check.id, "safety_item_id": item_id,
@@ -444,16 +411,16 @@ async def api_risk_check(request: Request) -> Response:
 
 
 routes = [
-    Route("/cohorts/{cohort_id:int}/measures", cohort_measures, methods=["GET"]),
-    Route("/meetings/{meeting_id:int}/measures", meeting_measures, methods=["GET"]),
-    Route("/enrollments/{enrollment_id:int}/measures", member_page, methods=["GET"]),
-    Route("/enrollments/{enrollment_id:int}/measures/{instrument}", entry_form, methods=["GET"]),
-    Route("/enrollments/{enrollment_id:int}/measures/{instrument}", entry_submit, methods=["POST"]),
+    Route("/cohorts/{cohort_id:id}/measures", cohort_measures, methods=["GET"]),
+    Route("/meetings/{meeting_id:id}/measures", meeting_measures, methods=["GET"]),
+    Route("/enrollments/{enrollment_id:id}/measures", member_page, methods=["GET"]),
+    Route("/enrollments/{enrollment_id:id}/measures/{instrument}", entry_form, methods=["GET"]),
+    Route("/enrollments/{enrollment_id:id}/measures/{instrument}", entry_submit, methods=["POST"]),
     Route("/safety", safety_list, methods=["GET"]),
-    Route("/safety/{item_id:int}", safety_item_page, methods=["GET"]),
-    Route("/safety/{item_id:int}/risk-check", risk_check_submit, methods=["POST"]),
-    Route("/api/v1/enrollments/{enrollment_id:int}/measures", api_measures, methods=["GET"]),
-    Route("/api/v1/enrollments/{enrollment_id:int}/measures", api_submit, methods=["POST"]),
+    Route("/safety/{item_id:id}", safety_item_page, methods=["GET"]),
+    Route("/safety/{item_id:id}/risk-check", risk_check_submit, methods=["POST"]),
+    Route("/api/v1/enrollments/{enrollment_id:id}/measures", api_measures, methods=["GET"]),
+    Route("/api/v1/enrollments/{enrollment_id:id}/measures", api_submit, methods=["POST"]),
     Route("/api/v1/safety-items", api_safety_items, methods=["GET"]),
-    Route("/api/v1/safety-items/{item_id:int}/risk-check", api_risk_check, methods=["POST"]),
+    Route("/api/v1/safety-items/{item_id:id}/risk-check", api_risk_check, methods=["POST"]),
 ]

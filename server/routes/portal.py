@@ -261,6 +261,6 @@ routes = [
     Route("/portal", portal, methods=["GET"]),
     Route("/portal/measures/{instrument}", measure_form, methods=["GET"]),
     Route("/portal/measures/{instrument}", measure_submit, methods=["POST"]),
-    Route("/portal/enrollments/{enrollment_id:int}/measures/{instrument}/{occasion}", occasion_form, methods=["GET"]),
-    Route("/portal/enrollments/{enrollment_id:int}/measures/{instrument}/{occasion}", occasion_submit, methods=["POST"]),
+    Route("/portal/enrollments/{enrollment_id:id}/measures/{instrument}/{occasion}", occasion_form, methods=["GET"]),
+    Route("/portal/enrollments/{enrollment_id:id}/measures/{instrument}/{occasion}", occasion_submit, methods=["POST"]),
 ]

@@ -13,10 +13,12 @@ from starlette.routing import Route
 
 from models.accounts import AwayPeriod, Role, User
 from server import access, auth, safety, safety_people
+from server.api_models import AwayDates, ClinicianMark, CrisisHelp, Disclosure, DutyClinicians
+from server.api_schema import body, read_body
 from server.auth import requires, user_of
-from server.errors import BadRequest, PlatformError
+from server.errors import PlatformError
 from server.forms import form_data
-from server.routes.enrollment import json_body, record_id
+from server.routes.enrollment import record_id
 from server.templating import render
 
 STAFF = (Role.COORDINATOR, Role.FACILITATOR)
@@ -154,50 +156,29 @@ async def api_duty(request: Request) -> Response:
 
 
 @requires(Role.COORDINATOR)
+@body(DutyClinicians)
 async def api_set_duty(request: Request) -> Response:
     """
     summary: Name the clinic's duty clinicians (replaces the list)
-    requestBody:
-      content:
-        application/json:
-          schema:
-            type: object
-            required: [user_ids]
-            properties:
-              user_ids: {type: array, items: {type: integer}}
     responses:
       200: {description: The duty clinicians now}
-      400: {description: "Not a list, or someone is not a clinician"}
     """
-    body = await json_body(request)
-    ids = body.get("user_ids")
-    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        raise BadRequest("user_ids must be a list of user ids.", fields={"user_ids": "A list of ids."})
-    people = await safety_people.set_duty(user_of(request), [record_id(i) for i in ids])
+    duty = await read_body(request, DutyClinicians)
+    people = await safety_people.set_duty(user_of(request), duty.user_ids)
     return JSONResponse([_person_json(p) for p in people])
 
 
 @requires(Role.COORDINATOR)
+@body(ClinicianMark)
 async def api_set_clinician(request: Request) -> Response:
     """
     summary: Mark a member of staff as a clinician or not (null for the role's default)
-    requestBody:
-      content:
-        application/json:
-          schema:
-            type: object
-            required: [clinician]
-            properties:
-              clinician: {type: boolean, nullable: true}
     responses:
       200: {description: The person}
-      400: {description: Not true, false or null}
     """
-    body = await json_body(request)
-    if "clinician" not in body or body["clinician"] not in (True, False, None):
-        raise BadRequest("clinician must be true, false or null.", fields={"clinician": "true, false or null."})
+    mark = await read_body(request, ClinicianMark)
     person = await safety_people.set_clinician(user_of(request), record_id(request.path_params["user_id"]),
-                                               body["clinician"])
+                                               mark.clinician)
     return JSONResponse(_person_json(person))
 
 
@@ -213,26 +194,17 @@ async def api_away(request: Request) -> Response:
 
 
 @requires(*STAFF)
+@body(AwayDates)
 async def api_add_away(request: Request) -> Response:
     """
     summary: Add away dates (inclusive); safety items arising then go to others
-    requestBody:
-      content:
-        application/json:
-          schema:
-            type: object
-            required: [starts_on, ends_on]
-            properties:
-              starts_on: {type: string, format: date}
-              ends_on: {type: string, format: date}
     responses:
       201: {description: The period}
-      400: {description: Invalid dates}
     """
     user = user_of(request)
     person = await safety_people.away_subject(user, record_id(request.path_params["user_id"]))
-    body = await json_body(request)
-    period = await safety_people.add_away(user, person, {k: "" if v is None else str(v) for k, v in body.items()})
+    dates = await read_body(request, AwayDates)
+    period = await safety_people.add_away(user, person, dates.fields_sent())
     return JSONResponse(_period_json(period), status_code=201)
 
 
@@ -249,26 +221,17 @@ async def api_delete_away(request: Request) -> Response:
 
 
 @requires(*STAFF)
+@body(Disclosure)
 async def api_disclosure(request: Request) -> Response:
     """
     summary: Open a safety item from a disclosure in session (the member's staff)
-    requestBody:
-      content:
-        application/json:
-          schema:
-            type: object
-            required: [note]
-            properties:
-              note: {type: string, description: "what was disclosed, in words"}
-              disclosed_at: {type: string, format: date-time}
     responses:
       201: {description: The safety item; its people are told}
-      400: {description: Incomplete}
     """
     user = user_of(request)
     enrollment = await access.staff_enrollment(user, request.path_params["enrollment_id"])
-    body = await json_body(request)
-    item = await safety.record_disclosure(user, enrollment, {k: "" if v is None else str(v) for k, v in body.items()})
+    disclosure = await read_body(request, Disclosure)
+    item = await safety.record_disclosure(user, enrollment, disclosure.fields_sent())
     timing = safety.timing(item, auth.now())
     return JSONResponse({"id": item.id, "enrollment_id": enrollment.id, "source": item.source.value,
                          "status": item.status.value, "due_at": timing["due_at"].isoformat(),
@@ -287,46 +250,36 @@ async def api_crisis_help(request: Request) -> Response:
 
 
 @requires(Role.COORDINATOR)
+@body(CrisisHelp)
 async def api_set_crisis_help(request: Request) -> Response:
     """
     summary: Set the clinic's crisis help text (empty goes back to the general text)
-    requestBody:
-      content:
-        application/json:
-          schema:
-            type: object
-            required: [help_text]
-            properties:
-              help_text: {type: string}
     responses:
       200: {description: The text now}
-      400: {description: Not words, or too long}
     """
-    body = await json_body(request)
-    if not isinstance(body.get("help_text"), str):
-        raise BadRequest("help_text must be text.", fields={"help_text": "Required."})
-    help_text = await safety.set_crisis_help(user_of(request), body["help_text"])
+    crisis = await read_body(request, CrisisHelp)
+    help_text = await safety.set_crisis_help(user_of(request), crisis.help_text)
     return JSONResponse({"help_text": help_text.text, "set_by_clinic": help_text.set_by_clinic})
 
 
 routes = [
-    Route("/attention/{item_id:int}", attention, methods=["GET"]),
+    Route("/attention/{item_id:id}", attention, methods=["GET"]),
     Route("/clinic/safety", settings_page, methods=["GET"]),
     Route("/clinic/safety/help-text", help_text_submit, methods=["POST"]),
     Route("/clinic/safety/people", people_submit, methods=["POST"]),
     Route("/away", my_away, methods=["GET"]),
-    Route("/staff/{user_id:int}/away", away_page, methods=["GET"]),
-    Route("/staff/{user_id:int}/away", away_submit, methods=["POST"]),
-    Route("/staff/{user_id:int}/away/{period_id:int}/delete", away_delete, methods=["POST"]),
-    Route("/enrollments/{enrollment_id:int}/safety/new", disclosure_form, methods=["GET"]),
-    Route("/enrollments/{enrollment_id:int}/safety/new", disclosure_submit, methods=["POST"]),
+    Route("/staff/{user_id:id}/away", away_page, methods=["GET"]),
+    Route("/staff/{user_id:id}/away", away_submit, methods=["POST"]),
+    Route("/staff/{user_id:id}/away/{period_id:id}/delete", away_delete, methods=["POST"]),
+    Route("/enrollments/{enrollment_id:id}/safety/new", disclosure_form, methods=["GET"]),
+    Route("/enrollments/{enrollment_id:id}/safety/new", disclosure_submit, methods=["POST"]),
     Route("/api/v1/duty-clinicians", api_duty, methods=["GET"]),
     Route("/api/v1/duty-clinicians", api_set_duty, methods=["PUT"]),
-    Route("/api/v1/users/{user_id:int}/clinician", api_set_clinician, methods=["PUT"]),
-    Route("/api/v1/users/{user_id:int}/away-periods", api_away, methods=["GET"]),
-    Route("/api/v1/users/{user_id:int}/away-periods", api_add_away, methods=["POST"]),
-    Route("/api/v1/away-periods/{period_id:int}", api_delete_away, methods=["DELETE"]),
-    Route("/api/v1/enrollments/{enrollment_id:int}/safety-items", api_disclosure, methods=["POST"]),
+    Route("/api/v1/users/{user_id:id}/clinician", api_set_clinician, methods=["PUT"]),
+    Route("/api/v1/users/{user_id:id}/away-periods", api_away, methods=["GET"]),
+    Route("/api/v1/users/{user_id:id}/away-periods", api_add_away, methods=["POST"]),
+    Route("/api/v1/away-periods/{period_id:id}", api_delete_away, methods=["DELETE"]),
+    Route("/api/v1/enrollments/{enrollment_id:id}/safety-items", api_disclosure, methods=["POST"]),
     Route("/api/v1/clinic/crisis-help", api_crisis_help, methods=["GET"]),
     Route("/api/v1/clinic/crisis-help", api_set_crisis_help, methods=["PUT"]),
 ]

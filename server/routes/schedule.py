@@ -21,7 +21,9 @@ from models.accounts import Role, User
 from models.cohorts import Cohort, CohortStatus, Enrollment, Meeting
 from server import access, auth, mail, scheduling
 from server.errors import BadRequest, Conflict, Forbidden, NotFound, PlatformError
-from server.forms import form_data, json_body
+from server.forms import form_data
+from server.api_models import Activation, Cancellation, CohortSettings, MakeUp, ProtocolTemplateBody, Reschedule, Shift, SkipDates
+from server.api_schema import body, broken_rules, read_body
 from server.scheduling import CohortInput
 from server.templating import render
 
@@ -504,6 +506,7 @@ def _template_json(row: Any) -> dict[str, Any]:
 
 
 @auth.requires(Role.COORDINATOR, Role.FACILITATOR)
+@body(ProtocolTemplateBody)
 async def api_templates(request: Request) -> Response:
     """
     get:
@@ -516,7 +519,6 @@ async def api_templates(request: Request) -> Response:
       tags: [schedule]
       responses:
         201: {description: The new template}
-        400: {description: "What to change, per field"}
         403: {description: Not a coordinator}
     """
     if request.method == "GET":
@@ -524,13 +526,14 @@ async def api_templates(request: Request) -> Response:
     user = auth.user_of(request)
     if user.role != Role.COORDINATOR:
         raise Forbidden("Only coordinators define protocols.")
-    template = _template_from_json(await json_body(request))
+    template_body = await read_body(request, ProtocolTemplateBody)
+    template = _template_from_json(template_body.fields_sent())
     row = await scheduling.save_template(template, by=user)
     return JSONResponse(_template_json(row), status_code=201)
 
 
-def _template_from_json(body: dict[str, Any], key: str | None = None) -> ProtocolTemplate:
-    data = dict(body)
+def _template_from_json(fields: dict[str, Any], key: str | None = None) -> ProtocolTemplate:
+    data = {k: v for k, v in fields.items() if v is not None or k in {"mid_group_after_session", "post_group_within_days"}}
     data.setdefault("key", "custom-" + _slug(str(data.get("name") or "")))
     if key is not None:
         data["key"] = key
@@ -541,6 +544,7 @@ def _template_from_json(body: dict[str, Any], key: str | None = None) -> Protoco
 
 
 @auth.requires(Role.COORDINATOR, Role.FACILITATOR)
+@body(ProtocolTemplateBody)
 async def api_template(request: Request) -> Response:
     """
     get:
@@ -554,7 +558,6 @@ async def api_template(request: Request) -> Response:
       tags: [schedule]
       responses:
         200: {description: The template}
-        400: {description: "What to change, per field"}
         409: {description: A shipped template}
     """
     row = await scheduling.template_row(request.path_params["template_id"])
@@ -563,29 +566,31 @@ async def api_template(request: Request) -> Response:
     user = auth.user_of(request)
     if user.role != Role.COORDINATOR:
         raise Forbidden("Only coordinators define protocols.")
-    body = await json_body(request)
-    row = await scheduling.save_template(_template_from_json(body, key=row.slug), by=user, row=row)
+    template_body = await read_body(request, ProtocolTemplateBody)
+    template = _template_from_json(template_body.fields_sent(), key=row.slug)
+    row = await scheduling.save_template(template, by=user, row=row)
     return JSONResponse(_template_json(row))
 
 
 @auth.requires(Role.COORDINATOR)
+@body(CohortSettings)
 async def api_preview(request: Request) -> Response:
     """
     post:
       summary: Preview a cohort's schedule (nothing is stored)
       tags: [schedule]
-      description: "Fields: template (id), time_zone, start_date, weekday (0=Monday), start_time (HH:MM), capacity, and optionally session_minutes, n_group_sessions, initial_sessions, termination_sessions, skip_dates (list of dates), facilitators (list of user ids)."
       responses:
         200: {description: The planned meetings with phases and warnings}
-        400: {description: "What to change, per field"}
+        404: {description: No such protocol template}
     """
-    body = await json_body(request)
-    values = scheduling.parse_cohort_input(body)
+    settings = await read_body(request, CohortSettings)
+    values = scheduling.parse_cohort_input(settings.fields_sent())
     plan = await scheduling.preview(values, now=_now())
     return JSONResponse(_plan_json(plan))
 
 
 @auth.requires(Role.COORDINATOR)
+@body(CohortSettings)
 async def api_create_cohort(request: Request) -> Response:
     """
     post:
@@ -594,17 +599,18 @@ async def api_create_cohort(request: Request) -> Response:
       description: "A clinical word (therapy, depression, IPT, ...) in public_title, location or video_link is refused with code clinical_words unless confirm_public_words is true: every member's calendar and e-mail show them."
       responses:
         201: {description: "The cohort id and its planned meetings"}
-        400: {description: "What to change, per field (code clinical_words: confirm or reword)"}
+        404: {description: No such protocol template}
     """
     user = auth.user_of(request)
-    body = await json_body(request)
-    values = scheduling.parse_cohort_input(body)
+    settings = await read_body(request, CohortSettings)
+    values = scheduling.parse_cohort_input(settings.fields_sent())
     cohort = await scheduling.create_cohort(values, by=user, now=_now())
     plan = await scheduling.preview(values, now=_now(), cohort=cohort)
     return JSONResponse({"id": cohort.id, "status": cohort.status.value, "plan": _plan_json(plan)}, status_code=201)
 
 
 @auth.requires(Role.COORDINATOR)
+@body(CohortSettings)
 async def api_edit_draft(request: Request) -> Response:
     """
     put:
@@ -613,40 +619,35 @@ async def api_edit_draft(request: Request) -> Response:
       description: "As creating: clinical words in public fields need confirm_public_words: true."
       responses:
         200: {description: The new plan}
-        400: {description: "What to change, per field (code clinical_words: confirm or reword)"}
         409: {description: The cohort is no longer a draft}
     """
     user = auth.user_of(request)
     cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
-    values = scheduling.parse_cohort_input(await json_body(request))
+    settings = await read_body(request, CohortSettings)
+    values = scheduling.parse_cohort_input(settings.fields_sent())
     cohort = await scheduling.update_draft(cohort, values, by=user, now=_now())
     plan = await scheduling.preview(values, now=_now(), cohort=cohort)
     return JSONResponse({"id": cohort.id, "status": cohort.status.value, "plan": _plan_json(plan)})
 
 
 @auth.requires(Role.COORDINATOR)
+@body(Activation, required=False)
 async def api_activate(request: Request) -> Response:
     """
     post:
       summary: Activate a draft or enrolling cohort; its meetings are created
       tags: [schedule]
       description: "Checks the protocol's group size bounds and facilitator count; outside them, give override_reason (stored, audited, shown on the cohort page)."
-      requestBody:
-        content:
-          application/json:
-            schema:
-              type: object
-              properties:
-                override_reason: {type: string, maxLength: 500}
       responses:
         200: {description: The created meetings}
-        400: {description: "What to change first (for example, no facilitator)"}
         409: {description: "Already active, or outside the protocol without override_reason (code protocol_checks, fields name each problem)"}
+        422: {description: "What to change first (for example, no facilitator)"}
     """
     user = auth.user_of(request)
     cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
-    body = await json_body(request) if await request.body() else {}  # the body is optional
-    rows = await scheduling.activate(cohort, by=user, now=_now(), override_reason=str(body.get("override_reason") or ""))
+    activation = await read_body(request, Activation, optional=True)
+    with broken_rules():
+        rows = await scheduling.activate(cohort, by=user, now=_now(), override_reason=activation.override_reason)
     cohort = await Cohort.get(id=cohort.id)
     return JSONResponse({"id": cohort.id, "status": "active", "meetings": [_meeting_json(r) for r in rows],
                          "override": _override_json(cohort)})
@@ -686,14 +687,17 @@ def _applied_json(applied: scheduling.Applied) -> dict[str, Any]:
 
 
 def _api_meeting_action(kind: str):
+    model = {"reschedule": Reschedule, "cancel": Cancellation, "make-up": MakeUp}[kind]
+
     @auth.requires(Role.COORDINATOR)
+    @body(model)
     async def endpoint(request: Request) -> Response:
         user = auth.user_of(request)
         row = await _staff_meeting(user, request.path_params["meeting_id"])
-        body = await json_body(request)
+        change = await read_body(request, model)
         service = {"reschedule": scheduling.reschedule_meeting, "cancel": scheduling.cancel_meeting,
                    "make-up": scheduling.make_up_meeting}[kind]
-        applied = await service(row, body, by=user, now=_now(), settings=request.app.state.settings)
+        applied = await service(row, change.fields_sent(), by=user, now=_now(), settings=request.app.state.settings)
         return JSONResponse(_applied_json(applied))
 
     endpoint.__name__ = f"api_meeting_{kind.replace('-', '_')}"
@@ -704,7 +708,7 @@ def _api_meeting_action(kind: str):
       tags: [schedule]
       responses:
         200: {description: The changed meeting}
-        400: {description: "What to change (for example, it would pass the next session)"}
+        409: {description: The meeting is cancelled or already held}
 """,
         "cancel": """
     post:
@@ -712,7 +716,7 @@ def _api_meeting_action(kind: str):
       tags: [schedule]
       responses:
         200: {description: The cancelled meeting and any make-up}
-        400: {description: What to change}
+        409: {description: The meeting is already cancelled or held}
 """,
         "make-up": """
     post:
@@ -720,13 +724,14 @@ def _api_meeting_action(kind: str):
       tags: [schedule]
       responses:
         200: {description: The new meeting}
-        400: {description: What to change}
+        409: {description: The meeting is not cancelled, or already has a make-up}
 """,
     }[kind]
     return endpoint
 
 
 @auth.requires(Role.COORDINATOR)
+@body(Shift)
 async def api_shift(request: Request) -> Response:
     """
     post:
@@ -734,16 +739,18 @@ async def api_shift(request: Request) -> Response:
       tags: [schedule]
       responses:
         200: {description: The changed meetings}
-        400: {description: What to change}
+        409: {description: The cohort is not active}
     """
     user = auth.user_of(request)
     cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
-    applied = await scheduling.shift_cohort(cohort, await json_body(request), by=user, now=_now(),
+    shift = await read_body(request, Shift)
+    applied = await scheduling.shift_cohort(cohort, shift.fields_sent(), by=user, now=_now(),
                                             settings=request.app.state.settings)
     return JSONResponse(_applied_json(applied))
 
 
 @auth.requires(Role.COORDINATOR)
+@body(SkipDates)
 async def api_skip_dates(request: Request) -> Response:
     """
     post:
@@ -751,11 +758,12 @@ async def api_skip_dates(request: Request) -> Response:
       tags: [schedule]
       responses:
         200: {description: The changed meetings and warnings}
-        400: {description: What to change}
+        409: {description: The cohort is not active}
     """
     user = auth.user_of(request)
     cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
-    applied = await scheduling.add_cohort_skip_dates(cohort, await json_body(request), by=user, now=_now(),
+    skip = await read_body(request, SkipDates)
+    applied = await scheduling.add_cohort_skip_dates(cohort, skip.fields_sent(), by=user, now=_now(),
                                                      settings=request.app.state.settings)
     return JSONResponse(_applied_json(applied))
 
@@ -780,33 +788,33 @@ async def api_outbox(request: Request) -> Response:
 routes = [
     Route("/templates", template_list, methods=["GET"]),
     Route("/templates/new", template_new, methods=["GET", "POST"]),
-    Route("/templates/{template_id:int}", template_view, methods=["GET"]),
-    Route("/templates/{template_id:int}/edit", template_edit, methods=["GET", "POST"]),
+    Route("/templates/{template_id:id}", template_view, methods=["GET"]),
+    Route("/templates/{template_id:id}/edit", template_edit, methods=["GET", "POST"]),
     Route("/cohorts/new", cohort_new, methods=["GET", "POST"]),
     Route("/cohorts/new/preview", cohort_preview_fragment, methods=["GET"]),
-    Route("/cohorts/{cohort_id:int}", cohort_page, methods=["GET"]),
-    Route("/cohorts/{cohort_id:int}/edit", cohort_edit, methods=["GET", "POST"]),
-    Route("/cohorts/{cohort_id:int}/activate", cohort_activate, methods=["POST"]),
-    Route("/cohorts/{cohort_id:int}/status", cohort_status, methods=["POST"]),
-    Route("/cohorts/{cohort_id:int}/shift", cohort_shift, methods=["POST"]),
-    Route("/cohorts/{cohort_id:int}/skip-dates", cohort_skip_dates, methods=["POST"]),
-    Route("/meetings/{meeting_id:int}", meeting_page, methods=["GET"]),
-    Route("/meetings/{meeting_id:int}/reschedule", _meeting_action("reschedule"), methods=["POST"]),
-    Route("/meetings/{meeting_id:int}/cancel", _meeting_action("cancel"), methods=["POST"]),
-    Route("/meetings/{meeting_id:int}/make-up", _meeting_action("make-up"), methods=["POST"]),
+    Route("/cohorts/{cohort_id:id}", cohort_page, methods=["GET"]),
+    Route("/cohorts/{cohort_id:id}/edit", cohort_edit, methods=["GET", "POST"]),
+    Route("/cohorts/{cohort_id:id}/activate", cohort_activate, methods=["POST"]),
+    Route("/cohorts/{cohort_id:id}/status", cohort_status, methods=["POST"]),
+    Route("/cohorts/{cohort_id:id}/shift", cohort_shift, methods=["POST"]),
+    Route("/cohorts/{cohort_id:id}/skip-dates", cohort_skip_dates, methods=["POST"]),
+    Route("/meetings/{meeting_id:id}", meeting_page, methods=["GET"]),
+    Route("/meetings/{meeting_id:id}/reschedule", _meeting_action("reschedule"), methods=["POST"]),
+    Route("/meetings/{meeting_id:id}/cancel", _meeting_action("cancel"), methods=["POST"]),
+    Route("/meetings/{meeting_id:id}/make-up", _meeting_action("make-up"), methods=["POST"]),
     Route("/outbox", outbox_page, methods=["GET"]),
     Route("/api/v1/templates", api_templates, methods=["GET", "POST"]),
-    Route("/api/v1/templates/{template_id:int}", api_template, methods=["GET", "PUT"]),
+    Route("/api/v1/templates/{template_id:id}", api_template, methods=["GET", "PUT"]),
     Route("/api/v1/schedule/preview", api_preview, methods=["POST"]),
     Route("/api/v1/cohorts", api_create_cohort, methods=["POST"]),
-    Route("/api/v1/cohorts/{cohort_id:int}/draft", api_edit_draft, methods=["PUT"]),
-    Route("/api/v1/cohorts/{cohort_id:int}/activate", api_activate, methods=["POST"]),
-    Route("/api/v1/cohorts/{cohort_id:int}/meetings", api_meetings, methods=["GET"]),
-    Route("/api/v1/cohorts/{cohort_id:int}/shift", api_shift, methods=["POST"]),
-    Route("/api/v1/cohorts/{cohort_id:int}/skip-dates", api_skip_dates, methods=["POST"]),
-    Route("/api/v1/meetings/{meeting_id:int}/reschedule", _api_meeting_action("reschedule"), methods=["POST"]),
-    Route("/api/v1/meetings/{meeting_id:int}/cancel", _api_meeting_action("cancel"), methods=["POST"]),
-    Route("/api/v1/meetings/{meeting_id:int}/make-up", _api_meeting_action("make-up"), methods=["POST"]),
+    Route("/api/v1/cohorts/{cohort_id:id}/draft", api_edit_draft, methods=["PUT"]),
+    Route("/api/v1/cohorts/{cohort_id:id}/activate", api_activate, methods=["POST"]),
+    Route("/api/v1/cohorts/{cohort_id:id}/meetings", api_meetings, methods=["GET"]),
+    Route("/api/v1/cohorts/{cohort_id:id}/shift", api_shift, methods=["POST"]),
+    Route("/api/v1/cohorts/{cohort_id:id}/skip-dates", api_skip_dates, methods=["POST"]),
+    Route("/api/v1/meetings/{meeting_id:id}/reschedule", _api_meeting_action("reschedule"), methods=["POST"]),
+    Route("/api/v1/meetings/{meeting_id:id}/cancel", _api_meeting_action("cancel"), methods=["POST"]),
+    Route("/api/v1/meetings/{meeting_id:id}/make-up", _api_meeting_action("make-up"), methods=["POST"]),
     Route("/api/v1/outbox", api_outbox, methods=["GET"]),
 ]
 

@@ -185,7 +185,7 @@ async def test_personal_api_token_created_on_the_account_page_works_until_revoke
 async def test_api_errors_are_problem_documents(live_server, world):
     async with bearer(live_server.url, world.tokens["coordinator"]) as api:
         response = await api.post("/api/v1/users", json={"email": "nope", "name": "X", "role": "member"})
-        assert response.status_code == 400
+        assert response.status_code == 422
         assert response.headers["content-type"].startswith("application/problem+json")
         assert response.json()["detail"]
         not_json = await api.post("/api/v1/users", content=b"{", headers={"content-type": "application/json"})

@@ -37,7 +37,7 @@ async def test_a_bad_row_writes_nothing_and_is_named(world):
         preview = await client.post(f"/api/v1/cohorts/{cohort.id}/enrollments/import?dry_run=1", content=text.encode())
         run = await client.post(f"/api/v1/cohorts/{cohort.id}/enrollments/import", content=text.encode())
     for response in (preview, run):
-        assert response.status_code == 400
+        assert response.status_code == 422
         body = response.json()
         assert body["imported"] is False
         rows = {r["line"]: r for r in body["rows"]}
@@ -55,7 +55,7 @@ async def test_over_capacity_rows_waitlist_or_error_as_chosen(world):
         f"{e};Person {i};;2026-11-20T10:00;verbal_in_person\n" for i, e in enumerate(addresses))
     async with bearer(world.base_url, world.tokens["coordinator"]) as client:
         strict = await client.post(f"/api/v1/cohorts/{cohort.id}/enrollments/import?over_capacity=error", content=text.encode())
-        assert strict.status_code == 400
+        assert strict.status_code == 422
         assert strict.json()["rows"][2]["errors"] == ["over capacity: the cohort has 2 places"]
         assert await Enrollment.filter(cohort_id=cohort.id).count() == 0
         done = await client.post(f"/api/v1/cohorts/{cohort.id}/enrollments/import", content=text.encode())
@@ -92,7 +92,7 @@ async def test_unreadable_files_are_refused(world, content, message):
     cohort = await cohort_for(world)
     async with bearer(world.base_url, world.tokens["coordinator"]) as client:
         response = await client.post(f"/api/v1/cohorts/{cohort.id}/enrollments/import", content=content)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in response.json()["detail"]
 
 

@@ -143,20 +143,20 @@ async def test_bands_across_the_scale_and_change_from_baseline_through_the_api(w
     assert await SafetyItem.filter(enrollment_id=enrollment.id).count() == 1  # the 27 had item 9 = 3
 
 
-@pytest.mark.parametrize("payload,field", [
-    ({"instrument": "phq9", "items": [0] * 8}, "items"),
-    ({"instrument": "phq9", "items": [0] * 8 + [4]}, "item9"),
-    ({"instrument": "gad7", "items": [0, 1, 2, 3, -1, 0, 0]}, "item5"),
-    ({"instrument": "bdi", "items": [0] * 9}, "instrument"),
-    ({"instrument": "phq9", "items": "000000000"}, "items"),
-    ({"instrument": "phq9", "items": [0] * 9, "difficulty": 7}, "difficulty"),
+@pytest.mark.parametrize("payload,field,status", [
+    ({"instrument": "phq9", "items": [0] * 8}, "items", 400),
+    ({"instrument": "phq9", "items": [0] * 8 + [4]}, "item9", 400),
+    ({"instrument": "gad7", "items": [0, 1, 2, 3, -1, 0, 0]}, "item5", 400),
+    ({"instrument": "bdi", "items": [0] * 9}, "instrument", 400),
+    ({"instrument": "phq9", "items": "000000000"}, "items", 400),
+    ({"instrument": "phq9", "items": [0] * 9, "difficulty": 7}, "difficulty", 400),
 ])
-async def test_invalid_answers_are_refused_and_nothing_is_written(world, payload, field):
+async def test_invalid_answers_are_refused_and_nothing_is_written(world, payload, field, status):
     member, enrollment, client = await new_member(world)
     await client.aclose()
     async with bearer(world.base_url, world.tokens["facilitator"]) as staff:
         response = await staff.post(f"/api/v1/enrollments/{enrollment.id}/measures", json=payload)
-    assert response.status_code == 400, response.text
+    assert response.status_code == status, response.text
     assert field in response.json().get("fields", {})
     assert not await MeasureResponse.filter(enrollment_id=enrollment.id).exists()
 
