@@ -152,7 +152,9 @@ class ProtocolTemplateBody(ApiBody):
     group_size: GroupSize
     facilitator_count: whole(1, 20) = 1
     composition: Literal["any", "single_sex", "mixed", "age_band"] = "any"
-    late_join_cutoff_session: Count
+    late_join_cutoff_session: Count | None = Field(None, description=(
+        "Left out: derived from the initial phase (the last session a late joiner can still take part in it)"))
+    consent_required: bool = Field(True, description="Members need recorded consent before they are enrolled")
     problem_areas: list[Literal["grief", "role_dispute", "role_transition", "interpersonal_deficits"]] = Field(
         default_factory=lambda: ["grief", "role_dispute", "role_transition", "interpersonal_deficits"], max_length=4,
     )

@@ -162,6 +162,7 @@ async def api_set_duty(request: Request) -> Response:
     summary: Name the clinic's duty clinicians (replaces the list)
     responses:
       200: {description: The duty clinicians now}
+      404: {description: An id is no member of staff}
     """
     duty = await read_body(request, DutyClinicians)
     people = await safety_people.set_duty(user_of(request), duty.user_ids)
@@ -227,6 +228,7 @@ async def api_disclosure(request: Request) -> Response:
     summary: Open a safety item from a disclosure in session (the member's staff)
     responses:
       201: {description: The safety item; its people are told}
+      409: {description: "The enrollment has ended (withdrawn or transferred): record it on the member's current one"}
     """
     user = user_of(request)
     enrollment = await access.staff_enrollment(user, request.path_params["enrollment_id"])

@@ -142,7 +142,7 @@ async def test_rows_that_enroll_without_consent_are_refused_and_name_what_is_mis
             f"Bad Method,{d},,2026-11-20,shrug\n")
     async with bearer(world.base_url, world.tokens["coordinator"]) as client:
         response = await client.post(f"/api/v1/cohorts/{cohort.id}/enrollments/import", content=text.encode())
-        assert response.status_code == 400
+        assert response.status_code == 422
         rows = response.json()["rows"]
         assert "when it was given (consent_at), how it was given (consent_method) missing" in rows[0]["errors"][0]
         assert rows[1]["errors"] == ["consent is not recorded: how it was given (consent_method) missing; "

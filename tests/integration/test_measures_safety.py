@@ -177,6 +177,8 @@ async def test_portal_form_errors_name_the_missing_items(world):
 
 ASSESSED = {"contact_method": "phone", "thoughts": "passive", "plan": "no", "intent": "no", "access_to_means": "no",
             "past_attempts": "no", "protective_factors": "Her children; her sister visits weekly", "risk_level": "low"}
+# The API takes yes / no as JSON booleans; the form page as the words.
+AS_JSON = {k: {"yes": True, "no": False}.get(v, v) for k, v in ASSESSED.items()}
 
 
 async def test_risk_check_closes_the_item_and_is_audited(world):
@@ -214,15 +216,15 @@ async def test_risk_check_api(world):
     item = await SafetyItem.get(enrollment_id=enrollment.id)
     async with bearer(world.base_url, world.tokens["other_facilitator"]) as other:
         assert (await other.post(f"/api/v1/safety-items/{item.id}/risk-check",
-                                 json={**ASSESSED, "outcome": "xx", "action": "none"})).status_code == 403
+                                 json={**AS_JSON, "outcome": "xx", "action": "none"})).status_code == 403
     async with bearer(world.base_url, world.tokens["facilitator"]) as staff:
         listed = (await staff.get("/api/v1/safety-items")).json()
         assert any(i["id"] == item.id and i["item9"] == 3 for i in listed)
         bad = await staff.post(f"/api/v1/safety-items/{item.id}/risk-check",
-                               json={**ASSESSED, "outcome": "xx", "action": "pray"})
+                               json={**AS_JSON, "outcome": "xx", "action": "pray"})
         assert bad.status_code == 400 and "action" in bad.json()["fields"]
         ok = await staff.post(f"/api/v1/safety-items/{item.id}/risk-check", json={
-            **ASSESSED, "plan": True, "intent": False, "risk_level": "high",
+            **AS_JSON, "plan": True, "intent": False, "risk_level": "high",
             "outcome": "Called the member; crisis team involved", "action": "emergency",
             "follow_up_date": date.today().isoformat(),
         })

@@ -38,6 +38,8 @@ CLINICAL = re.compile(r"safety|suicid|risk|harm|self|item 9|phq|depress|therap|c
 ASSESSED = {"contact_method": "phone", "thoughts": "passive", "plan": "no", "intent": "no", "access_to_means": "no",
             "past_attempts": "no", "risk_level": "low", "outcome": "Spoke by phone; passive thoughts, no plan.",
             "action": "safety_plan"}
+# The API takes yes / no as JSON booleans; the form page as the words.
+AS_JSON = {k: {"yes": True, "no": False}.get(v, v) for k, v in ASSESSED.items()}
 
 
 def phq9(item9: int) -> dict[str, str]:
@@ -149,7 +151,7 @@ async def test_a_cohort_without_facilitators_reaches_the_duty_clinicians(world, 
             listed = (await coordinator.get("/api/v1/duty-clinicians")).json()
             assert [p["name"] for p in listed] == ["Dora Duty"]
             refused = await coordinator.put("/api/v1/duty-clinicians", json={"user_ids": [world.users["coordinator"].id]})
-            assert refused.status_code == 400 and "clinicians" in refused.json()["detail"]
+            assert refused.status_code == 422 and "clinicians" in refused.json()["detail"]
             assert (await coordinator.put("/api/v1/duty-clinicians", json={"user_ids": "all"})).status_code == 400
     finally:
         await set_duty(world)
@@ -219,7 +221,7 @@ async def test_only_clinicians_record_risk_checks(world, live_server):
         assert (await admin.put(f"/api/v1/users/{marked.id}/clinician", json={"clinician": "yes"})).status_code == 400
     async with bearer(world.base_url, (await auth.create_api_token(marked, "t"))[1]) as clinician:
         done = await clinician.post(f"/api/v1/safety-items/{item.id}/risk-check",
-                                    json=ASSESSED | {"follow_up_date": date.today().isoformat()})
+                                    json=AS_JSON | {"follow_up_date": date.today().isoformat()})
         assert done.status_code == 201, done.text
     # A facilitator unmarked by a coordinator is no longer a clinician.
     lay = await make_user(Role.FACILITATOR, "Lay Helper")
@@ -228,27 +230,28 @@ async def test_only_clinicians_record_risk_checks(world, live_server):
     async with bearer(world.base_url, world.tokens["coordinator"]) as admin:
         assert (await admin.put(f"/api/v1/users/{lay.id}/clinician", json={"clinician": False})).status_code == 200
     async with bearer(world.base_url, (await auth.create_api_token(lay, "t"))[1]) as helper:
-        answer = await helper.post(f"/api/v1/safety-items/{item2.id}/risk-check", json=ASSESSED | {"action": "none"})
+        answer = await helper.post(f"/api/v1/safety-items/{item2.id}/risk-check", json=AS_JSON | {"action": "none"})
         assert answer.status_code == 403
 
 
-@pytest.mark.parametrize("change,field", [
-    ({"outcome": "."}, "outcome"),
-    ({"outcome": " - "}, "outcome"),
-    ({"risk_level": ""}, "risk_level"),
-    ({"action": ""}, "action"),
-    ({"thoughts": "maybe"}, "thoughts"),
-    ({"intent": ""}, "intent"),
-    ({"protective_factors": "..."}, "protective_factors"),
-    ({"contact_method": "telepathy"}, "contact_method"),
-    ({"follow_up_date": ""}, "follow_up_date"),
+@pytest.mark.parametrize("change,field,status", [
+    # 422: as the API document says, but saying nothing; 400: not as the document says.
+    ({"outcome": "."}, "outcome", 422),
+    ({"outcome": " - "}, "outcome", 422),
+    ({"protective_factors": "..."}, "protective_factors", 422),
+    ({"risk_level": ""}, "risk_level", 400),
+    ({"action": ""}, "action", 400),
+    ({"thoughts": "maybe"}, "thoughts", 400),
+    ({"intent": ""}, "intent", 400),
+    ({"contact_method": "telepathy"}, "contact_method", 400),
+    ({"follow_up_date": ""}, "follow_up_date", 400),
 ])
-async def test_an_incomplete_assessment_is_refused_and_changes_nothing(world, live_server, change, field):
+async def test_an_incomplete_assessment_is_refused_and_changes_nothing(world, live_server, change, field, status):
     _, _, _, item = await member_answers(world.base_url, world.cohort, item9=1)
     async with bearer(world.base_url, world.tokens["facilitator"]) as staff:
-        body = ASSESSED | {"follow_up_date": date.today().isoformat()} | change
+        body = AS_JSON | {"follow_up_date": date.today().isoformat()} | change
         response = await staff.post(f"/api/v1/safety-items/{item.id}/risk-check", json=body)
-    assert response.status_code == 400, response.text
+    assert response.status_code == status, response.text
     assert field in response.json()["fields"]
     assert not await RiskCheck.filter(safety_item_id=item.id).exists()
     assert (await SafetyItem.get(id=item.id)).status == SafetyItemStatus.OPEN
@@ -259,17 +262,17 @@ async def test_a_check_cannot_predate_the_answer_and_an_unreached_attempt_keeps_
     answered = item.raised_at
     async with bearer(world.base_url, world.tokens["facilitator"]) as staff:
         url = f"/api/v1/safety-items/{item.id}/risk-check"
-        early = await staff.post(url, json=ASSESSED | {"follow_up_date": date.today().isoformat(),
+        early = await staff.post(url, json=AS_JSON | {"follow_up_date": date.today().isoformat(),
                                                        "checked_at": (answered - timedelta(hours=2)).isoformat()})
-        assert early.status_code == 400 and "before the answer" in early.json()["detail"]
+        assert early.status_code == 422 and "before the answer" in early.json()["detail"]
         attempt = await staff.post(url, json={"contact_method": "unreached",
                                               "outcome": "Rang twice at 18:00, no answer; will try tomorrow morning."})
         assert attempt.status_code == 201 and attempt.json()["status"] == "open"
         assert (await SafetyItem.get(id=item.id)).status == SafetyItemStatus.OPEN
         assert await AuditEvent.filter(subject="risk_check", detail__contains="not reached").exists()
         vague = await staff.post(url, json={"contact_method": "unreached", "outcome": "?"})
-        assert vague.status_code == 400
-        done = await staff.post(url, json=ASSESSED | {"contact_method": "in_person", "action": "none"})
+        assert vague.status_code == 422
+        done = await staff.post(url, json=AS_JSON | {"contact_method": "in_person", "action": "none"})
         assert done.status_code == 201 and done.json()["status"] == "closed"
     page = await (await world.client("facilitator")).get(f"/safety/{item.id}")
     assert "Tried, could not reach the member" in page.text and "Rang twice" in page.text
@@ -333,7 +336,7 @@ async def test_a_closure_summary_waits_for_open_safety_items(world, live_server)
         assert refused.status_code == 409 and refused.json()["code"] == "safety_open", refused.text
         assert "1 open safety item" in refused.json()["detail"]
         assert (await ClosureSummary.get(id=row.id)).status == "draft"
-        closed = await staff.post(f"/api/v1/safety-items/{item.id}/risk-check", json=ASSESSED | {"action": "none"})
+        closed = await staff.post(f"/api/v1/safety-items/{item.id}/risk-check", json=AS_JSON | {"action": "none"})
         assert closed.status_code == 201
         after = await staff.post(f"/api/v1/summaries/{row.id}/finalize")
         assert after.json().get("code") != "safety_open"
@@ -385,7 +388,7 @@ async def test_closing_a_session_waits_for_a_documented_contact(world, live_serv
     assert (await third.command("close_meeting"))["code"] == "safety_open"
     async with bearer(world.base_url, lead_token) as staff:
         assert (await staff.post(f"/api/v1/safety-items/{item.id}/risk-check",
-                                 json=ASSESSED | {"action": "none"})).status_code == 201
+                                 json=AS_JSON | {"action": "none"})).status_code == 201
     await third.ok("close_meeting")
     await third.close()
 
@@ -466,7 +469,7 @@ async def test_an_unhandled_item_escalates_twice_and_a_follow_up_is_reminded(wor
         # A follow-up set for today is reminded on its day, once, to the cohort's facilitator.
         async with bearer(server.url, (await auth.create_api_token(lead, "t"))[1]) as staff:
             done = await staff.post(f"/api/v1/safety-items/{item.id}/risk-check",
-                                    json=ASSESSED | {"follow_up_date": date.today().isoformat()})
+                                    json=AS_JSON | {"follow_up_date": date.today().isoformat()})
             assert done.status_code == 201, done.text
             listing = await (await logged_in(server.url, lead.email, PASSWORD)).get("/safety")
             assert f'data-follow-up="{done.json()["id"]}"' in listing.text

@@ -228,7 +228,7 @@ async def test_protocol_templates_pages_and_copy(world, live_server, api):
     api_bad = await api.post("/api/v1/templates", json={"name": "Bad", "group_sessions": 2})
     assert api_bad.status_code == 400 and api_bad.json()["fields"]["phases"] == "Required."
     shipped = (await api.get("/api/v1/templates")).json()["templates"][0]
-    too_few = {k: v for k, v in shipped.items() if k not in {"id", "builtin", "key"}} | {"name": "Bad", "group_sessions": 2}
+    too_few = {k: v for k, v in shipped.items() if k not in {"id", "builtin", "key", "default_late_join_cutoff", "late_join_warnings"}} | {"name": "Bad", "group_sessions": 2}
     api_rule = await api.post("/api/v1/templates", json=too_few)
     assert api_rule.status_code == 422
     assert re.search(r"between 3 and 26", api_rule.json()["detail"])
