@@ -42,15 +42,15 @@ export class BoardRenderer {
   drawChanges(event, { replaced, appended }) {
     for (const section of this.#sections) if (section.event) section.event(this.#ctx, event);
     if (this.#ctx.board.isNew) return;
-    const replacedKeys = new Set(replaced), grown = Object.keys(appended);
+    const replacedKeys = new Set(replaced);
     for (const section of this.#sections) {
-      const keys = section.keys;
-      if (keys.some((key) => replacedKeys.has(key))) {
+      const grown = section.keys.filter((key) => key in appended);
+      if (section.keys.some((key) => replacedKeys.has(key))) {
         this.#draw(section);
-      } else if (grown.some((key) => keys.includes(key))) {
-        if (section.append && !this.#waiting.has(section)) grown.filter((key) => keys.includes(key))
-          .forEach((key) => section.append(this.#ctx, appended[key]));
-        else this.#draw(section);
+      } else if (grown.length && section.append && !this.#waiting.has(section)) {
+        for (const key of grown) section.append(this.#ctx, appended[key]);
+      } else if (grown.length) {
+        this.#draw(section);
       }
     }
   }
