@@ -1,0 +1,59 @@
+/* The live board client: plain ES modules, no build step.
+ *
+ * It keeps the server's view of the board (store.js: a snapshot, then the parts each event
+ * replaced), draws from the page's <template>s only the sections those parts feed
+ * (sections/), reconnects by itself and resumes with hello {last_seq}, retries
+ * unacknowledged commands with the same id (socket.js), and shows timers from the server's
+ * clock, corrected for skew, never running backwards (clock.js). Protocol:
+ * server/board/PROTOCOL.md. */
+import { $ } from "./dom.js";
+import { BoardRenderer } from "./sections/index.js";
+import { BoardSocket } from "./socket.js";
+import { BoardView, GAP } from "./store.js";
+import { ServerClock, TimerFaces } from "./clock.js";
+import { listen } from "./actions.js";
+import { setStatus, toast } from "./status.js";
+import { startTicking } from "./sections/timer.js";
+
+function start(root, boot) {
+  const isFacilitator = boot.client.view === "facilitator";
+  const board = new BoardView(boot.state, isFacilitator);
+  const clock = new ServerClock();
+  const faces = new TimerFaces(clock);
+  const ctx = { root, board, faces, isFacilitator, command: null, renderer: null };
+  const renderer = new BoardRenderer(ctx);
+  const socket = new BoardSocket(boot.client.ws_path, {
+    board, clock, canCommand: isFacilitator,
+    on: {
+      snapshot(frame) {
+        board.takeSnapshot(frame.state, frame.seq);
+        faces.forget();
+        renderer.drawAll();
+      },
+      event(frame) {
+        const changes = board.applyEvent(frame);
+        if (changes === GAP) socket.hello(); // ask again from what we have
+        else if (changes) renderer.drawChanges(frame.event, changes);
+      },
+      status: (state, text) => setStatus(root, state, text),
+      pending: (count) => root.classList.toggle("has-pending", count > 0),
+      refused: toast,
+    },
+  });
+  ctx.command = (name, data) => socket.command(name, data);
+  ctx.renderer = renderer;
+  if (isFacilitator) listen(ctx);
+  // Exposed for tests and for a curious facilitator's console; not an API.
+  window.groupiptBoard = {
+    get lastSeq() { return board.lastSeq; },
+    get view() { return board.view; },
+    get pending() { return socket.pending; },
+    get offset() { return clock.offset; },
+  };
+  renderer.drawAll();
+  startTicking(ctx);
+  socket.start();
+}
+
+const root = $("board"), dataNode = $("board-data");
+if (root && dataNode) start(root, JSON.parse(dataNode.textContent));

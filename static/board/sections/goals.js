@@ -1,0 +1,70 @@
+/* Goals: on the display the group's goals and their progress; for facilitators every goal
+ * of the group and of the members in the room, with progress buttons and a status. */
+import { $, fill, fromTemplate, option, slot } from "../dom.js";
+import { GOAL_STATUSES, RATING_MAX } from "../vocabulary.js";
+
+export const goals = {
+  keys: ["goals", "members", "attendance"],
+  // A status being chosen keeps its select until the facilitator leaves it.
+  busy() {
+    const node = $("goals"), focused = document.activeElement;
+    return node !== null && node.contains(focused) && focused.tagName === "SELECT";
+  },
+  render(ctx) {
+    const view = ctx.board.view, all = Object.values(view.goals || {});
+    const groupGoals = all.filter((g) => !g.member);
+    const node = $("goals");
+    if (!ctx.isFacilitator) {
+      const rows = groupGoals.map(displayGoal);
+      node.replaceChildren(...(rows.length ? rows : [fromTemplate("tpl-goals-empty")]));
+      return;
+    }
+    const parts = [heading("Group goals")];
+    parts.push(...(groupGoals.length ? groupGoals.map(goalRow) : [fromTemplate("tpl-goals-none")]));
+    for (const mid of ctx.board.memberIds()) {
+      if (!ctx.board.mayBeHere(mid)) continue;
+      const own = all.filter((g) => g.member === mid);
+      if (own.length) parts.push(heading(ctx.board.memberLabel(mid)), ...own.map(goalRow));
+    }
+    node.replaceChildren(...parts);
+  },
+};
+
+function goalText(goal) {
+  return goal.revised_text || goal.text;
+}
+
+function heading(text) {
+  return fill(fromTemplate("tpl-goal-heading"), { text });
+}
+
+function displayGoal(goal) {
+  const rated = goal.rating !== null && goal.rating !== undefined;
+  const row = fill(fromTemplate("tpl-display-goal"), {
+    text: goalText(goal),
+    status: goal.status !== "active" ? goal.status : null,
+    rating: rated ? "●".repeat(goal.rating) + "○".repeat(RATING_MAX - goal.rating) : null,
+  });
+  row.dataset.goal = goal.id;
+  if (rated) slot(row, "rating").setAttribute("aria-label", `progress ${goal.rating} of ${RATING_MAX}`);
+  return row;
+}
+
+function goalRow(goal) {
+  const row = fill(fromTemplate("tpl-goal-row"), { text: goalText(goal), status: goal.status });
+  row.dataset.goal = goal.id;
+  const ratings = slot(row, "ratings");
+  for (let rating = 0; rating <= RATING_MAX; rating++) {
+    const button = fromTemplate("tpl-rating-button");
+    button.textContent = String(rating);
+    button.dataset.goal = goal.id;
+    button.dataset.rating = String(rating);
+    button.classList.toggle("chosen", goal.rating === rating);
+    button.setAttribute("aria-pressed", String(goal.rating === rating));
+    ratings.append(button);
+  }
+  const select = slot(row, "status-select");
+  select.dataset.goal = goal.id;
+  select.append(...GOAL_STATUSES.map((status) => option(status, status, goal.status === status)));
+  return row;
+}

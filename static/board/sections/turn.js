@@ -1,0 +1,109 @@
+/* The role play: the current turn (stage, feedback round, timer, the facilitator's controls
+ * and next step) and the queue of turns waiting. */
+import { $, actionButton, fill, fromTemplate, slot } from "../dom.js";
+import { FEEDBACK_VOICES, STAGE_LABELS } from "../vocabulary.js";
+import { timerNode } from "./timer.js";
+
+export const currentTurn = {
+  keys: ["active_turn", "turns", "timers", "members", "facilitators"],
+  // Don't wipe a next step the facilitator is typing; drawn when they leave the field.
+  busy: () => document.activeElement !== null && document.activeElement.id === "next-step",
+  render(ctx) {
+    const { board } = ctx, view = board.view;
+    const tid = view.active_turn, turn = tid && view.turns[tid];
+    const node = $("current-turn");
+    if (!turn) {
+      node.replaceChildren(fromTemplate("tpl-no-turn"));
+      return;
+    }
+    const parts = [
+      fill(fromTemplate("tpl-turn-who"), {
+        protagonist: board.memberLabel(turn.protagonist), counterpart: board.counterpartLabel(turn.counterpart),
+        role: turn.role_label,
+      }),
+      stageNode(turn),
+    ];
+    if (turn.stage === "feedback") parts.push(feedbackOrder(turn.feedback_stage));
+    if (view.timers.turn) parts.push(timerNode(ctx, view.timers.turn));
+    if (ctx.isFacilitator) {
+      if (turn.scenario) parts.push(fill(fromTemplate("tpl-scenario"), { text: turn.scenario }));
+      parts.push(turnControls(tid, turn), nextStepForm(tid, turn));
+    }
+    node.replaceChildren(...parts);
+  },
+};
+
+function stageNode(turn) {
+  const node = fromTemplate("tpl-turn-stage");
+  node.dataset.stage = turn.stage;
+  node.textContent = (STAGE_LABELS[turn.stage] || turn.stage) + (turn.status === "paused" ? " · paused" : "");
+  return node;
+}
+
+function feedbackOrder(now) {
+  const list = fromTemplate("tpl-feedback-order");
+  for (const [voice, label] of FEEDBACK_VOICES) {
+    const item = fromTemplate("tpl-feedback-voice");
+    item.textContent = label;
+    if (voice === now) {
+      item.classList.add("now");
+      item.setAttribute("aria-current", "step");
+    }
+    list.append(item);
+  }
+  return list;
+}
+
+function turnControls(tid, turn) {
+  const actions = fromTemplate("tpl-actions");
+  const turnData = { turn: tid };
+  actions.append(
+    turn.status === "paused" ? actionButton("Resume (p)", "resume_turn", turnData) : actionButton("Pause (p)", "pause_turn", turnData),
+    actionButton("+2 min", "extend_turn", turnData),
+  );
+  if (turn.stage === "practice") actions.append(actionButton("Role reversal (r)", "start_role_reversal", turnData));
+  if (turn.stage === "practice" || turn.stage === "role_reversal") {
+    actions.append(actionButton("Start feedback (f)", "start_feedback", turnData));
+  }
+  if (turn.stage === "feedback") {
+    actions.append(actionButton("Next voice (f)", "next_feedback", { turn: tid, stage: turn.feedback_stage }));
+  }
+  actions.append(actionButton("End turn (e)", "end_turn", turnData));
+  return actions;
+}
+
+function nextStepForm(tid, turn) {
+  const form = fromTemplate("tpl-next-step");
+  form.dataset.turn = tid;
+  slot(form, "text").value = turn.next_step || "";
+  return form;
+}
+
+export const queue = {
+  keys: ["queue", "turns", "members", "facilitators"],
+  render(ctx) {
+    const { board } = ctx, view = board.view, order = view.queue || [];
+    const rows = [];
+    order.forEach((tid, i) => {
+      const turn = view.turns[tid];
+      if (!turn) return;
+      const row = fill(fromTemplate("tpl-queue-row"), {
+        who: board.memberLabel(turn.protagonist), counterpart: board.counterpartLabel(turn.counterpart),
+        role: turn.role_label,
+      });
+      row.dataset.turn = tid;
+      const actions = slot(row, "actions");
+      if (ctx.isFacilitator) {
+        const turnData = { turn: tid };
+        actions.append(actionButton("Start", "start_turn", turnData));
+        if (i > 0) actions.append(actionButton("↑", "move_up", turnData));
+        if (i < order.length - 1) actions.append(actionButton("↓", "move_down", turnData));
+        actions.append(actionButton("Skip", "skip_turn", turnData));
+      } else {
+        actions.remove();
+      }
+      rows.push(row);
+    });
+    $("queue").replaceChildren(...(rows.length ? rows : [fromTemplate("tpl-queue-empty")]));
+  },
+};
