@@ -16,7 +16,8 @@ from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from server.settings import tortoise_config
-from tests.support.server import LiveServer, fresh_postgres_database
+from tests.support.server import LiveServer, fresh_database
+from tests.support.smtp import smtp_server  # noqa: F401  (a fixture for every test)
 from tests.support.world import build_world
 
 POSTGRES_URL = os.environ.get("GROUPIPT_TEST_POSTGRES_URL", "")
@@ -29,11 +30,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 def live_server(request, tmp_path_factory):
     """A running server. `live_server.database_url` is where tests may seed data."""
     var_dir: Path = tmp_path_factory.mktemp(f"var-{request.param}")
-    drop = None
-    if request.param == "postgres":
-        database_url, drop = fresh_postgres_database(POSTGRES_URL)
-    else:
-        database_url = f"sqlite://{var_dir / 'groupipt.sqlite3'}"
+    database_url, drop = fresh_database(request.param, var_dir, POSTGRES_URL)
     server = LiveServer(var_dir=var_dir, database_url=database_url).start()
     server.backend = request.param
     yield server

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.conftest import BACKENDS, POSTGRES_URL
-from tests.support.server import ROOT, LiveServer, fresh_postgres_database
+from tests.support.server import ROOT, LiveServer, fresh_database
 
 # Cases per operation and phase: about 3,000 requests per role over 49 operations.
 MAX_EXAMPLES = int(os.environ.get("GROUPIPT_CONTRACT_EXAMPLES", "20"))
@@ -29,11 +29,7 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 def demo_clinic(request, tmp_path_factory):
     """Its own server and database: the fuzzer changes what it finds, so no one shares it."""
     var_dir: Path = tmp_path_factory.mktemp(f"contract-{request.param}")
-    drop = None
-    if request.param == "postgres":
-        database_url, drop = fresh_postgres_database(POSTGRES_URL)
-    else:
-        database_url = f"sqlite://{var_dir / 'groupipt.sqlite3'}"
+    database_url, drop = fresh_database(request.param, var_dir, POSTGRES_URL)
     server = LiveServer(var_dir=var_dir, database_url=database_url).start()
     try:
         loaded = subprocess.run(

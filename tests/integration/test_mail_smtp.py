@@ -4,10 +4,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from email import message_from_bytes
 
-import pytest
-from aiosmtpd.controller import Controller
 
 from calendars import MeetingStatus
 from models.cohorts import Cohort
@@ -17,24 +14,6 @@ from server.settings import Settings
 from server.templating import templates  # noqa: F401  (the app's import order)
 from tests.integration.schedule_support import active_cohort, future_weekday
 from tests.support.server import free_port
-
-
-class Collector:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    collector = Collector()
-    controller = Controller(collector, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, collector
-    controller.stop()
 
 
 def settings_for(controller) -> Settings:

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import uuid
 from datetime import date, datetime, timedelta, timezone
-from email import message_from_bytes
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -29,6 +28,7 @@ from server import auth
 from tests.integration.test_board_support import BoardClient
 from tests.support.clients import bearer, logged_in
 from tests.support.server import ROOT, LiveServer, free_port
+from tests.support.smtp import Collector
 from tests.support.world import PASSWORD, make_cohort, make_user
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -395,24 +395,6 @@ async def test_closing_a_session_waits_for_a_documented_contact(world, live_serv
 
 # --------------------------------------------------------------------- escalation, with a target of seconds
 
-class Collector:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    collector = Collector()
-    controller = Controller(collector, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, collector
-    controller.stop()
-
-
 async def _until(predicate, timeout: float = 20.0):
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
@@ -423,8 +405,8 @@ async def _until(predicate, timeout: float = 20.0):
     raise AssertionError("timed out waiting")
 
 
-async def test_an_unhandled_item_escalates_twice_and_a_follow_up_is_reminded(world, live_server, tmp_path, smtp):
-    controller, collector = smtp
+async def test_an_unhandled_item_escalates_twice_and_a_follow_up_is_reminded(world, live_server, tmp_path, smtp_server):
+    controller, collector = smtp_server
     # 0.0005 hours is 1.8 seconds: escalated at 1.8 s and again at 3.6 s.
     server = LiveServer(var_dir=tmp_path, database_url=live_server.database_url, extra_env={
         "GROUPIPT_SAFETY_RESPONSE_HOURS": "0.0005", "GROUPIPT_SMTP_HOST": "127.0.0.1",

@@ -21,6 +21,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def fresh_database(backend: str, var_dir: Path, postgres_admin_url: str = "") -> tuple[str, callable | None]:
+    """An empty database for `backend` ("sqlite" under var_dir, or "postgres" beside the
+    admin database): its URL, and a dropper for PostgreSQL (None for SQLite)."""
+    if backend == "postgres":
+        return fresh_postgres_database(postgres_admin_url)
+    return f"sqlite://{var_dir / 'groupipt.sqlite3'}", None
+
+
 def fresh_postgres_database(admin_url: str) -> tuple[str, callable]:
     """Create an empty database beside the admin one; return its URL and a dropper."""
     import asyncio

@@ -1,0 +1,28 @@
+"""A real SMTP server (aiosmtpd) on loopback that keeps what it receives."""
+from __future__ import annotations
+
+from email import message_from_bytes
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.support.server import free_port
+
+
+class Collector:
+    def __init__(self) -> None:
+        self.messages: list = []  # (recipients, email.message.Message)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    """(controller, collector): the controller's port to send to, the collector's messages."""
+    collector = Collector()
+    controller = Controller(collector, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, collector
+    controller.stop()
