@@ -83,8 +83,8 @@ async def seed(database_url: str, base_url: str) -> tuple[str, float]:
 
     from models.accounts import Role
     from models.cohorts import Cohort, EnrollmentStatus, ProtocolTemplate
-    from server import feeds, scheduling
-    from server.settings import Settings
+    from server.platform.settings import Settings
+    from server.schedule import feeds, scheduling
     from tests.support.world import enroll, make_user
 
     settings = Settings(database_url=database_url, secret_key="bench", base_url=base_url)

@@ -29,12 +29,15 @@ from models.cohorts import (
     MeetingStatus,
     ProtocolTemplate,
 )
-from server import auth, feeds, intake, measure_responses, safety, scheduling
+from server import accounts, clock
 from server.board.hub import Hub
 from server.board.service import BoardService
 from server.board.state import Command
-from server.enrollment import ConsentGiven, enroll
-from server.settings import Settings
+from server.enrollment import intake
+from server.enrollment.service import ConsentGiven, enroll
+from server.measures import responses, safety
+from server.platform.settings import Settings
+from server.schedule import feeds, scheduling
 
 DOMAIN = "demo.groupipt.example"
 HALFWAY = "Demo: Tuesday evening group"
@@ -105,7 +108,7 @@ def _gad_items(total: int) -> list[int]:
     return answers
 
 async def _person(person: Person, password: str, existing: User | None = None) -> User:
-    hasher = auth.Passwords("cheapest")  # demo only: fast to load; real accounts use argon2 defaults
+    hasher = accounts.Passwords("cheapest")  # demo only: fast to load; real accounts use argon2 defaults
     password_hash = await hasher.hash(password)
     email = f"{person.key}@{DOMAIN}"
     user = existing or await User.get_or_none(email=email)
@@ -123,7 +126,7 @@ def _password() -> str:
 async def load_demo(settings: Settings, *, coordinator: User | None = None, now: datetime | None = None) -> dict:
     """Load (or refresh) the demo in one transaction: all of it, or nothing."""
     async with in_transaction():
-        return await _load(settings, coordinator=coordinator, now=now or auth.now())
+        return await _load(settings, coordinator=coordinator, now=now or clock.now())
 
 
 async def _load(settings: Settings, *, coordinator: User | None, now: datetime) -> dict:
@@ -160,7 +163,7 @@ async def _load(settings: Settings, *, coordinator: User | None, now: datetime) 
         if key not in passwords:
             continue  # the coordinator who ran setup keeps their own password
         await ApiToken.filter(user=user, name="demo", revoked_at=None).update(revoked_at=now)
-        _, token = await auth.create_api_token(user, "demo")
+        _, token = await accounts.create_api_token(user, "demo")
         users_json.append({
             "email": user.email, "password": passwords[key], "role": user.role.value, "name": user.display_name,
             "api_token": token, "feed_url": feed_urls.get(user.email),
@@ -243,7 +246,7 @@ async def _measures(cohort: Cohort, enrollments: list[Enrollment], facilitator: 
     """Baseline at the pre-group meeting, then a PHQ-9 before each group session held."""
     for enrollment, spec in zip(enrollments, MEMBERS, strict=False):
         trajectory = spec[5]
-        occasions = (await measure_responses.occasions_for(enrollment.id))
+        occasions = (await responses.occasions_for(enrollment.id))
         phq = [o for o in occasions.get("phq9", []) if o.meeting_starts_at is None or o.meeting_starts_at < now]
         for occasion, total in zip(phq, trajectory, strict=False):
             at = (occasion.meeting_starts_at or now) - timedelta(hours=2)
@@ -252,7 +255,7 @@ async def _measures(cohort: Cohort, enrollments: list[Enrollment], facilitator: 
             # Dev (member 4) answered item 9 above 0 before session 2 (checked and closed), and
             # again before session 4: that one is still open for the facilitators to see.
             item9 = 1 if spec[0].startswith("Dev") and occasion.key in ("session-2", "session-4") else 0
-            submission = await measure_responses.record_on_behalf(
+            submission = await responses.record_on_behalf(
                 enrollment.id, "phq9", _items_for(total, item9), by=facilitator, window=occasion.key, at=at)
             if submission.safety_item is not None:
                 # History: the item was opened when the answer was given, not when loaded.
@@ -265,7 +268,7 @@ async def _measures(cohort: Cohort, enrollments: list[Enrollment], facilitator: 
         for occasion in occasions.get("gad7", [])[:1]:
             at = (occasion.meeting_starts_at or now) - timedelta(hours=2)
             if at <= now:
-                await measure_responses.record_on_behalf(
+                await responses.record_on_behalf(
                     enrollment.id, "gad7", _gad_items(max(trajectory[0] - 4, 0)), by=facilitator,
                     window=occasion.key, at=at)
     # The pre-group meetings have been held.

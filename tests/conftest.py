@@ -15,7 +15,7 @@ import pytest_asyncio
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from server.settings import tortoise_config
+from server.platform.settings import tortoise_config
 from tests.support.server import LiveServer, fresh_postgres_database
 from tests.support.world import build_world
 

@@ -23,7 +23,7 @@ def _migrate(path: Path, target: str | None = None) -> subprocess.CompletedProce
 import asyncio, sys
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api.migrate import migrate
-from server.settings import tortoise_config
+from server.platform.settings import tortoise_config
 
 async def main():
     config = tortoise_config(sys.argv[1])

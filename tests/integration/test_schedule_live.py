@@ -6,10 +6,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from models.accounts import Role
 from models.cohorts import Meeting, MeetingStatus
 from models.mail import OutboxMessage
-from tests.integration.schedule_support import active_cohort, future_weekday, template_id
-from models.accounts import Role
+from tests.integration.schedule_support import (
+    active_cohort,
+    future_weekday,
+    template_id,
+)
 from tests.support.clients import bearer
 from tests.support.world import make_user
 
@@ -238,8 +242,8 @@ async def test_a_member_enrolled_after_activation_gets_individual_meetings(world
     from datetime import datetime, timezone
 
     from models.cohorts import Cohort
-    from server import scheduling
     from server.errors import BadRequest
+    from server.schedule import scheduling
     from tests.support.world import enroll
 
     made = await active_cohort(world, live_server, slug="uganda-ipt-g", members=1, start=future_weekday(30, 1))

@@ -14,8 +14,8 @@ from tortoise.context import TortoiseContext
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from server import sqlite_engine
-from server.settings import tortoise_config
+from server.platform import sqlite_engine
+from server.platform.settings import tortoise_config
 
 
 async def _client(path: Path, query: str = ""):
