@@ -29,7 +29,7 @@ from models.cohorts import (
     MeetingStatus,
     ProtocolTemplate,
 )
-from server import accounts, clock
+from server import accounts, clock, schedule
 from server.board.hub import Hub
 from server.board.service import BoardService
 from server.board.state import Command
@@ -37,7 +37,7 @@ from server.enrollment import intake
 from server.enrollment.service import ConsentGiven, enroll
 from server.measures import responses, safety
 from server.platform.settings import Settings
-from server.schedule import feeds, scheduling
+from server.schedule import feeds
 
 DOMAIN = "demo.groupipt.example"
 HALFWAY = "Demo: Tuesday evening group"
@@ -130,7 +130,7 @@ async def load_demo(settings: Settings, *, coordinator: User | None = None, now:
 
 
 async def _load(settings: Settings, *, coordinator: User | None, now: datetime) -> dict:
-    await scheduling.ensure_builtin_templates()
+    await schedule.ensure_builtin_templates()
     logins: list[dict] = []
     people: dict[str, User] = {}
 
@@ -194,14 +194,14 @@ async def _halfway_cohort(people: dict[str, User], members: list[User], now: dat
     template = await _template("who-group-ipt")
     first_session = halfway_start(now)
     planned_at = now - timedelta(days=46)  # the cohort was set up three weeks before session 1
-    values = scheduling.parse_cohort_input({
+    values = schedule.parse_cohort_input({
         "name": HALFWAY, "public_title": "Tuesday group", "template": template.id, "time_zone": ZONE,
         "start_date": first_session.isoformat(), "weekday": first_session.weekday(),
         "start_time": SESSION_TIME.strftime("%H:%M"),
         "capacity": 8, "location": "Room 2, Elm Street Centre", "video_link": "",
     }, facilitator_ids=[f1.id, f2.id])
-    cohort = await scheduling.create_cohort(values, by=coordinator, now=planned_at)
-    await scheduling.set_status(cohort, CohortStatus.ENROLLING, by=coordinator)
+    cohort = await schedule.create_cohort(values, by=coordinator, now=planned_at)
+    await schedule.set_status(cohort, CohortStatus.ENROLLING, by=coordinator)
     enrollments = []
     for user in members[:HALFWAY_MEMBERS]:
         # Each signed the group agreement at screening, before being enrolled.
@@ -212,7 +212,7 @@ async def _halfway_cohort(people: dict[str, User], members: list[User], now: dat
     # Enrolled before the first meeting, so their measures were due from baseline.
     await Enrollment.filter(id__in=[e.id for e in enrollments]).update(created_at=planned_at)
     # WHO Group IPT is led by one facilitator; this group has a second while he trains.
-    await scheduling.activate(cohort, by=coordinator, now=planned_at, override_reason=(
+    await schedule.activate(cohort, by=coordinator, now=planned_at, override_reason=(
         f"{f2.display_name} co-facilitates while he completes his group IPT training; "
         f"{f1.display_name} leads the group."))
     for enrollment, spec in zip(enrollments, MEMBERS, strict=False):
@@ -328,13 +328,13 @@ async def _enrolling_cohort(people: dict[str, User], members: list[User], now: d
     coordinator, f2 = people["coordinator"], people["facilitator2"]
     template = await _template("uganda-ipt-g")
     start = (now + timedelta(days=24)).date()
-    values = scheduling.parse_cohort_input({
+    values = schedule.parse_cohort_input({
         "name": ENROLLING, "public_title": "Thursday group", "template": template.id, "time_zone": ZONE,
         "start_date": start.isoformat(), "weekday": 3, "start_time": "10:00",
         "capacity": 8, "location": "Room 1, Elm Street Centre",
     }, facilitator_ids=[f2.id])
-    cohort = await scheduling.create_cohort(values, by=coordinator, now=now)
-    await scheduling.set_status(cohort, CohortStatus.ENROLLING, by=coordinator)
+    cohort = await schedule.create_cohort(values, by=coordinator, now=now)
+    await schedule.set_status(cohort, CohortStatus.ENROLLING, by=coordinator)
     for user, spec in zip(members[HALFWAY_MEMBERS:], MEMBERS[HALFWAY_MEMBERS:], strict=True):
         consent = ConsentGiven(at=now - timedelta(days=1), method=ConsentMethod.VERBAL_IN_PERSON,
                                version=cohort.group_agreement_version)

@@ -318,7 +318,7 @@ def _parse_int(raw: object) -> int | None:
 #   4c and 8.9; S6, S43).
 
 CLINICAL_THRESHOLD = 10
-BASELINE_OCCASION = "baseline"  # the occasion key of the baseline (server/measure_schedule.py)
+BASELINE_OCCASION = "baseline"  # the occasion key of the baseline (server/measures/occasions.py)
 BELOW_THRESHOLD_LABEL = "below the clinical threshold at baseline"
 LATE_BASELINE_LABEL = "late baseline"
 

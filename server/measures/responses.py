@@ -1,6 +1,6 @@
 """Recording PHQ-9 / GAD-7 answers against the schedule, and reading them back.
 
-One response per instrument per window (server/measure_schedule.py states the rule). A
+One response per instrument per window (server/measures/occasions.py states the rule). A
 member's repeat in the same window is refused; a facilitator's entry for a window that
 already has an answer must say it is a correction and why: the earlier answer is kept,
 marked superseded. Submissions for one enrollment are serialized by locking its row.

@@ -5,7 +5,7 @@ Who sees them: the cohort's facilitators, the duty clinicians, the coordinators,
 told about that item; never the member, other members, or the shared board display
 (domain-ipt.md 5b: "a private facilitator alert", "a structured suicide risk assessment is
 required"). Only clinicians record a risk check. An item 9 of 0 opens nothing and is never
-described as "no risk". Who is told, and the escalations, are in server/safety_alerts.py.
+described as "no risk". Who is told, and the escalations, are in server/measures/safety_alerts.py.
 """
 
 from __future__ import annotations

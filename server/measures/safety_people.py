@@ -3,7 +3,7 @@
 Facilitators are clinicians unless a coordinator says otherwise; a coordinator is one only
 when marked (issue 13). A facilitator sets their own away dates, or a coordinator sets them
 for them; items that arise while a facilitator is away go to the co-facilitator or to the
-duty clinicians (server/safety_alerts.py).
+duty clinicians (server/measures/safety_alerts.py).
 """
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ class Settings:
     smtp_starttls: bool = False
     mail_from: str = "no-reply@localhost"
     organizer_name: str = "Clinic appointments"
-    # Shown until a coordinator sets the clinic's own crisis help text (server/safety.py).
+    # Shown until a coordinator sets the clinic's own crisis help text (server/measures/safety.py).
     # It names no phone number and promises nothing: who will get in touch, and by when, is
     # said separately from what will actually happen.
     help_text: str = (
@@ -180,7 +180,7 @@ def _secret_key_from(var_dir: Path) -> str:
 
 
 def tortoise_config(database_url: str) -> dict:
-    """Tortoise's configuration; SQLite through our client (server/sqlite_engine.py)."""
+    """Tortoise's configuration; SQLite through our client (server/platform/sqlite_engine.py)."""
     connection: str | dict = database_url
     if database_url.startswith("sqlite"):
         connection = {**expand_db_url(database_url), "engine": "server.platform.sqlite_engine"}

@@ -1,5 +1,5 @@
 """The JSON bodies of /api/v1, each declared once: it validates the request and is the
-schema in /api/v1/openapi.json (see server/api_schema.py).
+schema in /api/v1/openapi.json (see server/web/api_schema.py).
 
 Models check what a schema can say: types, required fields, enums, lengths, bounds and
 forms such as "18:00". Rules across fields or against the record (the start date falls on

@@ -12,9 +12,9 @@ from aiosmtpd.controller import Controller
 from calendars import MeetingStatus
 from models.cohorts import Cohort
 from models.mail import OutboxMessage
+from server import schedule
 from server.platform import mailer
 from server.platform.settings import Settings
-from server.schedule import scheduling
 from server.web.templating import templates  # noqa: F401  (the app's import order)
 from tests.integration.schedule_support import active_cohort, future_weekday
 from tests.support.server import free_port
@@ -48,7 +48,7 @@ async def test_changes_within_48_hours_are_sent_by_smtp(world, live_server, smtp
     controller, collector = smtp_server
     made = await active_cohort(world, live_server, members=2, start=future_weekday(25, 2))
     cohort = await Cohort.get(id=made["id"])
-    meetings = await scheduling.stored_meetings(cohort)
+    meetings = await schedule.stored_meetings(cohort)
     now = datetime.now(timezone.utc)
     s1 = next(m for m in meetings if m.is_group and m.number == 1)
     soon = replace(s1, start=now + timedelta(hours=20), end=now + timedelta(hours=21, minutes=30), sequence=1)
@@ -79,7 +79,7 @@ async def test_changes_within_48_hours_are_sent_by_smtp(world, live_server, smtp
 async def test_an_unreachable_smtp_server_leaves_the_message_in_the_outbox(world, live_server):
     made = await active_cohort(world, live_server, members=1, start=future_weekday(26, 3))
     cohort = await Cohort.get(id=made["id"])
-    meetings = await scheduling.stored_meetings(cohort)
+    meetings = await schedule.stored_meetings(cohort)
     now = datetime.now(timezone.utc)
     s1 = next(m for m in meetings if m.is_group and m.number == 1)
     soon = replace(s1, start=now + timedelta(hours=5), end=now + timedelta(hours=6))

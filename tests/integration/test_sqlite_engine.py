@@ -1,4 +1,4 @@
-"""Our SQLite client (server/sqlite_engine.py): commits without an fsync by default, a short
+"""Our SQLite client (server/platform/sqlite_engine.py): commits without an fsync by default, a short
 statement on the loop's thread that never lands inside someone else's transaction and
 never makes the loop wait for another process, and checkpoints that bring the WAL to disk."""
 from __future__ import annotations

@@ -7,15 +7,17 @@ from server.web.routes import (
     boards,
     closure,
     closure_api,
+    cohorts,
     enrollment,
     feeds,
     home,
     intake,
     measures,
+    meetings,
     portal,
     safety,
-    schedule,
+    templates,
 )
 
 # Feeds first: calendar clients poll them most, and Starlette matches routes in order.
-ROUTE_MODULES = [feeds, accounts, home, api, audit, schedule, enrollment, intake, measures, safety, portal, boards, closure, closure_api]
+ROUTE_MODULES = [feeds, accounts, home, api, audit, templates, cohorts, meetings, enrollment, intake, measures, safety, portal, boards, closure, closure_api]

@@ -1,7 +1,7 @@
 """Enrollment pages and /api/v1 endpoints: enroll, status, withdraw, transfer, consent, CSV import.
 
-Handlers authorize, parse, call one service in server/enrollment.py or
-server/enrollment_import.py, and render. Facilitators may look at their cohort's roster;
+Handlers authorize, parse, call one service in server/enrollment/service.py or
+server/enrollment/csv_import.py, and render. Facilitators may look at their cohort's roster;
 only coordinators change it.
 """
 from __future__ import annotations

@@ -21,10 +21,10 @@ from starlette.routing import Route
 
 from models.accounts import FeedToken, Role, User
 from models.cohorts import Enrollment, EnrollmentStatus, MeetingKind
-from server import clock
+from server import clock, schedule
 from server.accounts import access
 from server.errors import Conflict, NotFound
-from server.schedule import feeds, scheduling
+from server.schedule import feeds
 from server.web import auth
 from server.web.templating import render, templates
 
@@ -154,7 +154,7 @@ async def cohort_feed(request: Request) -> Response:
 
 
 async def _visible_meeting(user: User, meeting_id: Any):
-    row = await scheduling.meeting_row(meeting_id)
+    row = await schedule.meeting_row(meeting_id)
     if user.role == Role.MEMBER:
         enrollment = await Enrollment.filter(
             cohort_id=row.cohort_id, member_id=user.id,

@@ -1,7 +1,7 @@
 """The intake page of one member (facilitators of the cohort and coordinators only).
 
 Interpersonal inventory, problem areas, formulation and target goals; every read and
-change is audited by the services in server/intake.py.
+change is audited by the services in server/enrollment/intake.py.
 """
 from __future__ import annotations
 
