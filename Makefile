@@ -29,9 +29,9 @@ migrate: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/groupipt demo
 
-## make migrations: rebuild migrations/0001_initial.py from the models (before the first release)
+## make migrations: add the next migrations/000N_*.py for what the models changed (never deletes one:
+## 0002 onward move data that a regenerated 0001 would not)
 migrations: $(VENV)/.installed
-	rm -f migrations/0*.py
 	GROUPIPT_VAR_DIR=$$(mktemp -d) $(BIN)/tortoise makemigrations
 
 system-deps:

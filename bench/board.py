@@ -3,7 +3,7 @@
     .venv/bin/python bench/board.py            # SQLite + memory:// (and Redis if reachable)
     .venv/bin/python bench/board.py --quick    # fewer rounds
 
-It starts the real app (server.app.create_app, migrations, the CLI's uvicorn options) in a
+It starts the real app (server.web.app.create_app, migrations, the CLI's uvicorn options) in a
 subprocess, with two bare endpoints added for baselines on the same server: a plain
 WebSocket echo, and a raw in-process fan-out (per-client queues, no database, no auth).
 Clients run in this process. Command round trips are taken in turn with echo round trips,
@@ -56,8 +56,8 @@ def serve(port: int) -> None:
     from starlette.routing import Route, WebSocketRoute
     from starlette.websockets import WebSocketDisconnect
 
-    from server.app import create_app
-    from server.routes.boards import board_service
+    from server.web.app import create_app
+    from server.web.routes.boards import board_service
 
     channels: dict[str, set[asyncio.Queue]] = {}
 
@@ -351,9 +351,8 @@ async def event_latency(server: Server, world, n: int) -> list[float]:
 async def seed(database_url: str, boards: int):
     from tortoise.context import TortoiseContext
 
-    from server.db import migrate
-    from server.settings import Settings
-    from server.settings import tortoise_config
+    from server.platform.db import migrate
+    from server.platform.settings import Settings, tortoise_config
     from tests.integration.test_board_support import make_board_world
 
     await migrate(Settings(database_url=database_url, secret_key="bench", base_url="http://127.0.0.1"))

@@ -23,7 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,8 +83,9 @@ async def seed(database_url: str, base_url: str) -> tuple[str, float]:
 
     from models.accounts import Role
     from models.cohorts import Cohort, EnrollmentStatus, ProtocolTemplate
-    from server import feeds, scheduling
-    from server.settings import Settings
+    from server import schedule
+    from server.platform.settings import Settings
+    from server.schedule import feeds
     from tests.support.world import enroll, make_user
 
     settings = Settings(database_url=database_url, secret_key="bench", base_url=base_url)
@@ -93,17 +94,17 @@ async def seed(database_url: str, base_url: str) -> tuple[str, float]:
         coordinator = await make_user(Role.COORDINATOR, "Bench Coordinator")
         facilitator = await make_user(Role.FACILITATOR, "Bench Facilitator")
         member = await make_user(Role.MEMBER, "Bench Member")
-        await scheduling.ensure_builtin_templates()
+        await schedule.ensure_builtin_templates()
         template = await ProtocolTemplate.get(slug="who-group-ipt")
         start = datetime.now(UTC).date() + timedelta(days=30)
-        values = scheduling.parse_cohort_input({
+        values = schedule.parse_cohort_input({
             "name": "Bench cohort", "template": template.id, "time_zone": "Europe/London",
             "start_date": start.isoformat(), "start_time": "18:00", "capacity": 8, "n_group_sessions": 12,
             "location": "Room 4", "video_link": "https://video.example/j/123",
         }, facilitator_ids=[facilitator.id])
-        cohort = await scheduling.create_cohort(values, by=coordinator, now=datetime.now(UTC))
+        cohort = await schedule.create_cohort(values, by=coordinator, now=datetime.now(UTC))
         await enroll(await Cohort.get(id=cohort.id), member, EnrollmentStatus.ENROLLED)
-        await scheduling.activate(cohort, by=coordinator, now=datetime.now(UTC))
+        await schedule.activate(cohort, by=coordinator, now=datetime.now(UTC))
         secret = await feeds.mint_feed_token(member)
         # What a cache miss costs: build the member's feed from the database, 50 times.
         rounds = 50

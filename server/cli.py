@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from tortoise.context import TortoiseContext
 
-from server.settings import Settings, SettingsError
+from server.platform.settings import Settings, SettingsError
 
 
 async def _with_db(settings: Settings, work: Callable[[], Awaitable]):
@@ -21,7 +21,7 @@ async def _with_db(settings: Settings, work: Callable[[], Awaitable]):
 
 
 def cmd_migrate(settings: Settings, args) -> int:
-    from server.db import migrate
+    from server.platform.db import migrate
 
     asyncio.run(migrate(settings))
     print("Database is up to date.")
@@ -31,8 +31,8 @@ def cmd_migrate(settings: Settings, args) -> int:
 def cmd_serve(settings: Settings, args) -> int:
     import uvicorn
 
-    from server.db import migrate
-    from server.logconfig import log_config
+    from server.platform.db import migrate
+    from server.platform.logconfig import log_config
 
     if args.workers > 1 and (settings.is_sqlite or settings.broadcast_url.startswith("memory")):
         # SQLite serializes writes inside one process only (tech-notes 2.3).
@@ -52,7 +52,7 @@ def cmd_serve(settings: Settings, args) -> int:
               f"coordinator account (it also offers to load demo data):\n\n    {settings.base_url}{link}\n{bar}\n",
               flush=True)
     uvicorn.run(
-        "server.app:create_app",
+        "server.web.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,
@@ -68,7 +68,7 @@ def cmd_serve(settings: Settings, args) -> int:
 
 async def _setup_link_if_needed() -> str | None:
     from models.accounts import LinkPurpose, Role, User
-    from server.auth import issue_link
+    from server.accounts import issue_link
 
     if await User.filter(role=Role.COORDINATOR).exists():
         return None
@@ -77,15 +77,16 @@ async def _setup_link_if_needed() -> str | None:
 
 def cmd_create_user(settings: Settings, args) -> int:
     from models.accounts import Role, User
-    from server import auth
+    from server import accounts
+    from server.errors import BadRequest
 
     password = args.password or getpass.getpass("Password (at least 10 characters): ")
 
     async def work():
-        email = auth.normalize_email(args.email)
+        email = accounts.normalize_email(args.email)
         if await User.filter(email=email).exists():
-            raise auth.BadRequest(f"{email} already has an account.")
-        password_hash = await auth.Passwords(settings.password_profile).hash(password)
+            raise BadRequest(f"{email} already has an account.")
+        password_hash = await accounts.Passwords(settings.password_profile).hash(password)
         return await User.create(email=email, display_name=args.name, role=Role(args.role), password_hash=password_hash)
 
     user = asyncio.run(_with_db(settings, work))
@@ -95,20 +96,21 @@ def cmd_create_user(settings: Settings, args) -> int:
 
 def cmd_token(settings: Settings, args) -> int:
     from models.accounts import ApiToken, User
-    from server import auth
+    from server import accounts, clock
+    from server.errors import BadRequest
 
     async def create():
-        user = await User.get_or_none(email=auth.normalize_email(args.email))
+        user = await User.get_or_none(email=accounts.normalize_email(args.email))
         if user is None:
-            raise auth.BadRequest(f"No account with e-mail {args.email}.")
-        token, secret = await auth.create_api_token(user, args.name)
+            raise BadRequest(f"No account with e-mail {args.email}.")
+        token, secret = await accounts.create_api_token(user, args.name)
         return f"{secret}\n(token id {token.id} for {user.email}; shown only now)"
 
     async def revoke():
         token = await ApiToken.get_or_none(id=args.token_id, revoked_at=None)
         if token is None:
-            raise auth.BadRequest(f"No active token with id {args.token_id}.")
-        token.revoked_at = auth.now()
+            raise BadRequest(f"No active token with id {args.token_id}.")
+        token.revoked_at = clock.now()
         await token.save(update_fields=["revoked_at"])
         return f"Revoked token {token.id} ({token.name})."
 
@@ -117,8 +119,8 @@ def cmd_token(settings: Settings, args) -> int:
 
 
 def cmd_demo(settings: Settings, args) -> int:
-    from server.db import migrate
     from server.demo import load_demo
+    from server.platform.db import migrate
 
     async def work():
         await migrate(settings)
@@ -138,11 +140,12 @@ def cmd_demo(settings: Settings, args) -> int:
 
 def cmd_safety_sweep(settings: Settings, args) -> int:
     """One pass of what the server does periodically: escalate overdue safety items, remind follow-ups."""
-    from server import auth, safety, safety_alerts
+    from server import clock
+    from server.measures import safety, safety_alerts
 
     async def work():
         safety.configure(settings)
-        return await safety_alerts.sweep(now=auth.now(), settings=settings)
+        return await safety_alerts.sweep(now=clock.now(), settings=settings)
 
     result = asyncio.run(_with_db(settings, work))
     print(f"Escalated {len(result.escalated)} item(s); reminded {len(result.reminded)} follow-up(s).")

@@ -26,8 +26,9 @@ from models.cohorts import (
     MeetingStatus,
     ProtocolTemplate,
 )
-from server import auth, safety
-from server.enrollment import size_warnings
+from server import clock
+from server.enrollment.service import size_warnings
+from server.measures import safety
 
 ATTENDED = {AttendanceStatus.PRESENT.value, AttendanceStatus.LATE.value}
 MISSED = {AttendanceStatus.ABSENT_NOTIFIED.value, AttendanceStatus.ABSENT_UNNOTIFIED.value}
@@ -52,7 +53,7 @@ class Overview:
 
 
 async def cohort_overview(user: User, cohorts: Sequence[Cohort], *, now: datetime | None = None) -> dict[int, Overview]:
-    now = now or auth.now()
+    now = now or clock.now()
     ids = [c.id for c in cohorts]
     if not ids or user.role not in (Role.COORDINATOR, Role.FACILITATOR):
         return {}

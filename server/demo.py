@@ -29,12 +29,15 @@ from models.cohorts import (
     MeetingStatus,
     ProtocolTemplate,
 )
-from server import auth, feeds, intake, measure_responses, safety, scheduling
+from server import accounts, clock, schedule
 from server.board.hub import Hub
 from server.board.service import BoardService
 from server.board.state import Command
-from server.enrollment import ConsentGiven, enroll
-from server.settings import Settings
+from server.enrollment import intake
+from server.enrollment.service import ConsentGiven, enroll
+from server.measures import responses, safety
+from server.platform.settings import Settings
+from server.schedule import feeds
 
 DOMAIN = "demo.groupipt.example"
 HALFWAY = "Demo: Tuesday evening group"
@@ -105,7 +108,7 @@ def _gad_items(total: int) -> list[int]:
     return answers
 
 async def _person(person: Person, password: str, existing: User | None = None) -> User:
-    hasher = auth.Passwords("cheapest")  # demo only: fast to load; real accounts use argon2 defaults
+    hasher = accounts.Passwords("cheapest")  # demo only: fast to load; real accounts use argon2 defaults
     password_hash = await hasher.hash(password)
     email = f"{person.key}@{DOMAIN}"
     user = existing or await User.get_or_none(email=email)
@@ -123,11 +126,11 @@ def _password() -> str:
 async def load_demo(settings: Settings, *, coordinator: User | None = None, now: datetime | None = None) -> dict:
     """Load (or refresh) the demo in one transaction: all of it, or nothing."""
     async with in_transaction():
-        return await _load(settings, coordinator=coordinator, now=now or auth.now())
+        return await _load(settings, coordinator=coordinator, now=now or clock.now())
 
 
 async def _load(settings: Settings, *, coordinator: User | None, now: datetime) -> dict:
-    await scheduling.ensure_builtin_templates()
+    await schedule.ensure_builtin_templates()
     logins: list[dict] = []
     people: dict[str, User] = {}
 
@@ -160,7 +163,7 @@ async def _load(settings: Settings, *, coordinator: User | None, now: datetime) 
         if key not in passwords:
             continue  # the coordinator who ran setup keeps their own password
         await ApiToken.filter(user=user, name="demo", revoked_at=None).update(revoked_at=now)
-        _, token = await auth.create_api_token(user, "demo")
+        _, token = await accounts.create_api_token(user, "demo")
         users_json.append({
             "email": user.email, "password": passwords[key], "role": user.role.value, "name": user.display_name,
             "api_token": token, "feed_url": feed_urls.get(user.email),
@@ -191,14 +194,14 @@ async def _halfway_cohort(people: dict[str, User], members: list[User], now: dat
     template = await _template("who-group-ipt")
     first_session = halfway_start(now)
     planned_at = now - timedelta(days=46)  # the cohort was set up three weeks before session 1
-    values = scheduling.parse_cohort_input({
+    values = schedule.parse_cohort_input({
         "name": HALFWAY, "public_title": "Tuesday group", "template": template.id, "time_zone": ZONE,
         "start_date": first_session.isoformat(), "weekday": first_session.weekday(),
         "start_time": SESSION_TIME.strftime("%H:%M"),
         "capacity": 8, "location": "Room 2, Elm Street Centre", "video_link": "",
     }, facilitator_ids=[f1.id, f2.id])
-    cohort = await scheduling.create_cohort(values, by=coordinator, now=planned_at)
-    await scheduling.set_status(cohort, CohortStatus.ENROLLING, by=coordinator)
+    cohort = await schedule.create_cohort(values, by=coordinator, now=planned_at)
+    await schedule.set_status(cohort, CohortStatus.ENROLLING, by=coordinator)
     enrollments = []
     for user in members[:HALFWAY_MEMBERS]:
         # Each signed the group agreement at screening, before being enrolled.
@@ -209,7 +212,7 @@ async def _halfway_cohort(people: dict[str, User], members: list[User], now: dat
     # Enrolled before the first meeting, so their measures were due from baseline.
     await Enrollment.filter(id__in=[e.id for e in enrollments]).update(created_at=planned_at)
     # WHO Group IPT is led by one facilitator; this group has a second while he trains.
-    await scheduling.activate(cohort, by=coordinator, now=planned_at, override_reason=(
+    await schedule.activate(cohort, by=coordinator, now=planned_at, override_reason=(
         f"{f2.display_name} co-facilitates while he completes his group IPT training; "
         f"{f1.display_name} leads the group."))
     for enrollment, spec in zip(enrollments, MEMBERS, strict=False):
@@ -243,7 +246,7 @@ async def _measures(cohort: Cohort, enrollments: list[Enrollment], facilitator: 
     """Baseline at the pre-group meeting, then a PHQ-9 before each group session held."""
     for enrollment, spec in zip(enrollments, MEMBERS, strict=False):
         trajectory = spec[5]
-        occasions = (await measure_responses.occasions_for(enrollment.id))
+        occasions = (await responses.occasions_for(enrollment.id))
         phq = [o for o in occasions.get("phq9", []) if o.meeting_starts_at is None or o.meeting_starts_at < now]
         for occasion, total in zip(phq, trajectory, strict=False):
             at = (occasion.meeting_starts_at or now) - timedelta(hours=2)
@@ -252,7 +255,7 @@ async def _measures(cohort: Cohort, enrollments: list[Enrollment], facilitator: 
             # Dev (member 4) answered item 9 above 0 before session 2 (checked and closed), and
             # again before session 4: that one is still open for the facilitators to see.
             item9 = 1 if spec[0].startswith("Dev") and occasion.key in ("session-2", "session-4") else 0
-            submission = await measure_responses.record_on_behalf(
+            submission = await responses.record_on_behalf(
                 enrollment.id, "phq9", _items_for(total, item9), by=facilitator, window=occasion.key, at=at)
             if submission.safety_item is not None:
                 # History: the item was opened when the answer was given, not when loaded.
@@ -265,7 +268,7 @@ async def _measures(cohort: Cohort, enrollments: list[Enrollment], facilitator: 
         for occasion in occasions.get("gad7", [])[:1]:
             at = (occasion.meeting_starts_at or now) - timedelta(hours=2)
             if at <= now:
-                await measure_responses.record_on_behalf(
+                await responses.record_on_behalf(
                     enrollment.id, "gad7", _gad_items(max(trajectory[0] - 4, 0)), by=facilitator,
                     window=occasion.key, at=at)
     # The pre-group meetings have been held.
@@ -325,13 +328,13 @@ async def _enrolling_cohort(people: dict[str, User], members: list[User], now: d
     coordinator, f2 = people["coordinator"], people["facilitator2"]
     template = await _template("uganda-ipt-g")
     start = (now + timedelta(days=24)).date()
-    values = scheduling.parse_cohort_input({
+    values = schedule.parse_cohort_input({
         "name": ENROLLING, "public_title": "Thursday group", "template": template.id, "time_zone": ZONE,
         "start_date": start.isoformat(), "weekday": 3, "start_time": "10:00",
         "capacity": 8, "location": "Room 1, Elm Street Centre",
     }, facilitator_ids=[f2.id])
-    cohort = await scheduling.create_cohort(values, by=coordinator, now=now)
-    await scheduling.set_status(cohort, CohortStatus.ENROLLING, by=coordinator)
+    cohort = await schedule.create_cohort(values, by=coordinator, now=now)
+    await schedule.set_status(cohort, CohortStatus.ENROLLING, by=coordinator)
     for user, spec in zip(members[HALFWAY_MEMBERS:], MEMBERS[HALFWAY_MEMBERS:], strict=True):
         consent = ConsentGiven(at=now - timedelta(days=1), method=ConsentMethod.VERBAL_IN_PERSON,
                                version=cohort.group_agreement_version)

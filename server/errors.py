@@ -11,7 +11,7 @@
      ├── PayloadTooLarge   413
      └── TooManyRequests   429  login throttling, board floods
 
-Domain code raises these; server/app.py's handlers render a friendly page for browsers
+Domain code raises these; server/web/app.py's handlers render a friendly page for browsers
 and an RFC 9457 problem body for /api/v1. Nothing else should produce a 4xx by hand.
 """
 from __future__ import annotations

@@ -15,7 +15,7 @@ import pytest_asyncio
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from server.settings import tortoise_config
+from server.platform.settings import tortoise_config
 from tests.support.server import LiveServer, fresh_database
 from tests.support.smtp import smtp_server  # noqa: F401  (a fixture for every test)
 from tests.support.world import build_world

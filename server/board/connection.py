@@ -20,12 +20,17 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from models.accounts import Role, User
 from models.board import Board
 from models.cohorts import Enrollment, EnrollmentStatus, Meeting
-from server import audit
-from server.auth import sha256
+from server.accounts import audit, sha256
 from server.board import frames, store
 from server.board.hub import SlowConsumer, Subscription
 from server.board.service import (
-    DISPLAY, FACILITATOR, BoardService, Outcome, now_ms, split_payload, wire_json,
+    DISPLAY,
+    FACILITATOR,
+    BoardService,
+    Outcome,
+    now_ms,
+    split_payload,
+    wire_json,
 )
 from server.board.state import Command
 from server.errors import Forbidden, PlatformError

@@ -27,16 +27,44 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models.accounts import User
-from models.board import Attendance, Board, BoardEvent, FacilitatorNote, RolePlayTurn, TurnStatus
+from models.board import (
+    Attendance,
+    Board,
+    BoardEvent,
+    FacilitatorNote,
+    RolePlayTurn,
+    TurnStatus,
+)
 from models.clinical import Goal, GoalProgress, GoalStatus, SafetyItem, SafetyItemStatus
-from models.cohorts import Cohort, Enrollment, EnrollmentStatus, Meeting, MeetingKind, MeetingStatus
-from server import audit
+from models.cohorts import (
+    Cohort,
+    Enrollment,
+    EnrollmentStatus,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+)
+from server import clock
+from server.accounts import audit
 from server.board import store
 from server.board.hub import Hub
 from server.board.state import (
-    Command, Event, State, apply, decide, empty_state, opening_event, safety_event,
+    Command,
+    Event,
+    State,
+    apply,
+    decide,
+    empty_state,
+    opening_event,
+    safety_event,
 )
-from server.board.views import display_event, display_view, event_view_changes, facilitator_view, moved_parts
+from server.board.views import (
+    display_event,
+    display_view,
+    event_view_changes,
+    facilitator_view,
+    moved_parts,
+)
 from server.errors import Conflict, Forbidden, NotFound, PlatformError
 
 log = logging.getLogger("groupipt.board")
@@ -79,7 +107,7 @@ class BoardService:
         if meeting.status == MeetingStatus.COMPLETED:
             raise Conflict("This session is already completed.", code="meeting_completed")
         roster = await _roster(meeting)
-        now = _now()
+        now = clock.now()
         try:
             async with in_transaction():
                 board = await Board.create(meeting_id=meeting.id)
@@ -195,7 +223,7 @@ class BoardService:
         """Answers, the state before, the states after each event, the events. IntegrityError:
         a client command id among them is in the log already (nothing was written)."""
         who = {"id": actor.id, "name": actor.display_name}
-        now = _now()
+        now = clock.now()
         results: list[Outcome | PlatformError] = []
 
         async def decided(state: State) -> list[tuple[Event, str | None, State]]:
@@ -237,7 +265,7 @@ class BoardService:
         items = await _safety_items(meeting.cohort_id)
 
         async def refreshed(state: State) -> list[tuple[Event, str | None, State]]:
-            event = safety_event(state, items, now=_now()) if state.get("status") == "open" else None
+            event = safety_event(state, items, now=clock.now()) if state.get("status") == "open" else None
             return [(event, None, apply(state, event))] if event is not None else []
 
         async with self._lock(board_id):
@@ -361,9 +389,6 @@ def split_payload(payload: str) -> tuple[int, str, str]:
 def _busy() -> Conflict:
     return Conflict("Another change happened at the same moment; please try again.", code="retry")
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _event_from_row(row: Mapping[str, Any]) -> Event:

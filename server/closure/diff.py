@@ -15,7 +15,7 @@ from server.closure.record import (
     SummaryRecord,
     Trajectory,
 )
-from server.measures import BELOW_THRESHOLD_LABEL
+from server.measures.instruments import BELOW_THRESHOLD_LABEL
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ import dataclasses
 from collections.abc import Iterable
 from datetime import date
 
-from server import measures
 from server.closure.record import (
     GOAL_STATUSES,
     GoalProgressPoint,
@@ -21,6 +20,7 @@ from server.closure.record import (
     SummaryRecord,
     Trajectory,
 )
+from server.measures import instruments as measures
 
 # The instruments a summary reports, in the order it reports them (section 4).
 INSTRUMENTS = (measures.Instrument.PHQ9.value, measures.Instrument.GAD7.value)
@@ -109,7 +109,7 @@ def draft_summary(facts: RecordFacts, *, previous: SummaryRecord | None = None) 
 
 
 def trajectory(instrument: str, facts: Iterable[MeasureFact]) -> Trajectory | None:
-    """Baseline to last score, by the one definition in server.measures (episode_outcome)."""
+    """Baseline to last score, by the one definition in server.measures.instruments (episode_outcome)."""
     points = sorted((m for m in facts if m.instrument == instrument), key=lambda m: m.on)
     if not points:
         return None

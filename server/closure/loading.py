@@ -4,11 +4,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
-
 from zoneinfo import ZoneInfo
 
 from models.board import Attendance, RolePlayTurn, TurnStatus
-from models.clinical import Goal, GoalProgress, GoalStatus, MeasureResponse, RiskAction, RiskCheck
+from models.clinical import (
+    Goal,
+    GoalProgress,
+    GoalStatus,
+    MeasureResponse,
+    RiskAction,
+    RiskCheck,
+)
 from models.clinical import SafetyItem as SafetyItemRow
 from models.cohorts import Enrollment, Meeting, MeetingStatus
 from server.closure.drafting import goal_status
@@ -21,9 +27,9 @@ from server.closure.record import (
     RolePlayFact,
     SafetyFact,
 )
-from server.intake import problem_area_label
-from server.measure_responses import lineages
-from server.safety import ACTION_LABELS
+from server.enrollment.intake import problem_area_label
+from server.measures.responses import lineages
+from server.measures.safety import ACTION_LABELS
 
 _ATTENDED = ("present", "late")
 

@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from server.closure.record import GOAL_STATUSES, SummaryRecord
-from server.measures import Standing
+from server.measures.instruments import Standing
 
 COUNTED, BELOW, NO_LATER = Standing.COUNTED.value, Standing.BELOW_THRESHOLD.value, Standing.NO_LATER_SCORE.value
 
@@ -26,7 +26,7 @@ class Rate:
 @dataclass(frozen=True, kw_only=True)
 class OutcomeReport:
     """Response and remission count only members whose baseline was 10 or more and who have
-    a later score (server.measures, "Outcomes: the one definition"); the others are counted
+    a later score (server.measures.instruments, "Outcomes: the one definition"); the others are counted
     apart so the rates never include them."""
 
     members: int

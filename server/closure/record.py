@@ -71,7 +71,7 @@ class GoalFact:
 
 @dataclass(frozen=True, kw_only=True)
 class MeasureFact:
-    instrument: str  # server.measures.Instrument value: "phq9" or "gad7"
+    instrument: str  # server.measures.instruments.Instrument value: "phq9" or "gad7"
     on: date
     total: int
     label: str = ""  # "Baseline", "Session 3"
@@ -174,7 +174,7 @@ class Trajectory:
     percent_change: int | None
     response: bool | None  # None when not counted (below the threshold, or no later score)
     remission: bool | None  # PHQ-9 only
-    # server.measures.Standing value; "below_threshold" members are reported apart.
+    # server.measures.instruments.Standing value; "below_threshold" members are reported apart.
     standing: str = "counted"
     late_baseline: bool = False  # the baseline occasion was missed; `baseline` stands in
     referral_reasons: list[str] = field(default_factory=list)  # PHQ-9 only

@@ -10,9 +10,16 @@ from tortoise.transactions import in_transaction
 
 from models.accounts import Role
 from models.closure import ClosureSummary, SummaryStatus
-from models.cohorts import CohortStatus, Enrollment, EnrollmentStatus, Meeting, MeetingKind, MeetingStatus
-from server import audit, safety
-from server.access import visible_enrollment
+from models.cohorts import (
+    CohortStatus,
+    Enrollment,
+    EnrollmentStatus,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+)
+from server.accounts import audit
+from server.accounts.access import visible_enrollment
 from server.closure.drafting import draft_summary
 from server.closure.edits import SummaryInputError, apply_edits, finalize_problems
 from server.closure.loading import cohort_record
@@ -20,7 +27,8 @@ from server.closure.names import redact_record_names
 from server.closure.outcomes import OutcomeReport, outcome_report
 from server.closure.record import SummaryRecord
 from server.errors import BadRequest, Conflict, NotFound
-from server.measure_responses import lineage
+from server.measures import safety
+from server.measures.responses import lineage
 
 # Who gets a summary: members who joined the group, including those who left it early.
 SUMMARY_STATUSES = (EnrollmentStatus.ENROLLED, EnrollmentStatus.COMPLETED, EnrollmentStatus.WITHDRAWN)

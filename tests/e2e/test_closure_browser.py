@@ -10,7 +10,7 @@ import pytest
 from models.board import Attendance, AttendanceStatus
 from models.clinical import Goal, GoalProgress, GoalStatus, MeasureResponse
 from models.cohorts import Meeting, MeetingStatus
-from server import measures
+from server.measures import instruments
 from tests.support.browser import log_in
 from tests.support.world import enroll, make_cohort, make_template, make_user
 
@@ -42,7 +42,7 @@ async def _finished_cohort():
     await GoalProgress.create(goal=goal, meeting=meetings[3], rating=2)
     await GoalProgress.create(goal=goal, meeting=meetings[7], rating=4, status=GoalStatus.ACHIEVED)
     for meeting, total in ((meetings[0], 15), (meetings[7], 4)):
-        score = measures.score("phq9", [min(3, max(0, total - 3 * i)) for i in range(8)] + [0])
+        score = instruments.score("phq9", [min(3, max(0, total - 3 * i)) for i in range(8)] + [0])
         await MeasureResponse.create(
             enrollment=enrollment, instrument="phq9", items=list(score.items), total=score.total,
             band=score.band.key, item9=0, meeting=meeting, window=f"session-{meeting.number}",

@@ -11,7 +11,7 @@ import pytest
 
 from models.clinical import SafetyItem, SafetyItemStatus
 from models.cohorts import Enrollment, EnrollmentStatus
-from server import measures
+from server.measures import instruments
 from tests.support.browser import log_in
 from tests.support.world import make_cohort, make_template, make_user
 
@@ -34,12 +34,12 @@ async def test_member_positive_item9_and_facilitator_closes_it(live_server, db, 
     await page.goto(f"{base}/portal")
     await page.get_by_role("link", name="Fill in the PHQ-9").click()
     await page.wait_for_load_state("networkidle")
-    assert await page.get_by_text(measures.PHQ9.stem).is_visible()
+    assert await page.get_by_text(instruments.PHQ9.stem).is_visible()
     answers = [1, 2, 1, 2, 0, 1, 1, 0, 2]
-    for number, (text, value) in enumerate(zip(measures.PHQ9.items, answers), start=1):
+    for number, (text, value) in enumerate(zip(instruments.PHQ9.items, answers), start=1):
         group = page.locator(f'fieldset[data-item="{number}"]')
         assert text in await group.locator("legend").inner_text()
-        await group.get_by_label(measures.ANSWER_SCALE[value].label, exact=True).check()
+        await group.get_by_label(instruments.ANSWER_SCALE[value].label, exact=True).check()
     await page.get_by_label("Somewhat difficult").check()
     await page.get_by_role("button", name="Send my answers").click()
     await page.wait_for_load_state("networkidle")

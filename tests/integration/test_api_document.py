@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import websockets
 
-from server.id_path import MAX_ID
+from server.web.convertors import MAX_ID
 from tests.support.clients import bearer
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

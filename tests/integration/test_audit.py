@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from models.accounts import AuditEvent
-from server import audit
+from server.accounts import audit
 from tests.support.clients import bearer
 
 

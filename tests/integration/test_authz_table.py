@@ -11,8 +11,8 @@ import pytest_asyncio
 import websockets
 
 from models.accounts import ApiToken
-from server.app import create_app
-from server.settings import Settings
+from server.platform.settings import Settings
+from server.web.app import create_app
 from tests.integration.authz_rows import DENY, LOGIN, OK, PUBLIC, all_rows
 from tests.support.clients import Browserish
 from tests.support.world import ROLES, build_world

@@ -11,7 +11,12 @@ import websockets
 from models.board import Attendance, Board, BoardEvent, FacilitatorNote, RolePlayTurn
 from models.clinical import Goal, GoalProgress
 from models.cohorts import Meeting, MeetingStatus
-from tests.integration.test_board_support import BoardClient, make_board_world, present_all, turn_data
+from tests.integration.test_board_support import (
+    BoardClient,
+    make_board_world,
+    present_all,
+    turn_data,
+)
 
 PRIVATE = ("Ask for a day off", "Child is ill", "Ask my sister", "tearful", "role_dispute", "Lopez", "Hill")
 
@@ -249,7 +254,7 @@ async def test_no_board_for_unknown_or_individual_meetings(live_server, bw):
 
 async def test_revoked_token_stops_commands(fac, bw):
     from models.accounts import ApiToken
-    from server.auth import sha256
+    from server.accounts import sha256
 
     await ApiToken.filter(token_sha256=sha256(bw.tokens["fac1"])).update(revoked_at=datetime.now(UTC))
     answer = await fac.command("add_note", {"text": "after revocation"})

@@ -23,11 +23,11 @@ def _migrate(path: Path, target: str | None = None) -> subprocess.CompletedProce
 import asyncio, sys
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api.migrate import migrate
-from server.settings import tortoise_config
+from server.platform.settings import tortoise_config
 
 async def main():
     config = tortoise_config(sys.argv[1])
-    async with TortoiseContext() as ctx:  # as `groupipt migrate` does (server/db.py), with a target
+    async with TortoiseContext() as ctx:  # as `groupipt migrate` does (server/platform/db.py), with a target
         await ctx.init(config=config)
         await migrate(config=config, target=sys.argv[2] or None)
 

@@ -140,7 +140,7 @@ async def test_who_may_stay_on_a_board_is_checked_again(world):
 
     from models.accounts import ApiToken
     from models.cohorts import Enrollment, EnrollmentStatus
-    from server.auth import sha256
+    from server.accounts import sha256
     from server.board.connection import BoardConnection
 
     meeting = await Meeting.get(id=world.meeting_id)

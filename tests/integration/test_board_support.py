@@ -11,7 +11,7 @@ from typing import Any
 import websockets
 
 from models.clinical import Goal
-from server import auth
+from server import accounts
 from tests.support.world import enroll, make_cohort, make_template, make_user
 
 _ids = itertools.count(1)
@@ -62,7 +62,7 @@ async def make_board_world(n_members: int = 3) -> BoardWorld:
     tokens, emails = {}, {}
     for key, user in (("fac1", fac1), ("fac2", fac2), ("coordinator", coordinator), ("outsider", outsider),
                       ("member", enrollments[0].member)):
-        tokens[key] = (await auth.create_api_token(user, "board tests"))[1]
+        tokens[key] = (await accounts.create_api_token(user, "board tests"))[1]
         emails[key] = user.email
     return BoardWorld(meeting_id=meetings[3].id, cohort_id=cohort.id, tokens=tokens,
                       members=[str(e.id) for e in enrollments], member_goal=str(member_goal.id),

@@ -14,8 +14,13 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 
 from models.board import BoardEvent
-from server.settings import tortoise_config
-from tests.integration.test_board_support import BoardClient, make_board_world, present_all, turn_data
+from server.platform.settings import tortoise_config
+from tests.integration.test_board_support import (
+    BoardClient,
+    make_board_world,
+    present_all,
+    turn_data,
+)
 from tests.support.server import LiveServer, fresh_postgres_database
 
 POSTGRES_URL = os.environ.get("GROUPIPT_TEST_POSTGRES_URL", "")

@@ -3,8 +3,8 @@ service and the real measures service, finalized, amended, read by the member, a
 
 The board is driven in this process through `server.board.service.BoardService` (the same
 decide/apply/commit path the WebSocket handler uses) against the live server's database;
-measures go through `server.measure_responses.submit`, risk checks through
-`server.safety.record_risk_check`.
+measures go through `server.measures.responses.submit`, risk checks through
+`server.measures.safety.record_risk_check`.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from models.cohorts import Meeting, MeetingKind, MeetingStatus
 from server.board.hub import Hub
 from server.board.service import BoardService
 from server.board.state import Command
-from server import measure_responses, safety
+from server.measures import responses, safety
 from tests.support.clients import logged_in
 from tests.support.world import PASSWORD, enroll, make_cohort, make_template, make_user
 
@@ -113,7 +113,7 @@ async def cohort_run(live_server, db):
     enrollment = await type(enrollment).get(id=enrollment.id).select_related("cohort__template", "member")
     other_enrollment = await type(other_enrollment).get(id=other_enrollment.id).select_related("cohort__template", "member")
     now = datetime.now(timezone.utc)
-    schedules = await measure_responses.schedules(enrollment, template, cohort.n_group_sessions)
+    schedules = await responses.schedules(enrollment, template, cohort.n_group_sessions)
     phq_occasions = [o for o in schedules[next(k for k in schedules if k.value == "phq9")] if o.opens_at is None or o.opens_at <= now]
     gad_occasions = [o for o in schedules[next(k for k in schedules if k.value == "gad7")] if o.opens_at is None or o.opens_at <= now]
     phq_totals = {"baseline": (16, 1)}
@@ -125,17 +125,17 @@ async def cohort_run(live_server, db):
         total, item9 = phq_totals.get(occasion.key, (None, 0))
         if total is None:
             total = 12 if occasion is not phq_occasions[-1] else 6
-        await measure_responses.submit(enrollment, "phq9", phq9(total, item9), by=facilitator,
+        await responses.submit(enrollment, "phq9", phq9(total, item9), by=facilitator,
                                        window=occasion.key, now=when(occasion))
         submitted.append((occasion.key, total))
     for occasion, total in ((gad_occasions[0], 12), (gad_occasions[-1], 5)):
-        await measure_responses.submit(enrollment, "gad7", gad7(total), by=facilitator, window=occasion.key,
+        await responses.submit(enrollment, "gad7", gad7(total), by=facilitator, window=occasion.key,
                                        now=when(occasion))
-    other_schedules = await measure_responses.schedules(other_enrollment, template, cohort.n_group_sessions)
+    other_schedules = await responses.schedules(other_enrollment, template, cohort.n_group_sessions)
     other_phq = [o for o in other_schedules[next(k for k in other_schedules if k.value == "phq9")]
                  if o.opens_at is None or o.opens_at <= now]
     for occasion, total in ((other_phq[0], 20), (other_phq[-1], 4)):
-        await measure_responses.submit(other_enrollment, "phq9", phq9(total), by=facilitator, window=occasion.key,
+        await responses.submit(other_enrollment, "phq9", phq9(total), by=facilitator, window=occasion.key,
                                        now=when(occasion))
 
     # The item-9 answer at baseline opened a safety item; the facilitator closes it with a check.

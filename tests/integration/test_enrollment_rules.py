@@ -12,7 +12,7 @@ import pytest
 
 from models.accounts import Role, User
 from models.cohorts import Enrollment, EnrollmentStatus, EnrollmentTransition
-from server import auth
+from server import accounts
 from tests.support.clients import bearer
 from tests.support.world import consent_fields, make_cohort, make_user, unique_email
 
@@ -203,7 +203,7 @@ async def test_staff_accounts_and_duplicates_are_refused(world):
 
 async def test_two_coordinators_racing_for_the_last_place(world):
     second = await make_user(Role.COORDINATOR, "Cy Secondcoordinator")
-    _, second_token = await auth.create_api_token(second, "race")
+    _, second_token = await accounts.create_api_token(second, "race")
     for attempt in range(5):
         cohort = await future_cohort(world, capacity=1, name=f"Race {attempt}")
         async with api(world) as one, bearer(world.base_url, second_token) as two:

@@ -10,7 +10,7 @@ import pytest
 
 from models.accounts import FeedToken
 from models.cohorts import Meeting
-from server.feeds import token_hash
+from server.schedule.feeds import token_hash
 from tests.integration.schedule_support import active_cohort, future_weekday
 from tests.support.clients import bearer, logged_in
 from tests.support.world import PASSWORD

@@ -247,7 +247,8 @@ async def test_scripted_history_for_the_demo_loader(world):
     """The functions the demo loader calls: a past PHQ-9 series, a safety item, its check."""
     from datetime import datetime, timezone
 
-    from server import measure_responses, safety
+    from server.measures import responses as measure_responses
+    from server.measures import safety
     from tests.support.world import make_cohort
 
     facilitator = world.users["facilitator"]

@@ -16,8 +16,8 @@ SCRIPT = r"""
 import asyncio, json, os, sys
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api.migrate import migrate
-from server.db import check_foreign_keys, migration_config
-from server.settings import Settings
+from server.platform.db import check_foreign_keys, migration_config
+from server.platform.settings import Settings
 
 async def main():
     cfg = migration_config(Settings.from_env().database_url)  # as `groupipt migrate` runs them

@@ -2,7 +2,7 @@
 a baseline of 10 or more, a missed baseline named a late baseline, the referral rule, and a
 transferred member's treatment episode in the closure summary, the portal and the report.
 
-Answers go through `server.measure_responses.submit` (the service the pages use) on the
+Answers go through `server.measures.responses.submit` (the service the pages use) on the
 members' occasions; the transfer through the enrollment API; pages and JSON through httpx.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest_asyncio
 from models.board import RolePlayTurn, TurnStatus
 from models.clinical import Goal, GoalProgress, InventoryEntry
 from models.cohorts import Enrollment, Meeting, MeetingKind, MeetingStatus
-from server import measure_responses
+from server.measures import responses
 from tests.support.clients import bearer, logged_in
 from tests.support.world import PASSWORD, consent_fields, enroll, make_cohort, make_user
 
@@ -38,12 +38,12 @@ def pdf_text(pdf: bytes) -> str:
 async def answer(enrollment, facilitator, totals: dict[str, int]) -> None:
     """PHQ-9 totals by occasion key ("baseline", "session-2", "closure"), each at its meeting."""
     enrollment = await Enrollment.get(id=enrollment.id).select_related("cohort__template", "member")
-    schedules = await measure_responses.schedules(enrollment, enrollment.cohort.template, enrollment.cohort.n_group_sessions)
+    schedules = await responses.schedules(enrollment, enrollment.cohort.template, enrollment.cohort.n_group_sessions)
     occasions = {o.key: o for o in schedules[next(k for k in schedules if k.value == "phq9")]}
     now = datetime.now(timezone.utc)
     for key, total in totals.items():
         occasion = occasions[key]
-        await measure_responses.submit(enrollment, "phq9", phq9(total), by=facilitator, window=key,
+        await responses.submit(enrollment, "phq9", phq9(total), by=facilitator, window=key,
                                        now=min(occasion.meeting_starts_at or now, now))
 
 
@@ -109,9 +109,9 @@ async def _template():
 
 
 async def _token(user) -> str:
-    from server import auth
+    from server import accounts
 
-    _, secret = await auth.create_api_token(user, "outcomes")
+    _, secret = await accounts.create_api_token(user, "outcomes")
     return secret
 
 

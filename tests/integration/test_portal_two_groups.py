@@ -10,7 +10,7 @@ import pytest
 
 from models.accounts import Role
 from models.clinical import MeasureResponse
-from server.routes.portal import WEEKDAYS
+from server.web.routes.portal import WEEKDAYS
 from tests.support.clients import bearer, logged_in
 from tests.support.world import PASSWORD, enroll, make_cohort, make_user
 
@@ -136,9 +136,9 @@ async def test_a_link_serves_only_its_own_member_and_real_occasions(world):
 
 
 async def _member_token(member) -> str:
-    from server import auth
+    from server import accounts
 
-    _, secret = await auth.create_api_token(member, "two groups")
+    _, secret = await accounts.create_api_token(member, "two groups")
     return secret
 
 

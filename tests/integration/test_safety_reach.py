@@ -24,7 +24,7 @@ from models.clinical import RiskCheck, SafetyItem, SafetyItemStatus, SafetyNotic
 from models.closure import ClosureSummary
 from models.cohorts import Enrollment, EnrollmentStatus
 from models.mail import OutboxMessage
-from server import auth
+from server import accounts
 from tests.integration.test_board_support import BoardClient
 from tests.support.clients import bearer, logged_in
 from tests.support.server import ROOT, LiveServer, free_port
@@ -195,7 +195,7 @@ async def test_away_facilitators_are_covered_by_the_co_facilitator_then_the_duty
         assert_says_nothing((await messages_to(duty))[-1], member2, item2, world.base_url)
     finally:
         await set_duty(world)
-    async with bearer(world.base_url, (await auth.create_api_token(f2, "t"))[1]) as cover:
+    async with bearer(world.base_url, (await accounts.create_api_token(f2, "t"))[1]) as cover:
         assert [p["id"] for p in (await cover.get(f"/api/v1/users/{f2.id}/away-periods")).json()] == [period_id]
         assert (await cover.delete(f"/api/v1/away-periods/{period_id}")).status_code == 204
 
@@ -219,7 +219,7 @@ async def test_only_clinicians_record_risk_checks(world, live_server):
         response = await admin.put(f"/api/v1/users/{marked.id}/clinician", json={"clinician": True})
         assert response.status_code == 200 and response.json()["clinician"] is True
         assert (await admin.put(f"/api/v1/users/{marked.id}/clinician", json={"clinician": "yes"})).status_code == 400
-    async with bearer(world.base_url, (await auth.create_api_token(marked, "t"))[1]) as clinician:
+    async with bearer(world.base_url, (await accounts.create_api_token(marked, "t"))[1]) as clinician:
         done = await clinician.post(f"/api/v1/safety-items/{item.id}/risk-check",
                                     json=AS_JSON | {"follow_up_date": date.today().isoformat()})
         assert done.status_code == 201, done.text
@@ -229,7 +229,7 @@ async def test_only_clinicians_record_risk_checks(world, live_server):
     _, _, _, item2 = await member_answers(world.base_url, cohort, item9=1)
     async with bearer(world.base_url, world.tokens["coordinator"]) as admin:
         assert (await admin.put(f"/api/v1/users/{lay.id}/clinician", json={"clinician": False})).status_code == 200
-    async with bearer(world.base_url, (await auth.create_api_token(lay, "t"))[1]) as helper:
+    async with bearer(world.base_url, (await accounts.create_api_token(lay, "t"))[1]) as helper:
         answer = await helper.post(f"/api/v1/safety-items/{item2.id}/risk-check", json=AS_JSON | {"action": "none"})
         assert answer.status_code == 403
 
@@ -347,7 +347,7 @@ async def test_a_closure_summary_waits_for_open_safety_items(world, live_server)
 async def test_closing_a_session_waits_for_a_documented_contact(world, live_server):
     lead = await make_user(Role.FACILITATOR, "Bea Board")
     cohort, meetings = await cohort_with(lead)
-    lead_token = (await auth.create_api_token(lead, "board"))[1]
+    lead_token = (await accounts.create_api_token(lead, "board"))[1]
     member = await make_user(Role.MEMBER, "Ulla Here")
     enrollment = await Enrollment.create(cohort=cohort, member=member, status=EnrollmentStatus.ENROLLED)
     m = str(enrollment.id)
@@ -449,7 +449,7 @@ async def test_an_unhandled_item_escalates_twice_and_a_follow_up_is_reminded(wor
         await asyncio.sleep(4)  # no third escalation
         assert (await SafetyItem.get(id=item.id)).escalations == 2
         # A follow-up set for today is reminded on its day, once, to the cohort's facilitator.
-        async with bearer(server.url, (await auth.create_api_token(lead, "t"))[1]) as staff:
+        async with bearer(server.url, (await accounts.create_api_token(lead, "t"))[1]) as staff:
             done = await staff.post(f"/api/v1/safety-items/{item.id}/risk-check",
                                     json=AS_JSON | {"follow_up_date": date.today().isoformat()})
             assert done.status_code == 201, done.text

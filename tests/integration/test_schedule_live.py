@@ -6,10 +6,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from models.accounts import Role
 from models.cohorts import Meeting, MeetingStatus
 from models.mail import OutboxMessage
-from tests.integration.schedule_support import active_cohort, future_weekday, template_id
-from models.accounts import Role
+from tests.integration.schedule_support import (
+    active_cohort,
+    future_weekday,
+    template_id,
+)
 from tests.support.clients import bearer
 from tests.support.world import make_user
 
@@ -238,18 +242,18 @@ async def test_a_member_enrolled_after_activation_gets_individual_meetings(world
     from datetime import datetime, timezone
 
     from models.cohorts import Cohort
-    from server import scheduling
+    from server import schedule
     from server.errors import BadRequest
     from tests.support.world import enroll
 
     made = await active_cohort(world, live_server, slug="uganda-ipt-g", members=1, start=future_weekday(30, 1))
     newcomer = await make_user(Role.MEMBER, "Nora Latejoiner")
     enrollment = await enroll(await Cohort.get(id=made["id"]), newcomer)
-    rows = await scheduling.add_member_meetings(enrollment, now=datetime.now(timezone.utc))
+    rows = await schedule.add_member_meetings(enrollment, now=datetime.now(timezone.utc))
     assert [(r.kind.value, r.number) for r in rows] == [("pregroup", 1), ("pregroup", 2)]
     first = min(m["starts_at"] for m in made["meetings"] if m["kind"] == "group")
     assert all(r.ends_at <= datetime.fromisoformat(first) for r in rows)
-    assert await scheduling.add_member_meetings(enrollment, now=datetime.now(timezone.utc)) == []  # only once
+    assert await schedule.add_member_meetings(enrollment, now=datetime.now(timezone.utc)) == []  # only once
 
     from tests.support.world import make_cohort
 
@@ -257,4 +261,4 @@ async def test_a_member_enrolled_after_activation_gets_individual_meetings(world
     late = await make_user(Role.MEMBER, "Len Toolate")
     too_late = await enroll(running, late)  # sessions 1-3 of this cohort have been held
     with pytest.raises(BadRequest, match="New members may join up to session 3"):
-        await scheduling.add_member_meetings(too_late, now=datetime.now(timezone.utc))
+        await schedule.add_member_meetings(too_late, now=datetime.now(timezone.utc))

@@ -1,4 +1,4 @@
-"""Our SQLite client (server/sqlite_engine.py): commits without an fsync by default, a short
+"""Our SQLite client (server/platform/sqlite_engine.py): commits without an fsync by default, a short
 statement on the loop's thread that never lands inside someone else's transaction and
 never makes the loop wait for another process, and checkpoints that bring the WAL to disk."""
 from __future__ import annotations
@@ -14,8 +14,8 @@ from tortoise.context import TortoiseContext
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from server import sqlite_engine
-from server.settings import tortoise_config
+from server.platform import sqlite_engine
+from server.platform.settings import tortoise_config
 
 
 async def _client(path: Path, query: str = ""):

@@ -22,7 +22,7 @@ from models.cohorts import (
     MeetingStatus,
     ProtocolTemplate,
 )
-from server import auth
+from server import accounts
 
 PASSWORD = "correct horse battery"
 ROLES = ("member", "other_member", "other_facilitator", "facilitator", "coordinator")
@@ -69,7 +69,7 @@ def unique_email(prefix: str = "person") -> str:
 
 
 async def make_user(role: Role | str, name: str, *, password: str = PASSWORD, email: str | None = None) -> User:
-    hasher = auth.Passwords("cheapest")
+    hasher = accounts.Passwords("cheapest")
     return await User.create(
         email=email or unique_email(str(role)),
         display_name=name,
@@ -149,7 +149,7 @@ async def build_world(base_url: str) -> World:
     other_enrollment = await enroll(other_cohort, users["other_member"])
     tokens = {}
     for role, user in users.items():
-        _, secret = await auth.create_api_token(user, "tests")
+        _, secret = await accounts.create_api_token(user, "tests")
         tokens[role] = secret
     return World(
         base_url=base_url, users=users, tokens=tokens, cohort=cohort, other_cohort=other_cohort,

@@ -8,10 +8,10 @@ import re
 import pytest
 from starlette.routing import Route, WebSocketRoute
 
-from server.api_schema import ApiSchemaGenerator
-from server.id_path import MAX_ID, IdConvertor
-from server.routes import ROUTE_MODULES
-from server.routes.api import OPENAPI_BASE
+from server.web.api_schema import ApiSchemaGenerator
+from server.web.convertors import MAX_ID, IdConvertor
+from server.web.routes import ROUTE_MODULES
+from server.web.routes.api import OPENAPI_BASE
 
 ALL_ROUTES = [route for module in ROUTE_MODULES for route in module.routes]
 API_ROUTES = [r for r in ALL_ROUTES if isinstance(r, Route) and r.path.startswith("/api/v1/")]

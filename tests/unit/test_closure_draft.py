@@ -1,4 +1,4 @@
-"""Drafting a closure summary from the record (server/closure.py, pure part)."""
+"""Drafting a closure summary from the record (server/closure/, pure part)."""
 from __future__ import annotations
 
 from datetime import date, timedelta

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from server.logconfig import MaskSecrets
+from server.platform.logconfig import MaskSecrets
 
 TOKEN = "q2Vn8m4yXo3zZ1hO0v8Qj8oQmN3P7x9wFf1kq5Yc0sE"
 

@@ -5,8 +5,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from server.charts import RECALL_NOTE, TrendPoint, describe_trend, trend_chart
-from server.measures import InvalidAnswers
+from server.measures.charts import RECALL_NOTE, TrendPoint, describe_trend, trend_chart
+from server.measures.instruments import InvalidAnswers
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -1,10 +1,10 @@
 """The one definition of response, remission, the baseline and the referral suggestion
-(server/measures.py, "Outcomes: the one definition"; domain-ipt.md 5a, 4c, 8)."""
+(server/measures/instruments.py, "Outcomes: the one definition"; domain-ipt.md 5a, 4c, 8)."""
 from __future__ import annotations
 
 import pytest
 
-from server.measures import (
+from server.measures.instruments import (
     BELOW_THRESHOLD_LABEL,
     CLINICAL_THRESHOLD,
     NO_RESPONSE,

@@ -4,7 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from server.measure_schedule import (
+from server.measures.instruments import Instrument
+from server.measures.occasions import (
     MeetingSlot,
     ScheduleError,
     next_occasion,
@@ -12,7 +13,6 @@ from server.measure_schedule import (
     occasions,
     parse_schedule,
 )
-from server.measures import Instrument
 
 T0 = datetime(2026, 3, 3, 17, 0, tzinfo=timezone.utc)  # group session 1
 

@@ -7,7 +7,7 @@ import pytest
 from calendars import shipped_template
 from calendars.discretion import CLINICAL_WORDS, check_public_fields, clinical_words
 from calendars.protocols import ProtocolTemplate, adapted_late_join_cutoff, phases_for
-from server.settings import Settings, SettingsError
+from server.platform.settings import Settings, SettingsError
 
 
 def _template(**changes) -> ProtocolTemplate:

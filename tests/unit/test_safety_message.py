@@ -11,11 +11,11 @@ from types import SimpleNamespace
 import pytest
 
 from models.clinical import SafetyNoticeKind, SafetySource
-from server import safety, safety_alerts
-from server.measure_schedule import Occasion
-from server.measures import PHQ9, score
-from server.settings import Settings, SettingsError
-from server.templating import templates
+from server.measures import safety, safety_alerts
+from server.measures.instruments import PHQ9, score
+from server.measures.occasions import Occasion
+from server.platform.settings import Settings, SettingsError
+from server.web.templating import templates
 
 CUSTOM = "Call the clinic duty line on 0123 456 789, or 999 in an emergency."
 CLINICAL = re.compile(r"safety|suicid|risk|harm|self|item 9|phq|depress|therap|crisis|mental|dead|kill|\bipt\b",

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from server import measures
-from server.measures import (
+from server.measures import instruments as measures
+from server.measures.instruments import (
     ANSWER_SCALE,
     GAD7,
     PHQ9,

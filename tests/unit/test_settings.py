@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.logconfig import mask_secrets
-from server.settings import Settings, SettingsError
+from server.platform.logconfig import mask_secrets
+from server.platform.settings import Settings, SettingsError
 
 
 def test_defaults_use_sqlite_under_var_and_generate_a_secret_once(tmp_path):

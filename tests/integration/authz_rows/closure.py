@@ -4,7 +4,7 @@ then refused because it is finalized), which the table counts as OK."""
 from __future__ import annotations
 
 from models.closure import ClosureSummary, SummaryStatus
-from server import auth
+from server import clock
 from server.closure import RecordFacts, draft_summary
 from tests.integration.authz_rows import DENY, LOGIN, OK, Row, own_member, staff_only
 
@@ -18,7 +18,7 @@ async def finalized_summary(world) -> int:
         )).to_json()
         row = await ClosureSummary.create(
             enrollment_id=world.enrollment.id, version=1, status=SummaryStatus.FINALIZED, content=content,
-            created_by=world.users["facilitator"], finalized_by=world.users["facilitator"], finalized_at=auth.now(),
+            created_by=world.users["facilitator"], finalized_by=world.users["facilitator"], finalized_at=clock.now(),
         )
         world.closure_summary_id = existing = row.id
     return existing

@@ -1,0 +1,55 @@
+"""Accounts: who people are and what they may see, without a request in sight.
+
+passwords  argon2id hashing, e-mail addresses as keys, ending every session of a user
+tokens     API tokens (shown once, stored as SHA-256)
+links      one-time links: invitations, password resets, first-run setup
+throttle   failed-login counting
+access     which cohorts and enrollments a user may reach
+audit      who read or changed clinical data, when
+"""
+from __future__ import annotations
+
+from server.accounts.access import (
+    facilitates,
+    staff_cohort,
+    staff_enrollment,
+    visible_enrollment,
+)
+from server.accounts.links import LINK_LIFETIME, LINK_PATH, find_link, issue_link
+from server.accounts.passwords import Passwords, log_out_everywhere, normalize_email
+from server.accounts.throttle import (
+    THROTTLE_WINDOW,
+    check_login_throttle,
+    clear_login_failures,
+    record_login_failure,
+)
+from server.accounts.tokens import (
+    API_TOKEN_PREFIX,
+    create_api_token,
+    revoke_api_token,
+    sha256,
+    user_for_api_token,
+)
+
+__all__ = [
+    "API_TOKEN_PREFIX",
+    "LINK_LIFETIME",
+    "LINK_PATH",
+    "THROTTLE_WINDOW",
+    "Passwords",
+    "check_login_throttle",
+    "clear_login_failures",
+    "create_api_token",
+    "facilitates",
+    "find_link",
+    "issue_link",
+    "log_out_everywhere",
+    "normalize_email",
+    "record_login_failure",
+    "revoke_api_token",
+    "sha256",
+    "staff_cohort",
+    "staff_enrollment",
+    "user_for_api_token",
+    "visible_enrollment",
+]

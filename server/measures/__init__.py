@@ -1,0 +1,6 @@
+"""Self-report measures and the safety work they trigger.
+
+Pure: instruments (PHQ-9, GAD-7 items and scoring), occasions (when each is due), charts.
+Database: responses (recording and reading answers), safety (risk checks and safety items),
+safety_alerts (notices, escalation and the sweep), safety_people (who is told).
+"""

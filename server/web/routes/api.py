@@ -1,0 +1,234 @@
+"""The JSON API under /api/v1: people and cohorts (other areas add their own endpoints).
+
+Every endpoint's docstring is its OpenAPI operation; /api/v1/openapi.json is built from them.
+"""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from models.accounts import Role, User
+from models.cohorts import Cohort, Enrollment
+from server.accounts import access
+from server.errors import BadRequest, NotFound
+from server.web import auth
+from server.web.api_models import Invitation
+from server.web.api_schema import ApiSchemaGenerator, body, read_body
+
+OPENAPI_BASE = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Group IPT platform API",
+        "version": "1",
+        "description": "Authenticate with `Authorization: Bearer <personal API token>` (create one on your account page). "
+        "Errors are RFC 9457 problem documents with `status`, `title`, `detail` and `code`. "
+        "A body that does not match this document answers 400; one that matches it but breaks a rule "
+        "(a date in the past, a full cohort) answers 422 or 409, with `fields` naming what to change.",
+    },
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+    },
+    "security": [{"bearer": []}],
+}
+
+
+def user_json(user: User) -> dict:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.display_name,
+        "role": user.role.value,
+        "time_zone": user.time_zone,
+        "active": user.is_active,
+        "has_password": bool(user.password_hash),
+    }
+
+
+def cohort_json(cohort: Cohort, facilitator_ids: list[int] | None = None) -> dict:
+    return {
+        "id": cohort.id,
+        "name": cohort.name,
+        "public_title": cohort.public_title,
+        "status": cohort.status.value,
+        "template_id": cohort.template_id,
+        "time_zone": cohort.time_zone,
+        "weekday": cohort.weekday,
+        "local_start_time": cohort.local_start_time,
+        "duration_minutes": cohort.duration_minutes,
+        "n_group_sessions": cohort.n_group_sessions,
+        "start_date": cohort.start_date.isoformat(),
+        "skip_dates": cohort.skip_dates,
+        "capacity": cohort.capacity,
+        "location": cohort.location,
+        "facilitator_ids": facilitator_ids if facilitator_ids is not None else [],
+    }
+
+
+def enrollment_json(enrollment: Enrollment) -> dict:
+    return {
+        "id": enrollment.id,
+        "cohort_id": enrollment.cohort_id,
+        "member_id": enrollment.member_id,
+        "status": enrollment.status.value,
+        "primary_problem_area": enrollment.primary_problem_area.value if enrollment.primary_problem_area else None,
+        "secondary_problem_area": enrollment.secondary_problem_area.value if enrollment.secondary_problem_area else None,
+        "consent_at": enrollment.consent_at.isoformat() if enrollment.consent_at else None,
+        "consent_version": enrollment.consent_version or None,
+        "waitlisted_at": enrollment.waitlisted_at.isoformat() if enrollment.waitlisted_at else None,
+    }
+
+
+@auth.requires()
+async def me(request: Request) -> Response:
+    """
+    get:
+      summary: The person this token or session belongs to
+      tags: [people]
+      responses:
+        200: {description: The current user}
+        401: {description: Not authenticated}
+    """
+    return JSONResponse(user_json(auth.user_of(request)))
+
+
+@auth.requires(Role.COORDINATOR)
+@body(Invitation)
+async def users(request: Request) -> Response:
+    """
+    get:
+      summary: Everyone with an account (coordinators only)
+      tags: [people]
+      parameters:
+        - {name: role, in: query, required: false, schema: {type: string, enum: [coordinator, facilitator, member]}}
+      responses:
+        200: {description: A list of users}
+        403: {description: Not a coordinator}
+    post:
+      summary: Invite a person (coordinators only); returns the one-time invitation URL
+      tags: [people]
+      responses:
+        201: {description: The new user and its invitation_url}
+        409: {description: The e-mail already has an account}
+    """
+    if request.method == "GET":
+        query = User.all().order_by("id")
+        role = request.query_params.get("role")
+        if role is not None:  # ?role= names no role: refused, not ignored
+            if role not in {r.value for r in Role}:
+                raise BadRequest("role must be coordinator, facilitator or member.")
+            query = query.filter(role=role)
+        return JSONResponse({"users": [user_json(u) for u in await query]})
+    from server.web.routes.accounts import invite_person
+
+    invitation = await read_body(request, Invitation)
+    name = invitation.name.strip()
+    if not name:
+        raise BadRequest("name is required (1-120 characters).", fields={"name": "Required."})
+    person, path = await invite_person(
+        email=invitation.email, display_name=name, role=Role(invitation.role), invited_by=auth.user_of(request)
+    )
+    payload = user_json(person) | {"invitation_url": request.app.state.settings.base_url + path}
+    return JSONResponse(payload, status_code=201)
+
+
+@auth.requires()
+async def user_detail(request: Request) -> Response:
+    """
+    get:
+      summary: "One person (coordinators: anyone; others: themselves)"
+      tags: [people]
+      responses:
+        200: {description: The user}
+        404: {description: No such user, or not visible to you}
+    """
+    viewer = auth.user_of(request)
+    user_id = request.path_params["user_id"]
+    if viewer.role != Role.COORDINATOR and viewer.id != user_id:
+        raise NotFound("There is no such person.")
+    person = await User.get_or_none(id=user_id)
+    if person is None:
+        raise NotFound("There is no such person.")
+    return JSONResponse(user_json(person))
+
+
+async def visible_cohorts(user: User) -> list[Cohort]:
+    query = Cohort.all().order_by("id").prefetch_related("facilitators")
+    if user.role == Role.FACILITATOR:
+        query = query.filter(facilitators__id=user.id)
+    elif user.role == Role.MEMBER:
+        query = query.filter(enrollments__member_id=user.id)
+    return await query.distinct()
+
+
+@auth.requires()
+async def cohorts(request: Request) -> Response:
+    """
+    get:
+      summary: Cohorts visible to you (coordinators all, facilitators their own, members the ones they are enrolled in)
+      tags: [cohorts]
+      responses:
+        200: {description: A list of cohorts}
+    """
+    user = auth.user_of(request)
+    rows = await visible_cohorts(user)
+    return JSONResponse(
+        {"cohorts": [cohort_json(c, [f.id for f in c.facilitators] if user.role != Role.MEMBER else []) for c in rows]}
+    )
+
+
+@auth.requires()
+async def cohort_detail(request: Request) -> Response:
+    """
+    get:
+      summary: One cohort
+      tags: [cohorts]
+      responses:
+        200: {description: The cohort}
+        403: {description: A facilitator of another cohort}
+        404: {description: No such cohort, or not yours}
+    """
+    user = auth.user_of(request)
+    cohort_id = request.path_params["cohort_id"]
+    if user.role == Role.MEMBER:
+        cohort = await Cohort.get_or_none(id=cohort_id, enrollments__member_id=user.id)
+        if cohort is None:
+            raise NotFound("There is no such cohort.")
+        return JSONResponse(cohort_json(cohort))
+    cohort = await access.staff_cohort(user, cohort_id)
+    facilitator_ids = await cohort.facilitators.all().values_list("id", flat=True)
+    return JSONResponse(cohort_json(cohort, list(facilitator_ids)))
+
+
+@auth.requires(Role.COORDINATOR, Role.FACILITATOR)
+async def cohort_enrollments(request: Request) -> Response:
+    """
+    get:
+      summary: Enrollments of a cohort (its facilitators and coordinators)
+      tags: [enrollments]
+      responses:
+        200: {description: A list of enrollments}
+        403: {description: A facilitator of another cohort}
+    """
+    cohort = await access.staff_cohort(auth.user_of(request), request.path_params["cohort_id"])
+    rows = await Enrollment.filter(cohort=cohort).order_by("id")
+    return JSONResponse({"enrollments": [enrollment_json(e) for e in rows]})
+
+
+_schemas = ApiSchemaGenerator(OPENAPI_BASE)
+
+
+async def openapi(request: Request) -> Response:
+    api_routes = [route for route in request.app.routes if getattr(route, "path", "").startswith("/api/v1/")]
+    return JSONResponse(_schemas.get_schema(routes=api_routes))
+
+
+routes = [
+    Route("/api/v1/openapi.json", openapi, methods=["GET"], include_in_schema=False),
+    Route("/api/v1/me", me, methods=["GET"]),
+    Route("/api/v1/users", users, methods=["GET", "POST"]),
+    Route("/api/v1/users/{user_id:id}", user_detail, methods=["GET"]),
+    Route("/api/v1/cohorts", cohorts, methods=["GET"]),
+    Route("/api/v1/cohorts/{cohort_id:id}", cohort_detail, methods=["GET"]),
+    Route("/api/v1/cohorts/{cohort_id:id}/enrollments", cohort_enrollments, methods=["GET"]),
+]

@@ -1,0 +1,447 @@
+"""Enrollment pages and /api/v1 endpoints: enroll, status, withdraw, transfer, consent, CSV import.
+
+Handlers authorize, parse, call one service in server/enrollment/service.py or
+server/enrollment/csv_import.py, and render. Facilitators may look at their cohort's roster;
+only coordinators change it.
+"""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from models.accounts import Role, User
+from models.cohorts import Cohort, Enrollment, EnrollmentStatus
+from server import clock, dashboard
+from server.accounts import access
+from server.enrollment import csv_import, service
+from server.errors import BadRequest, NotFound, PayloadTooLarge, PlatformError
+from server.web.api_models import Consent, Enroll, StatusChange, Transfer, Withdrawal
+from server.web.api_schema import body, broken_rules, read_body
+from server.web.auth import requires, user_of
+from server.web.forms import form_data
+from server.web.templating import render
+
+COORD = (Role.COORDINATOR,)
+STAFF = (Role.COORDINATOR, Role.FACILITATOR)
+MAX_CSV_BYTES = 1024 * 1024
+
+
+# --- shared little parsers ----------------------------------------------------------------
+
+async def json_body(request: Request) -> dict:
+    try:
+        body = await request.json()
+    except Exception:
+        raise BadRequest("The request body must be a JSON object.") from None
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return body
+
+
+def int_or_none(value, field: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise BadRequest(f"{field} must be a number.", fields={field: "Not a number."}) from None
+    if not 0 < number < 2**31:
+        raise BadRequest(f"{field} is out of range.", fields={field: "Out of range."})
+    return number
+
+
+def record_id(raw) -> int:
+    """A path id that fits the database's integer, else 404 (never a database error)."""
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        raise NotFound("There is no such record.") from None
+    if not 0 < number < 2**31:
+        raise NotFound("There is no such record.")
+    return number
+
+
+def enrollment_json(e: Enrollment) -> dict:
+    return {
+        "id": e.id,
+        "cohort_id": e.cohort_id,
+        "member": {"id": e.member_id, "display_name": e.member.display_name} if hasattr(e.member, "display_name") else {"id": e.member_id},
+        "status": e.status.value if e.status else None,
+        "waitlisted_at": e.waitlisted_at.isoformat() if e.waitlisted_at else None,
+        "consent_at": e.consent_at.isoformat() if e.consent_at else None,
+        "consent_method": e.consent_method.value if e.consent_method else None,
+        "consent_version": e.consent_version,
+        "consent_missing": service.consent_missing(e),
+        "withdrawal_reason": e.withdrawal_reason,
+        "late_join_reason": e.late_join_reason,
+        "transferred_from": e.transferred_from_id,
+    }
+
+
+def outcome_json(outcome: service.Outcome, status_code: int = 200) -> JSONResponse:
+    body = {"enrollment": enrollment_json(outcome.enrollment), "message": outcome.message, "warnings": outcome.warnings}
+    if outcome.invitation_path:
+        body["invitation_path"] = outcome.invitation_path
+    if outcome.promoted is not None:
+        body["promoted"] = enrollment_json(outcome.promoted)
+    return JSONResponse(body, status_code=status_code)
+
+
+# --- pages --------------------------------------------------------------------------------
+
+async def dashboard_page(request: Request) -> Response:
+    # The overview (fill, waitlist, next meeting, attendance, safety) is the staff start page.
+    return RedirectResponse("/", status_code=301)
+
+
+async def _cohort_page(request: Request, cohort: Cohort, *, notice: str = "", error: str = "",
+                       warnings: list[str] | None = None, values: dict | None = None,
+                       invitation: str = "", status_code: int = 200, errors: dict | None = None) -> Response:
+    user = user_of(request)
+    enrollments = await Enrollment.filter(cohort_id=cohort.id).prefetch_related("member").order_by("status", "waitlisted_at", "id")
+    overview = (await dashboard.cohort_overview(user, [cohort]))[cohort.id]
+    late = await service.late_join_state(cohort, cohort.template, clock.now())
+    members = []
+    if user.role == Role.COORDINATOR:
+        enrolled_ids = [e.member_id for e in enrollments]
+        members = await User.filter(role=Role.MEMBER, is_active=True).exclude(id__in=enrolled_ids).order_by("display_name")
+    others = await Cohort.exclude(id=cohort.id).filter(status__in=list(service.OPEN_COHORT)).order_by("name")
+    waitlist = [e for e in enrollments if e.status == EnrollmentStatus.WAITLISTED]
+    # Enrolled (or waiting to be) without a full consent record: the roster flags them.
+    consent_gaps = {e.id: service.consent_missing(e) for e in enrollments
+                    if e.status in (EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED) and service.consent_missing(e)}
+    return render(request, "enrollment/cohort.html", {
+        "consent_gaps": consent_gaps, "consent_parts": service.CONSENT_PARTS,
+        "consent_methods": service.CONSENT_METHOD_LABELS,
+        "cohort": cohort, "enrollments": enrollments, "overview": overview, "late": late,
+        "members": members, "other_cohorts": others, "labels": service.STATUS_LABELS,
+        "waitlist": waitlist, "notice": notice, "error": error,
+        "warnings": list(dict.fromkeys([*(warnings or []), *overview.warnings])),
+        "values": values or {}, "invitation": invitation, "errors": errors or {},
+        "base_url": request.app.state.settings.base_url,
+    }, status_code=status_code)
+
+
+@requires(*STAFF)
+async def cohort_enrollment(request: Request) -> Response:
+    cohort = await access.staff_cohort(user_of(request), request.path_params["cohort_id"])
+    return await _cohort_page(request, cohort)
+
+
+@requires(*COORD)
+async def enroll_page(request: Request) -> Response:
+    user = user_of(request)
+    cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
+    form = await form_data(request)
+    values = {k: str(form.get(k) or "") for k in ("member_id", "name", "email", "status", "late_join_reason",
+                                                 "consent_at", "consent_method", "consent_version")}
+    try:
+        outcome = await service.enroll(
+            cohort.id, by=user, member_id=int_or_none(values["member_id"], "member_id"),
+            name=values["name"], email=values["email"], status=values["status"] or EnrollmentStatus.ENROLLED,
+            late_override=values["late_join_reason"],
+            consent=service.parse_consent(values, ZoneInfo(cohort.time_zone)),
+        )
+    except PlatformError as exc:
+        return await _cohort_page(request, cohort, error=exc.message, values=values, status_code=exc.status_code,
+                                  errors=exc.fields)
+    cohort = await Cohort.get(id=cohort.id).prefetch_related("template")
+    return await _cohort_page(request, cohort, notice=outcome.message, warnings=outcome.warnings,
+                              invitation=outcome.invitation_path or "")
+
+
+async def _enrollment_page(request: Request, enrollment: Enrollment, *, notice: str = "", error: str = "",
+                           warnings: list[str] | None = None, status_code: int = 200) -> Response:
+    enrollment = await Enrollment.get(id=enrollment.id).prefetch_related("member", "cohort", "cohort__template", "transferred_from__cohort")
+    transitions = await service.history(enrollment)
+    user = user_of(request)
+    others = await Cohort.exclude(id=enrollment.cohort_id).filter(status__in=list(service.OPEN_COHORT)).order_by("name")
+    return render(request, "enrollment/enrollment.html", {
+        "enrollment": enrollment, "cohort": enrollment.cohort, "transitions": transitions,
+        "labels": service.STATUS_LABELS, "allowed": sorted(service.ALLOWED[enrollment.status] - {EnrollmentStatus.WITHDRAWN}),
+        "other_cohorts": others, "notice": notice, "error": error, "warnings": warnings or [],
+        "can_change": user.role == Role.COORDINATOR,
+        "zone": ZoneInfo(enrollment.cohort.time_zone),
+        "consent_missing": service.consent_missing(enrollment), "consent_parts": service.CONSENT_PARTS,
+        "consent_methods": service.CONSENT_METHOD_LABELS,
+    }, status_code=status_code)
+
+
+async def _staff_enrollment(request: Request) -> Enrollment:
+    return await access.staff_enrollment(user_of(request), request.path_params["enrollment_id"])
+
+
+@requires(*STAFF)
+async def enrollment_detail(request: Request) -> Response:
+    return await _enrollment_page(request, await _staff_enrollment(request))
+
+
+def _enrollment_action(run):
+    """A coordinator's POST on one enrollment: run the service and show the enrollment page."""
+    @requires(*COORD)
+    async def endpoint(request: Request) -> Response:
+        enrollment = await _staff_enrollment(request)
+        form = await form_data(request)
+        try:
+            outcome = await run(enrollment, form, user_of(request))
+        except PlatformError as exc:
+            return await _enrollment_page(request, enrollment, error=exc.message, status_code=exc.status_code)
+        return await _enrollment_page(request, outcome.enrollment, notice=outcome.message, warnings=outcome.warnings)
+
+    endpoint.__name__ = run.__name__
+    return endpoint
+
+
+def _consent(enrollment, form) -> service.ConsentGiven:
+    return service.parse_consent(form, ZoneInfo(enrollment.cohort.time_zone))
+
+
+async def _status(enrollment, form, user):
+    return await service.change_status(
+        enrollment.id, str(form.get("status") or ""), by=user, reason=str(form.get("reason") or ""),
+        late_override=str(form.get("late_join_reason") or ""), consent=_consent(enrollment, form),
+    )
+
+
+async def _withdraw(enrollment, form, user):
+    return await service.withdraw(enrollment.id, by=user, reason=str(form.get("reason") or ""))
+
+
+async def _transfer(enrollment, form, user):
+    target = int_or_none(form.get("to_cohort"), "to_cohort")
+    if target is None:
+        raise BadRequest("Pick the cohort to transfer to.", fields={"to_cohort": "Required."})
+    target_cohort = await Cohort.get_or_none(id=target)
+    zone = ZoneInfo(target_cohort.time_zone if target_cohort else enrollment.cohort.time_zone)
+    return await service.transfer(enrollment.id, target, by=user, reason=str(form.get("reason") or ""),
+                                  late_override=str(form.get("late_join_reason") or ""),
+                                  consent=service.parse_consent(form, zone))
+
+
+async def _record_consent(enrollment, form, user):
+    return await service.record_consent(enrollment.id, by=user, consent=_consent(enrollment, form))
+
+
+change_status_page = _enrollment_action(_status)
+withdraw_page = _enrollment_action(_withdraw)
+transfer_page = _enrollment_action(_transfer)
+consent_page = _enrollment_action(_record_consent)
+
+
+# --- CSV import -----------------------------------------------------------------------------
+
+@requires(*COORD)
+async def import_form(request: Request) -> Response:
+    cohort = await access.staff_cohort(user_of(request), request.path_params["cohort_id"])
+    return render(request, "enrollment/import.html", {"cohort": cohort, "plan": None, "csv_text": ""})
+
+
+async def _csv_from_form(request: Request) -> tuple[str, dict]:
+    form = await form_data(request, max_files=1)
+    upload = form.get("file")
+    text = ""
+    # Multipart uploads work once the CSRF layer can read them; the page posts URL-encoded.
+    if upload is not None and hasattr(upload, "read"):
+        data = await upload.read(MAX_CSV_BYTES + 1)
+        if len(data) > MAX_CSV_BYTES:
+            raise BadRequest("The file is larger than 1 MB; split it up.", fields={"file": "Too large."})
+        text = csv_import.decode(data)
+    if not text.strip():
+        text = str(form.get("csv_text") or "")
+    if not text.strip():
+        raise BadRequest("Choose a CSV file or paste its rows.", fields={"csv_text": "Required."})
+    options = {
+        "over_capacity_is_error": form.get("over_capacity") == "error",
+        "late_override": str(form.get("late_join_reason") or "").strip()[:500],
+    }
+    return text, options
+
+
+def _import_action(run_import: bool):
+    @requires(*COORD)
+    async def endpoint(request: Request) -> Response:
+        user = user_of(request)
+        cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
+        context = {"cohort": cohort, "plan": None, "csv_text": ""}
+        try:
+            text, options = await _csv_from_form(request)
+            context["csv_text"] = text
+            context["options"] = options
+            if run_import:
+                plan = await csv_import.run_import(cohort.id, text, by=user, **options)
+            else:
+                plan = await csv_import.preview(cohort.id, text, by=user, **options)
+        except PlatformError as exc:
+            return render(request, "enrollment/import.html", {**context, "error": exc.message}, status_code=exc.status_code)
+        context["plan"] = plan
+        if run_import and not plan.ok:
+            return render(request, "enrollment/import.html", {
+                **context, "error": f"Nothing was imported: {len(plan.errors)} rows have errors. Fix them and try again.",
+            }, status_code=400)
+        if run_import:
+            return render(request, "enrollment/import_done.html", {"cohort": cohort, "plan": plan,
+                                                                   "base_url": request.app.state.settings.base_url})
+        return render(request, "enrollment/import.html", context, status_code=200 if plan.ok else 400)
+
+    endpoint.__name__ = "import_run" if run_import else "import_preview"
+    return endpoint
+
+
+import_preview = _import_action(False)
+import_run = _import_action(True)
+
+
+# --- API ----------------------------------------------------------------------------------
+
+@requires(*COORD)
+@body(Enroll)
+async def api_enroll(request: Request) -> Response:
+    """
+    summary: Enroll an existing member (member_id) or a new person (name, email) into a cohort
+    responses:
+      201: {description: "Created; status may be waitlisted when the cohort is full"}
+      409: {description: "Duplicate, cohort closed, or late-join cutoff passed"}
+    """
+    user = user_of(request)
+    cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
+    enroll = await read_body(request, Enroll)
+    outcome = await service.enroll(
+        cohort.id, by=user, member_id=enroll.member_id, name=enroll.name, email=enroll.email,
+        status=enroll.status, late_override=enroll.late_join_reason,
+        consent=service.parse_consent(enroll.fields_sent(), ZoneInfo(cohort.time_zone)),
+    )
+    return outcome_json(outcome, 201)
+
+
+@requires(*STAFF)
+async def api_enrollment(request: Request) -> Response:
+    """
+    summary: One enrollment with its full status history
+    responses:
+      200: {description: The enrollment and its transitions}
+    """
+    enrollment = await _staff_enrollment(request)
+    await enrollment.fetch_related("member")
+    transitions = await service.history(enrollment)
+    body = enrollment_json(enrollment)
+    body["history"] = [
+        {"from": t.from_status, "to": t.to_status, "reason": t.reason, "at": t.at.isoformat(),
+         "by": t.by.display_name if t.by else None}
+        for t in transitions
+    ]
+    return JSONResponse(body)
+
+
+def _api_action(run, model: type, summary: str):
+    @requires(*COORD)
+    @body(model)
+    async def endpoint(request: Request) -> Response:
+        enrollment = await _staff_enrollment(request)
+        await enrollment.fetch_related("cohort")
+        change = await read_body(request, model)
+        outcome = await run(enrollment, change.fields_sent(), user_of(request))
+        return outcome_json(outcome)
+
+    endpoint.__doc__ = f"""
+    summary: {summary}
+    responses:
+      200: {{description: "The enrollment, a message, and any promotion or warnings"}}
+      409: {{description: Not allowed from the current status, cohort full, or cutoff passed}}
+    """
+    endpoint.__name__ = "api_" + run.__name__.strip("_")
+    return endpoint
+
+
+api_status = _api_action(_status, StatusChange, "Change an enrollment's status (status, reason, late_join_reason; "
+                         "consent_at, consent_method, consent_version to record consent with it)")
+api_withdraw = _api_action(_withdraw, Withdrawal, "Withdraw (reason); promotes the first waitlisted member")
+api_transfer = _api_action(_transfer, Transfer, "Transfer to another cohort (to_cohort, reason; "
+                           "consent_at, consent_method, consent_version for the new group)")
+api_consent = _api_action(_record_consent, Consent, "Record consent (consent_at, default now; consent_method; "
+                          "consent_version, default the cohort's)")
+
+
+@requires(*COORD)
+async def api_import(request: Request) -> Response:
+    """
+    summary: Import members from CSV (name,email[,status]); dry_run=1 previews without writing
+    parameters:
+      - {name: dry_run, in: query, schema: {type: boolean}}
+      - {name: over_capacity, in: query, schema: {type: string, enum: [waitlist, error]}}
+      - {name: late_join_reason, in: query, schema: {type: string, maxLength: 500}}
+    requestBody:
+      required: true
+      content:
+        text/csv:
+          schema: {type: string}
+    responses:
+      200: {description: "Preview, or the rows imported"}
+      413: {description: The file is larger than 1 MB}
+      422:
+        description: "Not a readable CSV file (a problem), or row-level errors (the plan, each row's `errors`); nothing was written"
+        content:
+          application/json: {schema: {type: object, required: [imported, rows]}}
+          application/problem+json: {schema: {$ref: "#/components/schemas/Problem"}}
+    """
+    user = user_of(request)
+    cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
+    data = await request.body()
+    if len(data) > MAX_CSV_BYTES:
+        raise PayloadTooLarge("The file is larger than 1 MB; split it up.")
+    query = request.query_params
+    if query.get("over_capacity", "waitlist") not in {"waitlist", "error"}:
+        raise BadRequest("over_capacity must be waitlist or error.", fields={"over_capacity": "waitlist or error."})
+    if query.get("dry_run", "false").lower() not in {"1", "true", "yes", "0", "false", "no"}:
+        raise BadRequest("dry_run must be true or false.", fields={"dry_run": "true or false."})
+    if len(query.get("late_join_reason", "")) > 500:
+        raise BadRequest("late_join_reason is too long (500 characters at most).", fields={"late_join_reason": "Too long."})
+    options = {
+        "over_capacity_is_error": query.get("over_capacity") == "error",
+        "late_override": query.get("late_join_reason", ""),
+    }
+    dry_run = query.get("dry_run", "").lower() in {"1", "true", "yes"}
+    with broken_rules():  # the body may be any text, so a file that cannot be imported breaks a rule
+        text = csv_import.decode(data)
+        if "\x00" in text or "\x00" in options["late_override"]:  # PostgreSQL text cannot hold it
+            raise BadRequest("The file or reason contains a NUL character (U+0000); remove it and try again.")
+        if dry_run:
+            plan = await csv_import.preview(cohort.id, text, by=user, **options)
+        else:
+            plan = await csv_import.run_import(cohort.id, text, by=user, **options)
+    body = {
+        "imported": plan.imported,
+        "dry_run": dry_run,
+        "counts": plan.counts(),
+        "rows": [
+            {"line": r.line, "name": r.name, "email": r.email, "status": r.status.value if r.status else None,
+             "outcome": r.outcome, "errors": r.errors}
+            for r in plan.rows
+        ],
+        "warnings": plan.warnings,
+    }
+    return JSONResponse(body, status_code=200 if plan.ok else 422)
+
+
+routes = [
+    Route("/enrollment", dashboard_page, methods=["GET"]),
+    Route("/cohorts/{cohort_id:id}/enrollment", cohort_enrollment, methods=["GET"]),
+    Route("/cohorts/{cohort_id:id}/enrollment", enroll_page, methods=["POST"]),
+    Route("/cohorts/{cohort_id:id}/enrollment/import", import_form, methods=["GET"]),
+    Route("/cohorts/{cohort_id:id}/enrollment/import/preview", import_preview, methods=["POST"]),
+    Route("/cohorts/{cohort_id:id}/enrollment/import", import_run, methods=["POST"]),
+    Route("/enrollments/{enrollment_id:id}", enrollment_detail, methods=["GET"]),
+    Route("/enrollments/{enrollment_id:id}/status", change_status_page, methods=["POST"]),
+    Route("/enrollments/{enrollment_id:id}/withdraw", withdraw_page, methods=["POST"]),
+    Route("/enrollments/{enrollment_id:id}/transfer", transfer_page, methods=["POST"]),
+    Route("/enrollments/{enrollment_id:id}/consent", consent_page, methods=["POST"]),
+    Route("/api/v1/cohorts/{cohort_id:id}/enrollments", api_enroll, methods=["POST"]),
+    Route("/api/v1/cohorts/{cohort_id:id}/enrollments/import", api_import, methods=["POST"]),
+    Route("/api/v1/enrollments/{enrollment_id:id}", api_enrollment, methods=["GET"]),
+    Route("/api/v1/enrollments/{enrollment_id:id}/status", api_status, methods=["POST"]),
+    Route("/api/v1/enrollments/{enrollment_id:id}/withdraw", api_withdraw, methods=["POST"]),
+    Route("/api/v1/enrollments/{enrollment_id:id}/transfer", api_transfer, methods=["POST"]),
+    Route("/api/v1/enrollments/{enrollment_id:id}/consent", api_consent, methods=["POST"]),
+]

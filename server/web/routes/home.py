@@ -1,0 +1,51 @@
+"""The start page: cohorts for staff, the portal for members."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from models.accounts import Role, User
+from models.cohorts import Cohort, Meeting, MeetingKind, MeetingStatus
+from server import clock, dashboard
+from server.measures import safety
+from server.web import auth
+from server.web.templating import render
+
+
+async def home(request: Request) -> Response:
+    if not request.user.is_authenticated:
+        if not await User.filter(role=Role.COORDINATOR).exists():
+            return render(request, "home/not_set_up.html", {})
+        return RedirectResponse("/login", status_code=303)
+    user = auth.user_of(request)
+    if user.role == Role.MEMBER:
+        return RedirectResponse("/portal", status_code=303)
+    cohorts = Cohort.all().prefetch_related("template", "facilitators").order_by("-start_date", "id")
+    if user.role == Role.FACILITATOR:
+        cohorts = cohorts.filter(facilitators__id=user.id)
+    rows = await cohorts
+    overview = await dashboard.cohort_overview(user, rows)
+    help_text = await safety.crisis_help(request.app.state.settings)
+    return render(request, "home/staff.html", {
+        "cohorts": rows, "overview": overview, "boards": await _next_boards([c.id for c in rows]),
+        "attention": await safety.attention_for(user),
+        "help_text_unset": user.role == Role.COORDINATOR and not help_text.set_by_clinic,
+    })
+
+
+async def _next_boards(cohort_ids: list[int]) -> dict[int, Meeting]:
+    """Each cohort's next (or current) group session, whose live board staff will open."""
+    since = clock.now() - timedelta(hours=3)
+    upcoming = await Meeting.filter(
+        cohort_id__in=cohort_ids, kind=MeetingKind.GROUP, status=MeetingStatus.SCHEDULED, starts_at__gte=since,
+    ).order_by("starts_at")
+    nearest: dict[int, Meeting] = {}
+    for meeting in upcoming:
+        nearest.setdefault(meeting.cohort_id, meeting)
+    return nearest
+
+
+routes = [Route("/", home, methods=["GET"])]

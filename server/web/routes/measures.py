@@ -1,0 +1,429 @@
+"""Staff views of measures and safety items, entry on a member's behalf, and the /api/v1 side.
+
+Safety items are shown only here (and on the member's own staff pages): the cohort's
+facilitators and coordinators, never members, never the shared board display.
+"""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from models.accounts import Role
+from models.clinical import MeasureResponse, RiskAction, SafetyItemStatus
+from models.cohorts import Enrollment, EnrollmentStatus, Meeting
+from server import clock
+from server.accounts import access, audit
+from server.errors import NotFound, PlatformError
+from server.measures import charts, safety
+from server.measures import responses as measure_responses
+from server.measures.instruments import (
+    ANSWER_SCALE,
+    DIFFICULTY_SCALE,
+    QUESTIONNAIRES,
+    STANDING_LABELS,
+    Instrument,
+    Outcome,
+    band_for,
+    episode_outcome,
+    item9_statement,
+    questionnaire,
+)
+from server.measures.occasions import WINDOW_RULE
+from server.web.api_models import MeasureAnswers, RiskCheckBody
+from server.web.api_schema import body, read_body
+from server.web.auth import requires, user_of
+from server.web.forms import form_data
+from server.web.routes.enrollment import record_id
+from server.web.templating import render
+
+STAFF = (Role.COORDINATOR, Role.FACILITATOR)
+
+
+def _instrument(raw: str) -> Instrument:
+    try:
+        return Instrument(raw)
+    except ValueError:
+        raise NotFound(f"There is no questionnaire called {raw!r}.") from None
+
+
+def response_json(r: MeasureResponse) -> dict:
+    q = questionnaire(r.instrument)
+    band = next(b for b in q.bands if b.key == r.band)
+    body = {
+        "id": r.id, "instrument": q.instrument.value, "items": r.items, "total": r.total,
+        "band": r.band, "band_label": band.label, "difficulty": r.difficulty, "window": r.window,
+        "meeting_id": r.meeting_id, "administered_at": r.administered_at.isoformat(),
+        "on_behalf": r.on_behalf, "superseded": r.superseded, "correction_reason": r.correction_reason,
+    }
+    if r.item9 is not None:
+        body["item9"] = r.item9
+        body["item9_statement"] = item9_statement(r.item9)
+    return body
+
+
+async def member_measures(enrollment: Enrollment, viewer, *, chart_prefix: str) -> dict:
+    """Everything the member's measures pages show: trends, change from baseline, answers."""
+    zone = ZoneInfo(enrollment.cohort.time_zone)
+    episode = await measure_responses.lineage(enrollment)
+    responses = await MeasureResponse.filter(enrollment_id__in=episode).order_by("administered_at", "id")
+    await audit.record(viewer, "read", "measure_response", enrollment.id, member=enrollment.member_id,
+                       detail=f"{len(responses)} responses")
+    sections = []
+    for instrument, q in QUESTIONNAIRES.items():
+        current = [r for r in responses if r.instrument == instrument and not r.superseded]
+        points = await measure_responses.trend_points(enrollment, instrument, zone)
+        outcome = episode_outcome(instrument, [(r.window, r.total) for r in current])
+        sections.append({
+            "q": q, "responses": [r for r in responses if r.instrument == instrument], "current": current,
+            "chart": charts.trend_chart(instrument, points, chart_id=f"{chart_prefix}-{instrument.value}"),
+            "outcome": outcome,
+            "baseline": current[outcome.baseline_index] if outcome.baseline_index is not None else None,
+            "baseline_band": band_for(instrument, outcome.baseline_total) if outcome.baseline_total is not None else None,
+            "standing_labels": STANDING_LABELS,
+        })
+    return {"sections": sections, "zone": zone}
+
+
+# --- pages --------------------------------------------------------------------------------
+
+@requires(*STAFF)
+async def cohort_measures(request: Request) -> Response:
+    user = user_of(request)
+    cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
+    items = await safety.open_items(user, cohort_id=cohort.id)
+    enrollments = await Enrollment.filter(
+        cohort_id=cohort.id, status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.SCREENING, EnrollmentStatus.COMPLETED]
+    ).prefetch_related("member").order_by("id")
+    latest: dict[tuple[int, str], MeasureResponse] = {}
+    # A transferred member's episode includes what they answered in the earlier group.
+    chains = await measure_responses.lineages(enrollments)
+    current_of = {episode_id: e.id for e in enrollments for episode_id in reversed(chains[e.id])}
+    rows = await MeasureResponse.filter(enrollment_id__in=list(current_of), superseded=False).order_by("administered_at", "id")
+    answered: dict[tuple[int, str], list[tuple[str, int]]] = {}
+    for r in rows:
+        key = (current_of[r.enrollment_id], str(r.instrument.value if hasattr(r.instrument, "value") else r.instrument))
+        latest[key] = r
+        answered.setdefault(key, []).append((r.window, r.total))
+    outcomes = {key: episode_outcome(key[1], points) for key, points in answered.items()}
+    await audit.record(user, "read", "measure_response", f"cohort:{cohort.id}", detail=f"cohort overview, {len(rows)} responses")
+    next_meeting = await safety.next_group_meeting(cohort.id, clock.now())
+    return render(request, "measures/cohort.html", {
+        "cohort": cohort, "items": items, "enrollments": enrollments, "latest": latest, "outcomes": outcomes,
+        "standing_labels": STANDING_LABELS, "questionnaires": QUESTIONNAIRES, "next_meeting": next_meeting,
+        "action_labels": safety.ACTION_LABELS,
+    })
+
+
+@requires(*STAFF)
+async def meeting_measures(request: Request) -> Response:
+    """The facilitator's view of one meeting: open safety items first, then who has answered."""
+    user = user_of(request)
+    meeting = await Meeting.get_or_none(id=record_id(request.path_params["meeting_id"]))
+    if meeting is None:
+        raise NotFound("There is no such meeting.")
+    cohort = await access.staff_cohort(user, meeting.cohort_id)
+    items = await safety.open_items(user, cohort_id=cohort.id)
+    enrollments = await Enrollment.filter(cohort_id=cohort.id, status=EnrollmentStatus.ENROLLED).prefetch_related("member").order_by("id")
+    answers = await MeasureResponse.filter(meeting_id=meeting.id, superseded=False).order_by("administered_at")
+    await audit.record(user, "read", "measure_response", f"meeting:{meeting.id}", detail=f"{len(answers)} responses")
+    by_enrollment: dict[int, list[MeasureResponse]] = {}
+    for a in answers:
+        by_enrollment.setdefault(a.enrollment_id, []).append(a)
+    return render(request, "measures/meeting.html", {
+        "cohort": cohort, "meeting": meeting, "items": items, "enrollments": enrollments,
+        "answers": by_enrollment, "questionnaires": QUESTIONNAIRES, "action_labels": safety.ACTION_LABELS,
+    })
+
+
+async def _member_page(request: Request, enrollment: Enrollment, *, notice: str = "", error: str = "",
+                       status_code: int = 200, submission=None) -> Response:
+    user = user_of(request)
+    data = await member_measures(enrollment, user, chart_prefix=f"e{enrollment.id}")
+    schedules = await measure_responses.schedules(enrollment, enrollment.cohort.template, enrollment.cohort.n_group_sessions)
+    all_items = await safety.open_items(user, cohort_id=enrollment.cohort_id)
+    items = [i for i in all_items if i.enrollment_id == enrollment.id]
+    return render(request, "measures/member.html", {
+        **data, "enrollment": enrollment, "member": enrollment.member, "cohort": enrollment.cohort,
+        "schedules": schedules, "items": items, "item9_statement": item9_statement,
+        "window_rule": WINDOW_RULE, "notice": notice, "error": error, "submission": submission,
+        "action_labels": safety.ACTION_LABELS,
+    }, status_code=status_code)
+
+
+@requires(*STAFF)
+async def member_page(request: Request) -> Response:
+    enrollment = await access.staff_enrollment(user_of(request), request.path_params["enrollment_id"])
+    return await _member_page(request, enrollment)
+
+
+@requires(*STAFF)
+async def entry_form(request: Request) -> Response:
+    user = user_of(request)
+    enrollment = await access.staff_enrollment(user, request.path_params["enrollment_id"])
+    instrument = _instrument(request.path_params["instrument"])
+    schedules = await measure_responses.schedules(enrollment, enrollment.cohort.template, enrollment.cohort.n_group_sessions)
+    return render(request, "measures/entry.html", {
+        "enrollment": enrollment, "member": enrollment.member, "cohort": enrollment.cohort,
+        "q": questionnaire(instrument), "scale": ANSWER_SCALE, "difficulty_scale": DIFFICULTY_SCALE,
+        "occasions": schedules.get(instrument, []), "now": clock.now(), "window_rule": WINDOW_RULE,
+        "values": {},
+    })
+
+
+@requires(*STAFF)
+async def entry_submit(request: Request) -> Response:
+    user = user_of(request)
+    enrollment = await access.staff_enrollment(user, request.path_params["enrollment_id"])
+    instrument = _instrument(request.path_params["instrument"])
+    form = await form_data(request)
+    try:
+        submission = await measure_responses.submit(
+            enrollment, instrument, form, by=user, window=str(form.get("window") or ""),
+            correction_reason=str(form.get("correction_reason") or "") if form.get("correction") else "",
+        )
+    except PlatformError as exc:
+        schedules = await measure_responses.schedules(enrollment, enrollment.cohort.template, enrollment.cohort.n_group_sessions)
+        return render(request, "measures/entry.html", {
+            "enrollment": enrollment, "member": enrollment.member, "cohort": enrollment.cohort,
+            "q": questionnaire(instrument), "scale": ANSWER_SCALE, "difficulty_scale": DIFFICULTY_SCALE,
+            "occasions": schedules.get(instrument, []), "now": clock.now(), "window_rule": WINDOW_RULE,
+            "error": exc.message, "field_errors": exc.fields, "values": dict(form),
+        }, status_code=exc.status_code)
+    q = submission.score.questionnaire
+    notice = f"Saved: {q.name} {submission.score.total} ({submission.score.band.label}) for {submission.occasion.label.lower()}."
+    if submission.safety_item:
+        notice += " Item 9 was above 0, so a safety item is open for this member."
+    return await _member_page(request, enrollment, notice=notice, submission=submission)
+
+
+@requires(*STAFF)
+async def safety_list(request: Request) -> Response:
+    user = user_of(request)
+    items = await safety.open_items(user)
+    follow_ups = await safety.follow_ups(user, today=clock.now().date())
+    return render(request, "measures/safety_list.html", {
+        "items": items, "follow_ups": follow_ups, "action_labels": safety.ACTION_LABELS, "today": clock.now().date(),
+    })
+
+
+def _check_labels() -> dict:
+    return {"action_labels": safety.ACTION_LABELS, "contact_labels": safety.CONTACT_LABELS,
+            "thoughts_labels": safety.THOUGHTS_LABELS, "risk_labels": safety.RISK_LABELS,
+            "yes_no_questions": safety.YES_NO_QUESTIONS}
+
+
+async def _item_page(request: Request, item_id: int, *, error: str = "", notice: str = "",
+                     field_errors: dict | None = None, values: dict | None = None, status_code: int = 200) -> Response:
+    user = user_of(request)
+    item = await safety.get_item(user, item_id)
+    checks = await safety.checks_of(item)
+    return render(request, "measures/safety_item.html", {
+        "item": item, "checks": checks, "actions": list(RiskAction), **_check_labels(),
+        "statement": item9_statement(item.item9) if item.item9 is not None else "",
+        "cohort": item.enrollment.cohort, "member": item.enrollment.member, "error": error, "notice": notice,
+        "field_errors": field_errors or {}, "values": values or {},
+        "scale_label": ANSWER_SCALE[item.item9].label if item.item9 is not None else "",
+        "may_record": user.is_clinician,
+    }, status_code=status_code)
+
+
+@requires(*STAFF)
+async def safety_item_page(request: Request) -> Response:
+    return await _item_page(request, record_id(request.path_params["item_id"]))
+
+
+@requires(*STAFF)
+async def risk_check_submit(request: Request) -> Response:
+    user = user_of(request)
+    item_id = record_id(request.path_params["item_id"])
+    item = await safety.get_item(user, item_id)
+    form = await form_data(request)
+    zone = ZoneInfo(item.enrollment.cohort.time_zone)
+    try:
+        safety.require_clinician(user)
+        data = safety.parse_risk_check(form, now=clock.now(), zone=zone)
+        await safety.record_risk_check(user, item_id, data)
+    except PlatformError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return await _item_page(request, item_id, error=exc.message, field_errors=exc.fields,
+                                values=dict(form), status_code=exc.status_code)
+    notice = ("Risk check recorded; the safety item is closed." if data.reached else
+              "The attempt is logged. The item stays open until contact is made and documented.")
+    return await _item_page(request, item_id, notice=notice)
+
+
+# --- API ----------------------------------------------------------------------------------
+
+@requires(*STAFF, Role.MEMBER)
+async def api_measures(request: Request) -> Response:
+    """
+    summary: A member's PHQ-9 / GAD-7 responses, what is due now, and change from baseline
+    responses:
+      200: {description: "Responses (superseded ones flagged), due windows, change from baseline, and per instrument how it counts (outcomes: standing, late_baseline; staff also referral_suggested)"}
+      404: {description: Not this person's enrollment}
+    """
+    user = user_of(request)
+    enrollment = await access.visible_enrollment(user, request.path_params["enrollment_id"])
+    responses = await MeasureResponse.filter(
+        enrollment_id__in=await measure_responses.lineage(enrollment)
+    ).order_by("administered_at", "id")
+    await audit.record(user, "read", "measure_response", enrollment.id, member=enrollment.member_id, detail="api")
+    due = await measure_responses.due_now(enrollment)
+    change = {}
+    outcomes = {}
+    for instrument in QUESTIONNAIRES:
+        current = [r for r in responses if r.instrument == instrument and not r.superseded]
+        if current:
+            o = episode_outcome(instrument, [(r.window, r.total) for r in current])
+            latest = o.last_total if o.last_total is not None else o.baseline_total
+            change[instrument.value] = {
+                "baseline": o.baseline_total, "latest": latest, "difference": latest - o.baseline_total,
+                "response": o.response, "remission": o.remission,
+            }
+            outcomes[instrument.value] = _outcome_json(o, current, staff=user.role != Role.MEMBER)
+    return JSONResponse({
+        "enrollment_id": enrollment.id,
+        "window_rule": WINDOW_RULE,
+        "responses": [_for_viewer(response_json(r), user) for r in responses],
+        "due": [{"instrument": d.instrument.value, "window": d.occasion.key, "label": d.occasion.label,
+                 "closes_at": d.occasion.closes_at.isoformat() if d.occasion.closes_at else None,
+                 "answered": d.answered is not None} for d in due],
+        "change_from_baseline": change,
+        "outcomes": outcomes,
+    })
+
+
+def _outcome_json(o: Outcome, current: list[MeasureResponse], *, staff: bool) -> dict:
+    """How the figures above were reached (the definition is server.measures.instruments.episode_outcome)."""
+    body = {
+        "standing": o.standing.value, "standing_label": STANDING_LABELS[o.standing],
+        "below_threshold": o.below_threshold, "late_baseline": o.late_baseline,
+        "baseline_response_id": current[o.baseline_index].id if o.baseline_index is not None else None,
+        "last_response_id": current[o.last_index].id if o.last_index is not None else None,
+    }
+    if staff:
+        body["referral_suggested"] = o.referral_suggested
+    return body
+
+
+def _for_viewer(body: dict, user) -> dict:
+    if user.role == Role.MEMBER:
+        body.pop("item9_statement", None)  # staff wording about the risk check
+    return body
+
+
+@requires(*STAFF, Role.MEMBER)
+@body(MeasureAnswers)
+async def api_submit(request: Request) -> Response:
+    """
+    summary: Submit a PHQ-9 or GAD-7 (a member for themself, or staff on the member's behalf)
+    responses:
+      201: {description: "Stored; safety_item_id is set when item 9 was above 0"}
+      409: {description: "Not due now, or already answered in this window"}
+    """
+    user = user_of(request)
+    enrollment = await access.visible_enrollment(user, request.path_params["enrollment_id"])
+    answers = await read_body(request, MeasureAnswers)
+    body = answers.fields_sent()
+    items = answers.items
+    q = questionnaire(Instrument(answers.instrument))
+    form = {f"item{n}": value for n, value in enumerate(items, start=1)}
+    if body.get("difficulty") is not None:
+        form["difficulty"] = body.get("difficulty")
+    staff = user.role != Role.MEMBER
+    submission = await measure_responses.submit(
+        enrollment, q.instrument, form, by=user,
+        window=str(body.get("window") or "") if staff else "",
+        # A member may name the occasion they answer; it is stored for exactly that one.
+        for_occasion="" if staff else str(body.get("window") or "")[:32],
+        correction_reason=str(body.get("correction_reason") or "") if staff else "",
+    )
+    payload = response_json(submission.response)
+    payload["occasion"] = submission.occasion.label
+    if user.role == Role.MEMBER:
+        payload.pop("item9_statement", None)
+        if submission.safety_item:
+            payload["message"] = await safety.member_message(
+                submission.safety_item, safety.member_zone(user, enrollment.cohort))
+            payload["help"] = (await safety.crisis_help(request.app.state.settings)).text
+    else:
+        payload["safety_item_id"] = submission.safety_item.id if submission.safety_item else None
+    return JSONResponse(payload, status_code=201)
+
+
+@requires(*STAFF)
+async def api_safety_items(request: Request) -> Response:
+    """
+    summary: Open safety items visible to the caller (their cohorts; coordinators all)
+    responses:
+      200: {description: Open safety items}
+    """
+    items = await safety.open_items(user_of(request))
+    return JSONResponse([_item_json(i) for i in items])
+
+
+def _item_json(item) -> dict:
+    timing = item.timing
+    return {
+        "id": item.id, "enrollment_id": item.enrollment_id, "cohort_id": item.enrollment.cohort_id,
+        "member": item.enrollment.member.display_name, "item9": item.item9, "source": item.source.value,
+        "status": item.status.value, "opened_at": item.opened_at.isoformat(),
+        "due_at": timing["due_at"].isoformat(), "age": timing["age"], "overdue": timing["overdue"],
+        "escalations": item.escalations, "routed_to": item.routed_to,
+        "meeting_id": item.meeting_id, "closed_at": item.closed_at.isoformat() if item.closed_at else None,
+    }
+
+
+@requires(*STAFF)
+@body(RiskCheckBody)
+async def api_risk_check(request: Request) -> Response:
+    """
+    summary: Record a risk check (clinicians only); one that reached the member closes the item
+    responses:
+      201: {description: "The risk check; the item is closed unless the member was not reached"}
+      403: {description: Not a clinician}
+      409: {description: Already closed}
+    """
+    user = user_of(request)
+    item_id = record_id(request.path_params["item_id"])
+    item = await safety.get_item(user, item_id)
+    safety.require_clinician(user)  # authorized before the body is read
+    risk_check = await read_body(request, RiskCheckBody)
+    zone = ZoneInfo(item.enrollment.cohort.time_zone)
+    # The form's words for what the API sends as JSON: booleans are the form's yes / no.
+    sent = {k: "" if v is None else ("yes" if v is True else "no" if v is False else str(v))
+            for k, v in risk_check.fields_sent().items()}
+    data = safety.parse_risk_check(sent, now=clock.now(), zone=zone)
+    check = await safety.record_risk_check(user, item_id, data)
+    return JSONResponse({
+        "id": check.id, "safety_item_id": item_id,
+        "status": (SafetyItemStatus.CLOSED if data.reached else SafetyItemStatus.OPEN).value,
+        "checked_by": user.display_name, "checked_at": check.checked_at.isoformat(),
+        "contact_method": check.contact_method.value, "outcome": check.outcome,
+        "thoughts": check.thoughts.value if check.thoughts else None, "plan": check.plan, "intent": check.intent,
+        "access_to_means": check.access_to_means, "past_attempts": check.past_attempts,
+        "protective_factors": check.protective_factors,
+        "risk_level": check.risk_level.value if check.risk_level else None,
+        "action": check.action.value if check.action else None,
+        "follow_up_date": check.follow_up_date.isoformat() if check.follow_up_date else None,
+    }, status_code=201)
+
+
+routes = [
+    Route("/cohorts/{cohort_id:id}/measures", cohort_measures, methods=["GET"]),
+    Route("/meetings/{meeting_id:id}/measures", meeting_measures, methods=["GET"]),
+    Route("/enrollments/{enrollment_id:id}/measures", member_page, methods=["GET"]),
+    Route("/enrollments/{enrollment_id:id}/measures/{instrument}", entry_form, methods=["GET"]),
+    Route("/enrollments/{enrollment_id:id}/measures/{instrument}", entry_submit, methods=["POST"]),
+    Route("/safety", safety_list, methods=["GET"]),
+    Route("/safety/{item_id:id}", safety_item_page, methods=["GET"]),
+    Route("/safety/{item_id:id}/risk-check", risk_check_submit, methods=["POST"]),
+    Route("/api/v1/enrollments/{enrollment_id:id}/measures", api_measures, methods=["GET"]),
+    Route("/api/v1/enrollments/{enrollment_id:id}/measures", api_submit, methods=["POST"]),
+    Route("/api/v1/safety-items", api_safety_items, methods=["GET"]),
+    Route("/api/v1/safety-items/{item_id:id}/risk-check", api_risk_check, methods=["POST"]),
+]
