@@ -312,11 +312,12 @@ def timing(item: SafetyItem, now: datetime) -> dict[str, object]:
     """Age and due time of an item, for pages and the API."""
     due = item.due_at or item.opened_at + timedelta(hours=alert_settings().safety_response_hours)
     age = now - item.opened_at
-    return {"age": _duration(age), "due_at": due, "overdue": item.status == SafetyItemStatus.OPEN and now > due,
+    return {"age": duration_words(age), "due_at": due, "overdue": item.status == SafetyItemStatus.OPEN and now > due,
             "escalations": item.escalations}
 
 
-def _duration(delta: timedelta) -> str:
+def duration_words(delta: timedelta) -> str:
+    """An age or a target as a person says it: "90 seconds", "24 hours", "3 days"."""
     seconds = max(0, int(delta.total_seconds()))
     if seconds < 120:
         return f"{seconds} seconds"

@@ -7,6 +7,8 @@ Pages: /clinic/safety (coordinators: crisis help text, who is a clinician, duty 
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -55,7 +57,7 @@ async def _settings_page(request: Request, *, notice: str = "", error: str = "",
     help_text = await safety.crisis_help(request.app.state.settings)
     return render(request, "safety/settings.html", {
         "help": help_text, "people": await safety_people.staff(), "notice": notice, "error": error,
-        "field_errors": field_errors or {}, "target_hours": request.app.state.settings.safety_response_hours,
+        "field_errors": field_errors or {}, "target": safety.duration_words(timedelta(hours=request.app.state.settings.safety_response_hours)),
     }, status_code=status_code)
 
 
