@@ -12,16 +12,10 @@ from calendars.changes import (
 )
 from calendars.errors import ChangeError, PlanError, Problem, ScheduleError, TemplateError
 from calendars.feed import FeedEvent, Organizer, build_feed, feed_etag
-from calendars.meetings import Busy, Facilitator, MeetingStatus, PlannedMeeting, meeting_title
+from calendars.meetings import Busy, Facilitator, PlannedMeeting, meeting_title
 from calendars.planning import CohortSpec, IndividualHours, SchedulePlan, member_meetings, plan_meetings
-from calendars.protocols import (
-    MeetingKind,
-    Phase,
-    ProblemArea,
-    ProtocolTemplate,
-    shipped_template,
-    shipped_templates,
-)
+from calendars.protocols import ProtocolTemplate, shipped_template, shipped_templates
+from calendars.vocabulary import MeetingKind, MeetingStatus, Phase, ProblemArea
 from calendars.wallclock import WallClockAdjustment, local_start
 
 __all__ = [

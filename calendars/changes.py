@@ -21,12 +21,12 @@ from datetime import date, datetime, time, timedelta
 from calendars.errors import ChangeError, Problem
 from calendars.meetings import (
     Busy,
-    MeetingStatus,
     PlannedMeeting,
     describe_clash,
     facilitator_clashes,
     sorted_meetings,
 )
+from calendars.vocabulary import MeetingStatus
 from calendars.wallclock import end_after, local_start
 
 _MAX_SHIFT_CADENCES = 8

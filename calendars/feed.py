@@ -16,7 +16,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from icalendar import CLASS, STATUS, TRANSP, Alarm, Calendar, Event, vCalAddress, vDuration
 
-from calendars.meetings import MeetingStatus, PlannedMeeting
+from calendars.meetings import PlannedMeeting
+from calendars.vocabulary import MeetingStatus
 from calendars.vtimezone import vtimezone_component, year_bounds
 from calendars.wallclock import load_zone
 

@@ -5,16 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from enum import StrEnum
 
-from calendars.protocols import MeetingKind, Phase
+from calendars.vocabulary import MeetingKind, MeetingStatus, Phase
 from calendars.wallclock import WallClockAdjustment
-
-
-class MeetingStatus(StrEnum):
-    SCHEDULED = "scheduled"
-    CANCELLED = "cancelled"
-    COMPLETED = "completed"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,11 +101,11 @@ def meeting_title(
     match kind:
         case MeetingKind.GROUP:
             title = f"{group_label} {number} of {of}"
-        case MeetingKind.PRE_GROUP:
+        case MeetingKind.PREGROUP:
             title = "Individual meeting" if of <= 1 else f"Individual meeting {number} of {of}"
-        case MeetingKind.MID_GROUP:
+        case MeetingKind.MID:
             title = "Individual check-in"
-        case MeetingKind.POST_GROUP:
+        case MeetingKind.POST:
             title = "Individual follow-up"
     return f"{title} (make-up)" if make_up else title
 
@@ -121,8 +114,14 @@ def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datet
     return a_start < b_end and b_start < a_end
 
 
+# At the same start, meetings sort in the order a member meets them over the programme.
+_KIND_ORDER = {kind: i for i, kind in enumerate(
+    (MeetingKind.PREGROUP, MeetingKind.GROUP, MeetingKind.MID, MeetingKind.POST)
+)}
+
+
 def sorted_meetings(meetings: Iterable[PlannedMeeting]) -> tuple[PlannedMeeting, ...]:
-    kind_order = {kind: i for i, kind in enumerate(MeetingKind)}
+    kind_order = _KIND_ORDER
     return tuple(
         sorted(
             meetings,

@@ -39,7 +39,9 @@ from calendars.meetings import (
     overlaps,
     sorted_meetings,
 )
-from calendars.protocols import MIN_MINUTES, MAX_MINUTES, MeetingKind, Phase, ProtocolTemplate
+from calendars.protocol_rules import MAX_MINUTES, MIN_MINUTES
+from calendars.protocols import ProtocolTemplate
+from calendars.vocabulary import MeetingKind, Phase
 from calendars.wallclock import WallClockAdjustment, end_after, load_zone, local_start, zone_problem
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -269,7 +271,7 @@ def member_meetings(
             )
         start, adjustment = meeting
         planned = PlannedMeeting(
-            key=f"{kind.value}:{number}:{member}" if kind is MeetingKind.PRE_GROUP else f"{kind.value}:{member}",
+            key=f"{kind.value}:{number}:{member}" if kind is MeetingKind.PREGROUP else f"{kind.value}:{member}",
             kind=kind, number=number, of=of, phase=phase,
             start=start, end=end_after(start, protocol.individual_minutes),
             wall_time=start.timetz().replace(tzinfo=None), minutes=protocol.individual_minutes,
@@ -295,14 +297,14 @@ def member_meetings(
             earliest = now.astimezone(zone).date()
             for k in range(1, n_pre + 1):
                 days = window(earliest, next_session.local_date)
-                placed = book(MeetingKind.PRE_GROUP, k, n_pre, Phase.INITIAL, days,
+                placed = book(MeetingKind.PREGROUP, k, n_pre, Phase.INITIAL, days,
                               f"individual meeting {k} of {n_pre} before session {next_session.number}")
                 earliest = placed.local_date + timedelta(days=1)
         else:
             first = by_number.get(1, active[0]).local_date
             for k in range(1, n_pre + 1):
                 days = window(first - cadence * (n_pre - k + 1), first - cadence * (n_pre - k) - timedelta(days=1))
-                book(MeetingKind.PRE_GROUP, k, n_pre, Phase.INITIAL, days,
+                book(MeetingKind.PREGROUP, k, n_pre, Phase.INITIAL, days,
                      f"pre-group meeting {k} of {n_pre}")
 
     after = protocol.mid_group_after_session
@@ -310,14 +312,14 @@ def member_meetings(
         before, following = by_number[after], by_number[after + 1]
         if following.start > now:
             days = window(before.local_date + timedelta(days=1), following.local_date - timedelta(days=1))
-            book(MeetingKind.MID_GROUP, 1, 1, Phase.MIDDLE, days,
+            book(MeetingKind.MID, 1, 1, Phase.MIDDLE, days,
                  f"the mid-group meeting between sessions {after} and {after + 1}")
 
     within = protocol.post_group_within_days
     if within is not None and active:
         last = max(active, key=lambda m: m.number)
         days = window(last.local_date + timedelta(days=1), last.local_date + timedelta(days=within))
-        book(MeetingKind.POST_GROUP, 1, 1, Phase.TERMINATION, days,
+        book(MeetingKind.POST, 1, 1, Phase.TERMINATION, days,
              f"the post-group meeting within {within} days of the last session")
     return out
 

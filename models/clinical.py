@@ -6,6 +6,9 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+# The questionnaire is the pure layer's word; the column stores it as it is.
+from server.measures.instruments import Instrument
+
 
 class InventoryEntry(Model):
     """One relationship in the interpersonal inventory (domain-ipt.md 4a), role labels only."""
@@ -82,11 +85,6 @@ class GoalProgress(Model):
     class Meta:
         table = "goal_progress"
         ordering = ["at", "id"]
-
-
-class Instrument(StrEnum):
-    PHQ9 = "phq9"
-    GAD7 = "gad7"
 
 
 class MeasureResponse(Model):

@@ -6,6 +6,15 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+# The domain's words live in the pure layer; the columns below store them as they are.
+from calendars.vocabulary import MeetingKind, MeetingStatus, ProblemArea
+
+__all__ = [
+    "Cohort", "CohortStatus", "ConsentMethod", "Enrollment", "EnrollmentStatus",
+    "EnrollmentTransition", "Meeting", "MeetingKind", "MeetingStatus", "ProblemArea",
+    "ProtocolTemplate",
+]
+
 
 class ProtocolTemplate(Model):
     """A published group-IPT format as data (domain-ipt.md section 1 and 10)."""
@@ -114,13 +123,6 @@ class ConsentMethod(StrEnum):
     ONLINE = "online"
 
 
-class ProblemArea(StrEnum):
-    GRIEF = "grief"
-    ROLE_DISPUTE = "role_dispute"
-    ROLE_TRANSITION = "role_transition"
-    INTERPERSONAL_DEFICITS = "interpersonal_deficits"
-
-
 class Enrollment(Model):
     id = fields.IntField(primary_key=True)
     cohort = fields.ForeignKeyField("models.Cohort", related_name="enrollments")
@@ -161,19 +163,6 @@ class EnrollmentTransition(Model):
 
     class Meta:
         table = "enrollment_transitions"
-
-
-class MeetingKind(StrEnum):
-    GROUP = "group"
-    PREGROUP = "pregroup"  # individual, before the first group session
-    MID = "mid"  # individual, mid-group (Wilfley: between sessions 10 and 11)
-    POST = "post"  # individual, within a week after the last group session
-
-
-class MeetingStatus(StrEnum):
-    SCHEDULED = "scheduled"
-    CANCELLED = "cancelled"
-    COMPLETED = "completed"
 
 
 class Meeting(Model):

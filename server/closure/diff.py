@@ -15,7 +15,7 @@ from server.closure.record import (
     SummaryRecord,
     Trajectory,
 )
-from server.measures.instruments import BELOW_THRESHOLD_LABEL
+from server.measures.outcomes import BELOW_THRESHOLD_LABEL
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,9 @@ from server.closure.record import (
     SummaryRecord,
     Trajectory,
 )
+from calendars.vocabulary import MeetingKind
 from server.measures import instruments as measures
+from server.measures import outcomes
 
 # The instruments a summary reports, in the order it reports them (section 4).
 INSTRUMENTS = (measures.Instrument.PHQ9.value, measures.Instrument.GAD7.value)
@@ -80,7 +82,7 @@ def draft_summary(facts: RecordFacts, *, previous: SummaryRecord | None = None) 
                    action=s.action, closed_on=s.closed_on)
         for s in sorted(facts.safety, key=lambda s: s.raised_on)
     ]
-    post_group = [m for m in facts.meetings if m.kind == "post"]
+    post_group = [m for m in facts.meetings if m.kind == MeetingKind.POST]
     next_step = _draft_next_step(
         previous.next_step if previous else NextStep(),
         phq9=next((t for t in symptoms if t.instrument == measures.Instrument.PHQ9.value), None),
@@ -114,7 +116,7 @@ def trajectory(instrument: str, facts: Iterable[MeasureFact]) -> Trajectory | No
     if not points:
         return None
     scores = [ScorePoint(on=m.on, total=m.total, band=measures.band_for(instrument, m.total).label, label=m.label) for m in points]
-    outcome = measures.episode_outcome(instrument, [(m.window, m.total) for m in points])
+    outcome = outcomes.episode_outcome(instrument, [(m.window, m.total) for m in points])
     assert outcome.baseline_index is not None
     change = outcome.change
     percent = change.percent_change if change else None
@@ -138,12 +140,12 @@ def referral_suggestion(phq9: Trajectory) -> str:
     """Why a referral is suggested, in the facilitator's words; empty when it is not."""
     reasons = []
     base = f"{phq9.baseline_label.lower()} {phq9.baseline.total}"
-    if measures.NO_RESPONSE in phq9.referral_reasons and phq9.last is not None:
+    if outcomes.NO_RESPONSE in phq9.referral_reasons and phq9.last is not None:
         reasons.append(
             f"no response on the PHQ-9 ({phq9.baseline.total} to {phq9.last.total}, less than a 50% drop "
             f"from the {phq9.baseline_label.lower()})"
         )
-    if measures.STILL_AT_THRESHOLD in phq9.referral_reasons:
+    if outcomes.STILL_AT_THRESHOLD in phq9.referral_reasons:
         if phq9.last is not None:
             reasons.append(f"the last PHQ-9 is still {phq9.last.total} ({phq9.last.band}), 10 or more")
         else:

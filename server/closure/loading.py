@@ -16,7 +16,7 @@ from models.clinical import (
     RiskCheck,
 )
 from models.clinical import SafetyItem as SafetyItemRow
-from models.cohorts import Enrollment, Meeting, MeetingStatus
+from models.cohorts import Enrollment, Meeting, MeetingKind, MeetingStatus
 from server.closure.drafting import goal_status
 from server.closure.record import (
     GoalFact,
@@ -36,10 +36,10 @@ _ATTENDED = ("present", "late")
 
 def meeting_label(kind: str, number: int) -> str:
     return {
-        "group": f"Group session {number}",
-        "pregroup": "Pre-group meeting" if number <= 1 else f"Pre-group meeting {number}",
-        "mid": "Mid-group meeting",
-        "post": "Post-group meeting",
+        MeetingKind.GROUP: f"Group session {number}",
+        MeetingKind.PREGROUP: "Pre-group meeting" if number <= 1 else f"Pre-group meeting {number}",
+        MeetingKind.MID: "Mid-group meeting",
+        MeetingKind.POST: "Post-group meeting",
     }.get(str(kind), f"Meeting {number}")
 
 

@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from server.closure.record import GOAL_STATUSES, SummaryRecord
-from server.measures.instruments import Standing
+from server.measures.outcomes import Standing
 
 COUNTED, BELOW, NO_LATER = Standing.COUNTED.value, Standing.BELOW_THRESHOLD.value, Standing.NO_LATER_SCORE.value
 

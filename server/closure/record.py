@@ -46,7 +46,7 @@ SECTION_TITLES = {
 
 @dataclass(frozen=True, kw_only=True)
 class MeetingFact:
-    kind: str  # models.cohorts.MeetingKind: "group", "pregroup", "mid" or "post"
+    kind: str  # a calendars.vocabulary.MeetingKind value
     label: str  # "Group session 3", "Post-group meeting"
     on: date
     held: bool
@@ -174,7 +174,7 @@ class Trajectory:
     percent_change: int | None
     response: bool | None  # None when not counted (below the threshold, or no later score)
     remission: bool | None  # PHQ-9 only
-    # server.measures.instruments.Standing value; "below_threshold" members are reported apart.
+    # server.measures.outcomes.Standing value; "below_threshold" members are reported apart.
     standing: str = "counted"
     late_baseline: bool = False  # the baseline occasion was missed; `baseline` stands in
     referral_reasons: list[str] = field(default_factory=list)  # PHQ-9 only

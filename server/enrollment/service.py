@@ -32,8 +32,8 @@ from zoneinfo import ZoneInfo
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from calendars.protocols import Phase as PlanPhase
-from calendars.protocols import PhaseRange, adapted_late_join_cutoff
+from calendars.protocol_rules import PhaseRange, adapted_late_join_cutoff
+from calendars.vocabulary import Phase
 from models.accounts import LinkPurpose, Role, User
 from models.clinical import Goal, InventoryEntry
 from models.cohorts import (
@@ -212,7 +212,7 @@ def cohort_late_join_cutoff(cohort: Cohort, template: ProtocolTemplate) -> int:
 
 
 def _phase_ranges(raw) -> tuple[PhaseRange, ...]:
-    return tuple(PhaseRange(phase=PlanPhase(p.get("name") or p.get("phase")), first=int(p["first"]), last=int(p["last"]))
+    return tuple(PhaseRange(phase=Phase(p.get("name") or p.get("phase")), first=int(p["first"]), last=int(p["last"]))
                  for p in raw or [])
 
 

@@ -18,16 +18,8 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
-from server.measures.instruments import (
-    LATE_BASELINE_LABEL,
-    RECALL_WINDOW_DAYS,
-    STANDING_LABELS,
-    Instrument,
-    Standing,
-    band_for,
-    episode_outcome,
-    questionnaire,
-)
+from server.measures.instruments import RECALL_WINDOW_DAYS, Instrument, band_for, questionnaire
+from server.measures.outcomes import LATE_BASELINE_LABEL, STANDING_LABELS, Standing, episode_outcome
 
 
 @dataclass(frozen=True)

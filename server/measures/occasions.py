@@ -24,11 +24,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from calendars.vocabulary import MeetingKind
 from server.measures.instruments import Instrument
 
 DEFAULT_SCHEDULE: dict[str, str] = {
-    "phq9": "baseline,every_group_session,closure",
-    "gad7": "baseline,midpoint,closure",
+    Instrument.PHQ9: "baseline,every_group_session,closure",
+    Instrument.GAD7: "baseline,midpoint,closure",
 }
 
 WINDOW_RULE = (
@@ -43,7 +44,7 @@ _TOKEN = re.compile(r"^(baseline|every_group_session|midpoint|closure|every_(\d+
 @dataclass(frozen=True)
 class MeetingSlot:
     id: int
-    kind: str  # "group", "pregroup", "mid", "post"
+    kind: MeetingKind
     number: int
     starts_at: datetime
     ends_at: datetime
@@ -65,8 +66,8 @@ class Occasion:
         return after_open and before_close
 
 
-class ScheduleError(ValueError):
-    pass
+class InvalidMeasureSchedule(ValueError):
+    """A template's measure schedule names an unknown questionnaire or occasion."""
 
 
 def parse_schedule(spec: Mapping[str, str] | None) -> dict[Instrument, tuple[str, ...]]:
@@ -76,12 +77,12 @@ def parse_schedule(spec: Mapping[str, str] | None) -> dict[Instrument, tuple[str
         try:
             instrument = Instrument(name)
         except ValueError:
-            raise ScheduleError(f"Unknown questionnaire {name!r} in the measure schedule.") from None
+            raise InvalidMeasureSchedule(f"Unknown questionnaire {name!r} in the measure schedule.") from None
         parts = raw.split(",") if isinstance(raw, str) else list(raw or [])
         tokens = tuple(str(t).strip() for t in parts if str(t).strip())
         for token in tokens:
             if not _TOKEN.match(token):
-                raise ScheduleError(
+                raise InvalidMeasureSchedule(
                     f"{token!r} is not a measure occasion. Use baseline, every_group_session, "
                     "every_N_sessions, session_N, midpoint or closure."
                 )
@@ -100,8 +101,8 @@ def occasions(
 ) -> list[Occasion]:
     """The occasions of one instrument for one enrollment, in time order."""
     live = [m for m in meetings if not m.cancelled]
-    groups = sorted((m for m in live if m.kind == "group"), key=lambda m: (m.starts_at, m.id))
-    individual = sorted((m for m in live if m.kind != "group"), key=lambda m: (m.starts_at, m.id))
+    groups = sorted((m for m in live if m.kind == MeetingKind.GROUP), key=lambda m: (m.starts_at, m.id))
+    individual = sorted((m for m in live if m.kind != MeetingKind.GROUP), key=lambda m: (m.starts_at, m.id))
 
     chosen: dict[int, tuple[int, str, str]] = {}  # meeting id -> (precedence, key, label)
     baseline_without_meeting = False
@@ -114,7 +115,7 @@ def occasions(
     by_id = {m.id: m for m in live}
     for token in tokens:
         if token == "baseline":
-            pre = [m for m in individual if m.kind == "pregroup"]
+            pre = [m for m in individual if m.kind == MeetingKind.PREGROUP]
             later_groups = [g for g in groups if g.ends_at > enrolled_at]
             target = pre[0] if pre else (later_groups[0] if later_groups else None)
             if target is None:
@@ -122,12 +123,12 @@ def occasions(
             else:
                 choose(target, 0, "baseline", "Baseline")
         elif token == "closure":
-            post = [m for m in individual if m.kind == "post"]
+            post = [m for m in individual if m.kind == MeetingKind.POST]
             target = post[-1] if post else (groups[-1] if groups else None)
             if target is not None:
                 choose(target, 1, "closure", "Closure")
         elif token == "midpoint":
-            mid = [m for m in individual if m.kind == "mid"]
+            mid = [m for m in individual if m.kind == MeetingKind.MID]
             half = math.ceil(n_group_sessions / 2)
             target = mid[0] if mid else next((g for g in groups if g.number == half), None)
             if target is not None:

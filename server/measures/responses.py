@@ -21,6 +21,7 @@ from models.cohorts import (
     Enrollment,
     EnrollmentStatus,
     Meeting,
+    MeetingKind,
     MeetingStatus,
     ProtocolTemplate,
 )
@@ -39,7 +40,7 @@ from server.measures.instruments import (
 from server.measures.occasions import (
     MeetingSlot,
     Occasion,
-    ScheduleError,
+    InvalidMeasureSchedule,
     next_occasion,
     occasion_at,
     occasions,
@@ -68,16 +69,16 @@ class Due:
 def _instruments(template: ProtocolTemplate) -> dict[Instrument, tuple[str, ...]]:
     try:
         return parse_schedule(template.measures_schedule)
-    except ScheduleError as exc:
+    except InvalidMeasureSchedule as exc:
         raise BadRequest(f"The protocol's measure schedule is not valid: {exc}") from None
 
 
 async def _slots(enrollment: Enrollment) -> list[MeetingSlot]:
     meetings = await Meeting.filter(
-        Q(cohort_id=enrollment.cohort_id) & (Q(kind="group") | Q(enrollment_id=enrollment.id))
+        Q(cohort_id=enrollment.cohort_id) & (Q(kind=MeetingKind.GROUP) | Q(enrollment_id=enrollment.id))
     ).order_by("starts_at", "id")
     return [
-        MeetingSlot(m.id, m.kind.value if hasattr(m.kind, "value") else str(m.kind), m.number,
+        MeetingSlot(m.id, MeetingKind(m.kind), m.number,
                     m.starts_at, m.ends_at, m.status == MeetingStatus.CANCELLED)
         for m in meetings
     ]

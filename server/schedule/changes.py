@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 from calendars import (
     ChangeResult,
     MakeUp,
+    MeetingStatus,
     ScheduleError,
     add_skip_dates,
     cancel,
@@ -26,7 +27,6 @@ from calendars import (
 )
 from models.accounts import User
 from models.cohorts import Cohort, CohortStatus, Meeting
-from models.cohorts import MeetingStatus as RowStatus
 from server.accounts import audit
 from server.errors import BadRequest, Conflict, NotFound
 from server.platform import mailer
@@ -82,7 +82,7 @@ async def _apply(
         changed = []
         for m in result.changed:
             await Meeting.filter(uid=m.uid).update(
-                starts_at=m.start_utc, ends_at=m.end_utc, status=RowStatus(m.status.value),
+                starts_at=m.start_utc, ends_at=m.end_utc, status=m.status,
                 sequence=m.sequence, revised_at=m.revised_at,
             )
             changed.append(await Meeting.get(uid=m.uid))

@@ -29,8 +29,6 @@ from calendars.discretion import PublicWordsWarning
 from calendars.wallclock import load_zone
 from models.accounts import Role, User
 from models.cohorts import Cohort, CohortStatus, Enrollment, EnrollmentStatus, Meeting
-from models.cohorts import MeetingKind as RowKind
-from models.cohorts import MeetingStatus as RowStatus
 from models.cohorts import ProtocolTemplate as TemplateRow
 from server.accounts import audit
 from server.errors import BadRequest, Conflict
@@ -236,7 +234,7 @@ async def add_member_meetings(enrollment: Enrollment, *, now: datetime, by: User
         cohort = await Cohort.select_for_update().get(id=enrollment.cohort_id)
         if cohort.status != CohortStatus.ACTIVE:
             return []
-        if await Meeting.filter(enrollment_id=enrollment.id).exclude(status=RowStatus.CANCELLED).exists():
+        if await Meeting.filter(enrollment_id=enrollment.id).exclude(status=MeetingStatus.CANCELLED).exists():
             return []
         spec = await cohort_spec(cohort)
         stored = await stored_meetings(cohort)
@@ -263,14 +261,14 @@ async def add_member_meetings(enrollment: Enrollment, *, now: datetime, by: User
 def meeting_row_values(cohort_id: int, m: PlannedMeeting, *, location: str, now: datetime, replaces_id: int | None = None) -> dict[str, Any]:
     return {
         "cohort_id": cohort_id,
-        "kind": RowKind(m.kind.value),
+        "kind": m.kind,
         "number": m.number,
         "phase": m.phase.value,
         "enrollment_id": int(m.member) if m.member else None,
         "facilitator_id": int(m.facilitators[0]) if m.member and m.facilitators else None,
         "starts_at": m.start_utc,
         "ends_at": m.end_utc,
-        "status": RowStatus(m.status.value),
+        "status": m.status,
         "replaces_id": replaces_id,
         "location": location,
         "uid": m.uid or str(uuid.uuid4()),
@@ -299,11 +297,11 @@ def meeting_values(
     for row in rows:
         start = row.starts_at.astimezone(zone)
         end = row.ends_at.astimezone(zone)
-        kind = MeetingKind(RowKind(row.kind).value)
+        kind = MeetingKind(row.kind)
         wall = start.timetz().replace(tzinfo=None)
         if kind is MeetingKind.GROUP and local_start(start.date(), group_wall, zone).start == start:
             wall = group_wall  # the cohort's time, even where DST moved this one (wallclock.py)
-        of = cohort.n_group_sessions if kind is MeetingKind.GROUP else (pre_group_meetings if kind is MeetingKind.PRE_GROUP else 1)
+        of = cohort.n_group_sessions if kind is MeetingKind.GROUP else (pre_group_meetings if kind is MeetingKind.PREGROUP else 1)
         values.append(
             PlannedMeeting(
                 key=f"id:{row.id}",
@@ -317,7 +315,7 @@ def meeting_values(
                 minutes=max(1, int((row.ends_at - row.starts_at).total_seconds() // 60)),
                 member=str(row.enrollment_id) if row.enrollment_id else None,
                 facilitators=(str(row.facilitator_id),) if row.facilitator_id else (() if row.enrollment_id else facilitator_ids),
-                status=MeetingStatus(RowStatus(row.status).value),
+                status=MeetingStatus(row.status),
                 uid=row.uid,
                 sequence=row.sequence,
                 revised_at=row.revised_at,
@@ -337,7 +335,7 @@ async def busy_time(facilitator_ids: Sequence[int], *, now: datetime, exclude_co
         if other.id == exclude_cohort:
             continue
         leads = [u.id for u in other.facilitators if u.id in facilitator_ids]
-        rows = await Meeting.filter(cohort_id=other.id, ends_at__gt=now, status=RowStatus.SCHEDULED)
+        rows = await Meeting.filter(cohort_id=other.id, ends_at__gt=now, status=MeetingStatus.SCHEDULED)
         for row in rows:
             people = [row.facilitator_id] if row.enrollment_id else leads
             for person in people:

@@ -27,6 +27,7 @@ from tortoise.expressions import Q
 from calendars import (
     FeedEvent,
     MeetingKind,
+    MeetingStatus,
     Organizer,
     build_feed,
     feed_etag,
@@ -35,8 +36,6 @@ from calendars import (
 from calendars.wallclock import load_zone
 from models.accounts import FeedToken, Role, User
 from models.cohorts import Cohort, CohortStatus, Enrollment, EnrollmentStatus, Meeting
-from models.cohorts import MeetingKind as RowKind
-from models.cohorts import MeetingStatus as RowStatus
 from server.platform.settings import Settings
 
 FEED_TTL = 15.0  # seconds a built feed is reused by this process
@@ -129,8 +128,8 @@ async def feed_overview() -> list[dict]:
 
 
 def _event(row: Meeting, cohort: Cohort, pre_group_meetings: int, *, with_link: bool) -> FeedEvent:
-    kind = MeetingKind(RowKind(row.kind).value)
-    of = cohort.n_group_sessions if kind is MeetingKind.GROUP else (pre_group_meetings if kind is MeetingKind.PRE_GROUP else 1)
+    kind = MeetingKind(row.kind)
+    of = cohort.n_group_sessions if kind is MeetingKind.GROUP else (pre_group_meetings if kind is MeetingKind.PREGROUP else 1)
     link = cohort.video_link if with_link and cohort.video_link else None
     return FeedEvent(
         uid=row.uid,
@@ -141,7 +140,7 @@ def _event(row: Meeting, cohort: Cohort, pre_group_meetings: int, *, with_link: 
         tzid=cohort.time_zone,
         sequence=row.sequence,
         revised_at=row.revised_at,
-        cancelled=row.status == RowStatus.CANCELLED,
+        cancelled=row.status == MeetingStatus.CANCELLED,
         location=row.location or cohort.location or None,
         url=link,
         description=f"Join online: {link}" if link else None,
@@ -182,7 +181,7 @@ async def feed_for_member(user: User, *, settings: Settings, now: datetime, floo
     rows: list[Meeting] = []
     if enrollments:
         rows = await Meeting.filter(
-            Q(cohort_id__in=list(cohorts), kind=RowKind.GROUP) | Q(enrollment_id__in=[e.id for e in enrollments])
+            Q(cohort_id__in=list(cohorts), kind=MeetingKind.GROUP) | Q(enrollment_id__in=[e.id for e in enrollments])
         ).order_by("starts_at", "id")
     return _render(name=settings.organizer_name, rows=rows, cohorts=cohorts, settings=settings,
                    zone=user.time_zone, now=now, with_link=True, floor=floor or user.created_at)
@@ -192,7 +191,7 @@ async def feed_for_facilitator(user: User, *, settings: Settings, now: datetime,
     led = await Cohort.filter(facilitators__id=user.id, status__in=list(VISIBLE_COHORTS)).select_related("template")
     cohorts = {c.id: c for c in led}
     rows = await Meeting.filter(
-        Q(cohort_id__in=list(cohorts), kind=RowKind.GROUP) | Q(facilitator_id=user.id)
+        Q(cohort_id__in=list(cohorts), kind=MeetingKind.GROUP) | Q(facilitator_id=user.id)
     ).order_by("starts_at", "id")
     missing = {r.cohort_id for r in rows} - set(cohorts)
     if missing:  # an individual meeting in a cohort this person no longer co-leads

@@ -12,13 +12,9 @@ from calendars import (
     TemplateError,
     shipped_templates,
 )
-from calendars.protocols import (
-    CompositionRule,
-    GroupSize,
-    LabelStyle,
-    PhaseRange,
-    ProblemArea,
-)
+from calendars.protocol_rules import PhaseRange
+from calendars.protocols import GroupSize
+from calendars.vocabulary import CompositionRule, LabelStyle, ProblemArea
 from models.accounts import User
 from models.cohorts import ProtocolTemplate as TemplateRow
 from server.errors import BadRequest, Conflict, NotFound

@@ -72,7 +72,7 @@ async def test_an_unreachable_smtp_server_leaves_the_message_in_the_outbox(world
 
 def test_a_change_counts_if_the_old_or_the_new_time_is_within_48_hours():
     from calendars.meetings import PlannedMeeting
-    from calendars.protocols import MeetingKind, Phase
+    from calendars.vocabulary import MeetingKind, Phase
 
     now = datetime(2027, 1, 1, 12, tzinfo=timezone.utc)
 

@@ -11,7 +11,7 @@ from icalendar import Calendar
 
 from calendars.changes import cancel, reschedule
 from calendars.feed import FeedEvent, Organizer, build_feed, feed_etag
-from calendars.meetings import MeetingStatus
+from calendars.vocabulary import MeetingStatus
 from tests.unit.test_feed_parsers import CREATED, stored_meetings
 
 NOW = datetime(2027, 2, 24, 9, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.measures.instruments import (
+from server.measures.outcomes import (
     BELOW_THRESHOLD_LABEL,
     CLINICAL_THRESHOLD,
     NO_RESPONSE,

@@ -4,10 +4,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from calendars.vocabulary import MeetingKind
 from server.measures.instruments import Instrument
 from server.measures.occasions import (
     MeetingSlot,
-    ScheduleError,
+    InvalidMeasureSchedule,
     next_occasion,
     occasion_at,
     occasions,
@@ -19,12 +20,12 @@ T0 = datetime(2026, 3, 3, 17, 0, tzinfo=timezone.utc)  # group session 1
 
 def group(n, *, cancelled=False, mid=None):
     start = T0 + timedelta(weeks=n - 1)
-    return MeetingSlot(mid or n, "group", n, start, start + timedelta(minutes=90), cancelled)
+    return MeetingSlot(mid or n, MeetingKind.GROUP, n, start, start + timedelta(minutes=90), cancelled)
 
 
 def pregroup():
     start = T0 - timedelta(days=10)
-    return MeetingSlot(100, "pregroup", 1, start, start + timedelta(hours=1))
+    return MeetingSlot(100, MeetingKind.PREGROUP, 1, start, start + timedelta(hours=1))
 
 
 def plan(n=8, with_pre=True):
@@ -42,7 +43,7 @@ def test_default_schedule_parses():
 
 @pytest.mark.parametrize("spec", [{"bdi": "baseline"}, {"phq9": "weekly"}, {"phq9": "session_x"}])
 def test_bad_schedule_is_refused(spec):
-    with pytest.raises(ScheduleError):
+    with pytest.raises(InvalidMeasureSchedule):
         parse_schedule(spec)
 
 

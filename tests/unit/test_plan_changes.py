@@ -16,9 +16,10 @@ from calendars.changes import (
     shift_remaining,
 )
 from calendars.errors import ChangeError
-from calendars.meetings import Busy, Facilitator, MeetingStatus
+from calendars.meetings import Busy, Facilitator
 from calendars.planning import CohortSpec, plan_meetings
-from calendars.protocols import MeetingKind, Phase, shipped_template
+from calendars.protocols import shipped_template
+from calendars.vocabulary import MeetingKind, MeetingStatus, Phase
 
 NY = ZoneInfo("America/New_York")
 CREATED = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -179,7 +180,7 @@ def test_a_cancelled_meeting_cannot_be_cancelled_or_moved_again():
 def test_cancel_an_individual_meeting_with_a_make_up():
     meetings = stored(start=date(2027, 2, 2))
     now = datetime(2027, 1, 20, tzinfo=UTC)
-    pre = next(m for m in meetings if m.kind is MeetingKind.PRE_GROUP)
+    pre = next(m for m in meetings if m.kind is MeetingKind.PREGROUP)
     result = cancel(meetings=meetings, uid=pre.uid, now=now,
                     make_up=MakeUp(day=date(2027, 1, 29), wall_time=time(11), uid="mu"))
     assert result.added[0].member == "m1" and result.added[0].title == "Individual meeting (make-up)"
@@ -242,7 +243,7 @@ def test_skip_dates_in_the_past_are_refused():
 
 def test_a_skip_date_on_an_individual_meeting_is_reported():
     meetings = stored(template="wilfley-ipt-g", facilitators=())
-    mid = next(m for m in meetings if m.kind is MeetingKind.MID_GROUP)
+    mid = next(m for m in meetings if m.kind is MeetingKind.MID)
     result = add_skip_dates(meetings=meetings, dates=[mid.local_date], skip_dates=(), cadence_days=7, now=NOW)
     assert result.changed == ()
     assert result.warnings == (f"Individual check-in of member m1 on {mid.local_date:%Y-%m-%d} falls on a skip date; reschedule it.",)
@@ -252,5 +253,5 @@ def test_mid_group_meeting_moves_with_the_sessions_around_it():
     meetings = stored(template="wilfley-ipt-g", facilitators=())
     s10 = session(meetings, 10)
     result = add_skip_dates(meetings=meetings, dates=[s10.local_date], skip_dates=(), cadence_days=7, now=NOW)
-    mid = next(m for m in result.meetings if m.kind is MeetingKind.MID_GROUP)
+    mid = next(m for m in result.meetings if m.kind is MeetingKind.MID)
     assert session(result.meetings, 10).end < mid.start < session(result.meetings, 11).start

@@ -9,7 +9,8 @@ import pytest
 from calendars.errors import PlanError
 from calendars.meetings import Busy, Facilitator
 from calendars.planning import CohortSpec, IndividualHours, member_meetings, plan_meetings
-from calendars.protocols import MeetingKind, Phase, shipped_template
+from calendars.protocols import shipped_template
+from calendars.vocabulary import MeetingKind, Phase
 from calendars.wallclock import WallClockAdjustment
 
 NOW = datetime(2026, 11, 23, 19, 0, tzinfo=UTC)
@@ -45,7 +46,7 @@ def test_who_plan_numbers_eight_weekly_sessions_with_phases():
     assert [m.local_date for m in sessions] == [date(2027, 1, 5) + timedelta(weeks=i) for i in range(8)]
     assert [m.phase for m in sessions] == [Phase.INITIAL] + [Phase.MIDDLE] * 6 + [Phase.TERMINATION]
     assert all(m.start.time() == time(18, 0) and m.end.time() == time(19, 30) for m in sessions)
-    pre = [m for m in plan.meetings if m.kind is MeetingKind.PRE_GROUP]
+    pre = [m for m in plan.meetings if m.kind is MeetingKind.PREGROUP]
     assert [(m.member, m.title) for m in pre] == [("m1", "Individual meeting"), ("m2", "Individual meeting")]
     assert all(date(2026, 12, 29) <= m.local_date <= date(2027, 1, 4) for m in pre)
     assert all(m.minutes == 50 for m in pre)
@@ -55,7 +56,7 @@ def test_uganda_plan_puts_two_pre_group_meetings_in_the_two_weeks_before():
     plan = plan_meetings(spec=spec("uganda-ipt-g", capacity=8), now=NOW, members=["m1"])
     assert len(group(plan)) == 16
     assert group(plan)[-1].title == "Group session 16 of 16"
-    first, second = [m for m in plan.meetings if m.kind is MeetingKind.PRE_GROUP]
+    first, second = [m for m in plan.meetings if m.kind is MeetingKind.PREGROUP]
     assert (first.title, second.title) == ("Individual meeting 1 of 2", "Individual meeting 2 of 2")
     assert date(2026, 12, 22) <= first.local_date <= date(2026, 12, 28)
     assert date(2026, 12, 29) <= second.local_date <= date(2027, 1, 4)
@@ -65,8 +66,8 @@ def test_uganda_plan_puts_two_pre_group_meetings_in_the_two_weeks_before():
 def test_wilfley_plan_has_mid_group_between_10_and_11_and_post_within_a_week():
     plan = plan_meetings(spec=spec("wilfley-ipt-g", facilitators=(DANA, LEE)), now=NOW, members=["m1", "m2", "m3"])
     sessions = {m.number: m for m in group(plan)}
-    mids = [m for m in plan.meetings if m.kind is MeetingKind.MID_GROUP]
-    posts = [m for m in plan.meetings if m.kind is MeetingKind.POST_GROUP]
+    mids = [m for m in plan.meetings if m.kind is MeetingKind.MID]
+    posts = [m for m in plan.meetings if m.kind is MeetingKind.POST]
     assert len(mids) == len(posts) == 3
     for mid in mids:
         assert sessions[10].end < mid.start and mid.end < sessions[11].start
@@ -79,7 +80,7 @@ def test_wilfley_plan_has_mid_group_between_10_and_11_and_post_within_a_week():
 
 def test_co_facilitators_take_members_in_turn_and_never_double_book():
     plan = plan_meetings(spec=spec("wilfley-ipt-g", facilitators=(DANA, LEE)), now=NOW, members=["m1", "m2", "m3"])
-    pre = {m.member: m for m in plan.meetings if m.kind is MeetingKind.PRE_GROUP}
+    pre = {m.member: m for m in plan.meetings if m.kind is MeetingKind.PREGROUP}
     assert (pre["m1"].facilitators, pre["m2"].facilitators, pre["m3"].facilitators) == (("f1",), ("f2",), ("f1",))
     assert pre["m1"].start == pre["m2"].start  # two facilitators, two rooms
     assert pre["m3"].start >= pre["m1"].end
@@ -88,7 +89,7 @@ def test_co_facilitators_take_members_in_turn_and_never_double_book():
 
 def test_without_facilitators_individual_meetings_are_booked_one_after_another():
     plan = plan_meetings(spec=spec(facilitators=()), now=NOW, members=["a", "b", "c"])
-    pre = [m for m in plan.meetings if m.kind is MeetingKind.PRE_GROUP]
+    pre = [m for m in plan.meetings if m.kind is MeetingKind.PREGROUP]
     assert pre[0].end <= pre[1].start and pre[1].end <= pre[2].start
     assert "No facilitator assigned yet" in " ".join(plan.warnings)
 
@@ -205,7 +206,7 @@ def test_consecutive_skip_dates_cascade():
 def test_skip_date_off_the_session_day_only_blocks_individual_meetings():
     skips = frozenset(date(2026, 12, 29) + timedelta(days=i) for i in range(6))  # Tue 29 Dec - Sun 3 Jan
     plan = plan_meetings(spec=spec(skip_dates=skips), now=NOW, members=["m1"])
-    pre = next(m for m in plan.meetings if m.kind is MeetingKind.PRE_GROUP)
+    pre = next(m for m in plan.meetings if m.kind is MeetingKind.PREGROUP)
     assert pre.local_date == date(2027, 1, 4)  # the only free weekday left in the window
     assert group(plan)[0].local_date == date(2027, 1, 5)
     assert plan.unused_skip_dates[0] == date(2026, 12, 29)
@@ -297,7 +298,7 @@ def test_individual_meetings_avoid_the_facilitators_busy_time():
     busy = [Busy(facilitator="f1", start=datetime(2026, 12, 29, 9, 0, tzinfo=NY),
                  end=datetime(2026, 12, 29, 12, 0, tzinfo=NY), label="clinic")]
     plan = plan_meetings(spec=spec(), now=NOW, members=["m1"], busy=busy)
-    pre = next(m for m in plan.meetings if m.kind is MeetingKind.PRE_GROUP)
+    pre = next(m for m in plan.meetings if m.kind is MeetingKind.PREGROUP)
     assert pre.start == datetime(2026, 12, 29, 12, 0, tzinfo=NY)
 
 
@@ -327,7 +328,7 @@ def test_late_joiner_gets_pre_group_meetings_before_the_next_session():
         spec=s, protocol=plan.protocol, group_sessions=plan.group_sessions, member="late",
         taken=plan.meetings, busy=(), now=NOW, late_join=True, facilitator="f1",
     )
-    pre = [m for m in meetings if m.kind is MeetingKind.PRE_GROUP]
+    pre = [m for m in meetings if m.kind is MeetingKind.PREGROUP]
     assert len(pre) == 2 and pre[0].local_date < pre[1].local_date
     assert all(NOW < m.start and m.end <= plan.group_sessions[2].start for m in pre)
 

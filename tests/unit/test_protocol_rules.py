@@ -6,7 +6,8 @@ import pytest
 
 from calendars import shipped_template
 from calendars.discretion import CLINICAL_WORDS, check_public_fields, clinical_words
-from calendars.protocols import ProtocolTemplate, adapted_late_join_cutoff, phases_for
+from calendars.protocol_rules import adapted_late_join_cutoff, phases_for
+from calendars.protocols import ProtocolTemplate
 from server.platform.settings import Settings, SettingsError
 
 

@@ -12,11 +12,11 @@ from server.measures.instruments import (
     Instrument,
     InvalidAnswers,
     band_for,
-    change_from_baseline,
     item9_statement,
     parse_form,
     score,
 )
+from server.measures.outcomes import change_from_baseline
 
 # Wording that would present an item-9 answer of 0 as reassurance.
 REASSURING = re.compile(

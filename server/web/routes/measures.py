@@ -23,14 +23,12 @@ from server.measures.instruments import (
     ANSWER_SCALE,
     DIFFICULTY_SCALE,
     QUESTIONNAIRES,
-    STANDING_LABELS,
     Instrument,
-    Outcome,
     band_for,
-    episode_outcome,
     item9_statement,
     questionnaire,
 )
+from server.measures.outcomes import STANDING_LABELS, Outcome, episode_outcome
 from server.measures.occasions import WINDOW_RULE
 from server.web.api_models import MeasureAnswers, RiskCheckBody
 from server.web.api_schema import body, read_body
@@ -298,7 +296,7 @@ async def api_measures(request: Request) -> Response:
 
 
 def _outcome_json(o: Outcome, current: list[MeasureResponse], *, staff: bool) -> dict:
-    """How the figures above were reached (the definition is server.measures.instruments.episode_outcome)."""
+    """How the figures above were reached (the definition is server.measures.outcomes.episode_outcome)."""
     body = {
         "standing": o.standing.value, "standing_label": STANDING_LABELS[o.standing],
         "below_threshold": o.below_threshold, "late_baseline": o.late_baseline,
