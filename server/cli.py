@@ -191,14 +191,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from server.errors import PlatformError
+    from server.errors import REFUSALS, refusal
 
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()
         return args.run(settings, args)
-    except (SettingsError, PlatformError) as exc:
+    except SettingsError as exc:
         print(f"groupipt: {exc}", file=sys.stderr)
+        return 2
+    except REFUSALS as exc:  # a refusal (a plan that cannot be made, say) is a message, not a traceback
+        refused = refusal(exc)
+        print(f"groupipt: {refused.message}", file=sys.stderr)
+        for field, message in refused.fields.items():
+            print(f"  {field}: {message}", file=sys.stderr)
         return 2
 
 

@@ -1,4 +1,4 @@
-"""The platform's one error tree, translated at the edge (pages, JSON, board frames).
+"""The platform's one error tree, and the one translation into it.
 
     PlatformError
      ├── BadRequest        400  the input is malformed or fails validation
@@ -11,12 +11,25 @@
      ├── PayloadTooLarge   413
      └── TooManyRequests   429  login throttling, board floods
 
-Domain code raises these; server/web/app.py's handlers render a friendly page for browsers
-and an RFC 9457 problem body for /api/v1. Nothing else should produce a 4xx by hand.
+The pure layer cannot import this tree, so it raises its own families, translated here:
+
+    calendars.ScheduleError (TemplateError, PlanError, ChangeError)  BadRequest  schedule_refused
+    measures.occasions.InvalidMeasureSchedule                        BadRequest
+    measures.instruments.InvalidAnswers                              BadRequest  (fields per answer)
+
+Services raise either and let them rise. server/web/app.py registers one handler per
+family (a friendly page for browsers, an RFC 9457 problem body for /api/v1), the API's
+body validation treats a translated BadRequest like any other (422 once the body fitted
+the document), and the CLI prints them. A handler that shows its form again catches
+`REFUSALS` and reads `refusal(exc)`. Nothing else produces a 4xx by hand.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+
+from calendars.errors import ScheduleError
+from server.measures.instruments import InvalidAnswers
+from server.measures.occasions import InvalidMeasureSchedule
 
 
 class PlatformError(Exception):
@@ -84,3 +97,41 @@ class TooManyRequests(PlatformError):
     status_code = 429
     code = "too_many_requests"
     title = "Please wait a moment"
+
+
+# --- the pure layer's families, translated ---------------------------------------------
+
+
+def _schedule_refused(exc: ScheduleError) -> PlatformError:
+    fields = {field: " ".join(messages) for field, messages in exc.by_field().items()}
+    return BadRequest(str(exc), fields=fields, code="schedule_refused")
+
+
+def _measure_schedule_invalid(exc: InvalidMeasureSchedule) -> PlatformError:
+    return BadRequest(f"The protocol's measure schedule is not valid: {exc}")
+
+
+def _answers_invalid(exc: InvalidAnswers) -> PlatformError:
+    return BadRequest("Some answers are missing or not valid: " + "; ".join(exc.errors.values()), fields=exc.errors)
+
+
+TRANSLATIONS: dict[type[Exception], Callable[..., PlatformError]] = {
+    ScheduleError: _schedule_refused,
+    InvalidMeasureSchedule: _measure_schedule_invalid,
+    InvalidAnswers: _answers_invalid,
+}
+
+# Everything a request can be refused with: the tree and the families translated into it.
+REFUSALS: tuple[type[Exception], ...] = (PlatformError, *TRANSLATIONS)
+
+
+def refusal(exc: Exception) -> PlatformError:
+    """`exc` as the tree's error: itself if it is one, else its family's translation."""
+    if isinstance(exc, PlatformError):
+        return exc
+    for family, translate in TRANSLATIONS.items():
+        if isinstance(exc, family):
+            translated = translate(exc)
+            translated.__cause__ = exc
+            return translated
+    raise TypeError(f"{type(exc).__name__} is not a refusal the platform knows how to answer") from exc

@@ -32,7 +32,6 @@ from server.measures import safety
 from server.measures.charts import TrendPoint
 from server.measures.instruments import (
     Instrument,
-    InvalidAnswers,
     Score,
     parse_form,
     questionnaire,
@@ -40,7 +39,6 @@ from server.measures.instruments import (
 from server.measures.occasions import (
     MeetingSlot,
     Occasion,
-    InvalidMeasureSchedule,
     next_occasion,
     occasion_at,
     occasions,
@@ -67,10 +65,7 @@ class Due:
 
 
 def _instruments(template: ProtocolTemplate) -> dict[Instrument, tuple[str, ...]]:
-    try:
-        return parse_schedule(template.measures_schedule)
-    except InvalidMeasureSchedule as exc:
-        raise BadRequest(f"The protocol's measure schedule is not valid: {exc}") from None
+    return parse_schedule(template.measures_schedule)  # InvalidMeasureSchedule: see server.errors
 
 
 async def _slots(enrollment: Enrollment) -> list[MeetingSlot]:
@@ -192,12 +187,8 @@ async def submit(
     their link named one (`for_occasion`), the answer is stored for exactly that one or refused
     (code ``occasion_closed``), never moved to another occasion."""
     now = now or clock.now()
-    try:
-        q = questionnaire(instrument)
-        result = parse_form(q.instrument, form)
-    except InvalidAnswers as exc:
-        raise BadRequest("Some answers are missing or not valid: " + "; ".join(exc.errors.values()),
-                         fields=exc.errors) from None
+    q = questionnaire(instrument)  # InvalidAnswers, translated by server.errors
+    result = parse_form(q.instrument, form)
     on_behalf = by.id != enrollment.member_id
     if on_behalf and by.role == Role.MEMBER:
         raise BadRequest("Members answer only for themselves.")

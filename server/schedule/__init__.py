@@ -44,7 +44,6 @@ from server.schedule.cohorts import (
 from server.schedule.templates import (
     ensure_builtin_templates,
     save_template,
-    schedule_error,
     template_from_row,
     template_row,
     template_row_values,
@@ -73,7 +72,6 @@ __all__ = [
     "preview",
     "reschedule_meeting",
     "save_template",
-    "schedule_error",
     "set_status",
     "shift_cohort",
     "skip_dates_of",

@@ -18,7 +18,6 @@ from calendars import (
     ChangeResult,
     MakeUp,
     MeetingStatus,
-    ScheduleError,
     add_skip_dates,
     cancel,
     reschedule,
@@ -38,7 +37,6 @@ from server.schedule.cohorts import (
     meeting_row_values,
     stored_meetings,
 )
-from server.schedule.templates import schedule_error
 
 # --- changes ---------------------------------------------------------------------------------------
 
@@ -75,10 +73,7 @@ async def _apply(
         meetings = await stored_meetings(locked)
         before = {m.uid: m for m in meetings}
         busy = await busy_time([int(f) for f in spec.facilitator_ids], now=now, exclude_cohort=locked.id)
-        try:
-            result: ChangeResult = operation(meetings=meetings, spec=spec, busy=busy, names=spec.facilitator_names)
-        except ScheduleError as exc:
-            raise schedule_error(exc) from None
+        result: ChangeResult = operation(meetings=meetings, spec=spec, busy=busy, names=spec.facilitator_names)
         changed = []
         for m in result.changed:
             await Meeting.filter(uid=m.uid).update(

@@ -19,7 +19,6 @@ from calendars import (
     Phase,
     PlannedMeeting,
     ProtocolTemplate,
-    ScheduleError,
     SchedulePlan,
     local_start,
     member_meetings,
@@ -36,7 +35,6 @@ from server.schedule import feeds
 from server.schedule.cohort_input import CohortInput, require_confirmed_public_words
 from server.schedule.templates import (
     phase_ranges,
-    schedule_error,
     template_from_row,
     template_row,
 )
@@ -81,10 +79,7 @@ async def preview(values: CohortInput, *, now: datetime, cohort: Cohort | None =
     row = await template_row(values.template_id)
     facilitators = await _facilitators(values.facilitator_ids)
     busy = await busy_time([u.id for u in facilitators], now=now, exclude_cohort=cohort.id if cohort else None)
-    try:
-        return plan_meetings(spec=_spec(template_from_row(row), values, facilitators), now=now, busy=busy)
-    except ScheduleError as exc:
-        raise schedule_error(exc) from None
+    return plan_meetings(spec=_spec(template_from_row(row), values, facilitators), now=now, busy=busy)
 
 
 def _cohort_values(values: CohortInput, plan: SchedulePlan) -> dict[str, Any]:
@@ -209,10 +204,7 @@ async def activate(cohort: Cohort, *, by: User, now: datetime, override_reason: 
                 code="protocol_checks",
             )
         busy = await busy_time([int(f) for f in spec.facilitator_ids], now=now, exclude_cohort=cohort.id)
-        try:
-            plan = plan_meetings(spec=spec, now=now, members=[str(e.id) for e in enrollments], busy=busy)
-        except ScheduleError as exc:
-            raise schedule_error(exc) from None
+        plan = plan_meetings(spec=spec, now=now, members=[str(e.id) for e in enrollments], busy=busy)
         rows = [await Meeting.create(**meeting_row_values(cohort.id, m, location=locked.location, now=now)) for m in plan.meetings]
         override = {}
         if problems:
@@ -243,14 +235,11 @@ async def add_member_meetings(enrollment: Enrollment, *, now: datetime, by: User
         facilitator = spec.facilitator_ids[index % len(spec.facilitator_ids)] if spec.facilitator_ids else None
         busy = await busy_time([int(f) for f in spec.facilitator_ids], now=now, exclude_cohort=cohort.id)
         groups = [m for m in stored if m.is_group]
-        try:
-            planned = member_meetings(
-                spec=spec, protocol=spec.protocol(), group_sessions=groups, member=str(enrollment.id),
-                taken=taken, busy=busy, now=now, late_join=any(m.start <= now for m in groups if m.is_active),
-                facilitator=facilitator,
-            )
-        except ScheduleError as exc:
-            raise schedule_error(exc) from None
+        planned = member_meetings(
+            spec=spec, protocol=spec.protocol(), group_sessions=groups, member=str(enrollment.id),
+            taken=taken, busy=busy, now=now, late_join=any(m.start <= now for m in groups if m.is_active),
+            facilitator=facilitator,
+        )
         rows = [await Meeting.create(**meeting_row_values(cohort.id, m, location=cohort.location, now=now)) for m in planned]
     feeds.schedule_changed()
     if by is not None:

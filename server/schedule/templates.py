@@ -8,7 +8,6 @@ from typing import Any
 from calendars import (
     Phase,
     ProtocolTemplate,
-    ScheduleError,
     TemplateError,
     shipped_templates,
 )
@@ -18,12 +17,6 @@ from calendars.vocabulary import CompositionRule, LabelStyle, ProblemArea
 from models.accounts import User
 from models.cohorts import ProtocolTemplate as TemplateRow
 from server.errors import BadRequest, Conflict, NotFound
-
-
-def schedule_error(exc: ScheduleError) -> BadRequest:
-    """A refused plan or change as the platform's 400, with the message per field."""
-    fields = {field: " ".join(messages) for field, messages in exc.by_field().items()}
-    return BadRequest(str(exc), fields=fields, code="schedule_refused")
 
 
 async def ensure_builtin_templates() -> None:
@@ -105,9 +98,9 @@ def template_from_row(row: TemplateRow) -> ProtocolTemplate:
             sources=shipped.sources if shipped else (),
             notes=shipped.notes if shipped else (),
         )
-    except (TemplateError, ValueError, KeyError, TypeError) as exc:
-        if isinstance(exc, TemplateError):
-            raise schedule_error(exc) from None
+    except TemplateError:
+        raise  # a refusal server.errors translates, with the fields at fault
+    except (ValueError, KeyError, TypeError) as exc:
         raise BadRequest(f"The protocol template '{row.name}' is malformed: {exc}") from None
 
 

@@ -28,7 +28,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.schemas import SchemaGenerator
 
 from models.accounts import Role
-from server.errors import BadRequest, Unprocessable, UnsupportedMediaType
+from server.errors import REFUSALS, BadRequest, Unprocessable, UnsupportedMediaType, refusal
 from server.web.convertors import MAX_ID
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
@@ -84,8 +84,9 @@ def body(model: type[Model], *, required: bool = True) -> Callable[[Endpoint], E
     (so nobody learns from a 400 about a record they may not see). With required=False
     the body may be left out, and `read_body` then gives the model's defaults.
 
-    A BadRequest raised once the body has validated is a rule the schema cannot state, so
-    it answers 422; Conflict (409) and every other error pass unchanged.
+    A BadRequest raised once the body has validated (a pure-layer refusal included, as
+    server.errors translates it) is a rule the schema cannot state, so it answers 422;
+    Conflict (409) and every other error pass unchanged.
     """
 
     def decorate(endpoint: Endpoint) -> Endpoint:
@@ -93,7 +94,7 @@ def body(model: type[Model], *, required: bool = True) -> Callable[[Endpoint], E
         async def with_body(request: Request) -> Response:
             try:
                 return await endpoint(request)
-            except BadRequest as exc:
+            except REFUSALS:
                 if not request.scope.get(_BODY_VALIDATED):
                     raise
                 with broken_rules():
@@ -110,12 +111,14 @@ def body(model: type[Model], *, required: bool = True) -> Callable[[Endpoint], E
 @contextlib.contextmanager
 def broken_rules() -> Iterator[None]:
     """A plain BadRequest raised inside is a request that matches the document but breaks
-    a rule only the service can check: 422. Conflict (409) and the rest pass unchanged."""
+    a rule only the service can check: 422, as is a pure-layer refusal (translated by
+    server.errors into a BadRequest). Conflict (409) and the rest pass unchanged."""
     try:
         yield
-    except BadRequest as exc:
+    except REFUSALS as caught:
+        exc = refusal(caught)
         if type(exc) is not BadRequest:
-            raise
+            raise  # Conflict, Forbidden, ...: every translation is a plain BadRequest
         code = exc.code if exc.code != BadRequest.code else None
         raise Unprocessable(exc.message, fields=exc.fields, code=code) from exc
 

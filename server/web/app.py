@@ -28,7 +28,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from server import accounts
 from server.board.hub import Hub
-from server.errors import NotAuthenticated, PlatformError
+from server.errors import TRANSLATIONS, NotAuthenticated, PlatformError, refusal
 from server.measures import safety, safety_alerts
 from server.platform import sqlite_engine
 from server.platform.settings import PROJECT_ROOT, Settings
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
         exception_handlers={
             PlatformError: platform_error,
+            **{family: domain_refusal for family in TRANSLATIONS},
             HTTPException: http_error,
             Exception: server_error,
         },
@@ -159,6 +160,11 @@ async def platform_error(request: Request, exc: PlatformError) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
     return _error_page(request, exc.status_code, exc.title, exc.message)
+
+
+async def domain_refusal(request: Request, exc: Exception) -> Response:
+    """A pure-layer refusal (a schedule that cannot be planned, say) answered as its translation."""
+    return await platform_error(request, refusal(exc))
 
 
 def _unknown_address(not_found):

@@ -243,7 +243,7 @@ async def test_a_member_enrolled_after_activation_gets_individual_meetings(world
 
     from models.cohorts import Cohort
     from server import schedule
-    from server.errors import BadRequest
+    from calendars import PlanError
     from tests.support.world import enroll
 
     made = await active_cohort(world, live_server, slug="uganda-ipt-g", members=1, start=future_weekday(30, 1))
@@ -260,5 +260,6 @@ async def test_a_member_enrolled_after_activation_gets_individual_meetings(world
     running, _ = await make_cohort(world.template, "Running group", await make_user(Role.FACILITATOR, "Rue Running"))
     late = await make_user(Role.MEMBER, "Len Toolate")
     too_late = await enroll(running, late)  # sessions 1-3 of this cohort have been held
-    with pytest.raises(BadRequest, match="New members may join up to session 3"):
+    # The service raises the pure layer's refusal; the edge translates it (server.errors).
+    with pytest.raises(PlanError, match="New members may join up to session 3"):
         await schedule.add_member_meetings(too_late, now=datetime.now(timezone.utc))

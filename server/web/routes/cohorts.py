@@ -18,7 +18,7 @@ from models.accounts import Role, User
 from models.cohorts import Cohort, CohortStatus, Enrollment, Meeting
 from server import clock, schedule
 from server.accounts import access
-from server.errors import BadRequest, Conflict, Forbidden, NotFound, PlatformError
+from server.errors import REFUSALS, BadRequest, Conflict, Forbidden, NotFound, refusal
 from server.schedule import CohortInput
 from server.web import auth
 from server.web.api_models import (
@@ -97,7 +97,8 @@ async def _preview_context(data: Any, *, cohort: Cohort | None = None) -> dict[s
     try:
         values = schedule.parse_cohort_input(data, facilitator_ids=_form_values(data)["facilitators"])
         plan = await schedule.preview(values, now=clock.now(), cohort=cohort)
-    except PlatformError as exc:
+    except REFUSALS as refused:
+        exc = refusal(refused)
         return {"preview_error": exc.message, "errors": exc.fields}
     return {"plan": plan, "rows": _plan_rows(plan), "protocol": plan.protocol, "public_words": _public_words(data)}
 
@@ -123,7 +124,8 @@ async def cohort_new(request: Request) -> Response:
     try:
         parsed = schedule.parse_cohort_input(form, facilitator_ids=values["facilitators"])
         cohort = await schedule.create_cohort(parsed, by=user, now=clock.now())
-    except PlatformError as exc:
+    except REFUSALS as refused:
+        exc = refusal(refused)
         context = await _form_context(values, **{**await _preview_context(form), "error": exc.message, "errors": exc.fields})
         return render(request, "schedule/cohort_form.html", {**context, "cohort": None}, status_code=exc.status_code)
     return RedirectResponse(f"/cohorts/{cohort.id}?done=created", status_code=303)
@@ -161,7 +163,8 @@ async def _cohort_context(request: Request, user: User, cohort: Cohort) -> dict[
             context.update({"plan": plan, "rows": _plan_rows(plan)})
             context["activation_problems"] = plan.protocol.activation_problems(
                 members=context["enrolled"], facilitators=len(facilitators))
-        except PlatformError as exc:
+        except REFUSALS as refused:
+            exc = refusal(refused)
             context["preview_error"] = exc.message
     if cohort.activation_override_reason:
         context["override_by"] = await User.get_or_none(id=cohort.activation_override_by_id) if cohort.activation_override_by_id else None
@@ -196,7 +199,8 @@ async def cohort_edit(request: Request) -> Response:
     try:
         parsed = schedule.parse_cohort_input(form, facilitator_ids=values["facilitators"])
         await schedule.update_draft(cohort, parsed, by=user, now=clock.now())
-    except PlatformError as exc:
+    except REFUSALS as refused:
+        exc = refusal(refused)
         context = await _form_context(
             values, **{**await _preview_context(form, cohort=cohort), "error": exc.message, "errors": exc.fields}
         )
@@ -210,7 +214,8 @@ async def cohort_action(request: Request, action) -> Response:
     form = await form_data(request)
     try:
         done = await action(cohort, form, user)
-    except PlatformError as exc:
+    except REFUSALS as refused:
+        exc = refusal(refused)
         if isinstance(exc, (NotFound, Forbidden)):
             raise
         cohort = await Cohort.get(id=cohort.id).select_related("template")

@@ -17,7 +17,7 @@ from models.cohorts import Cohort, Enrollment, EnrollmentStatus
 from server import clock, dashboard
 from server.accounts import access
 from server.enrollment import csv_import, service
-from server.errors import BadRequest, NotFound, PayloadTooLarge, PlatformError
+from server.errors import REFUSALS, BadRequest, NotFound, PayloadTooLarge, refusal
 from server.web.api_models import Consent, Enroll, StatusChange, Transfer, Withdrawal
 from server.web.api_schema import body, broken_rules, read_body
 from server.web.auth import requires, user_of
@@ -145,7 +145,8 @@ async def enroll_page(request: Request) -> Response:
             late_override=values["late_join_reason"],
             consent=service.parse_consent(values, ZoneInfo(cohort.time_zone)),
         )
-    except PlatformError as exc:
+    except REFUSALS as refused:
+        exc = refusal(refused)
         return await _cohort_page(request, cohort, error=exc.message, values=values, status_code=exc.status_code,
                                   errors=exc.fields)
     cohort = await Cohort.get(id=cohort.id).prefetch_related("template")
@@ -187,7 +188,8 @@ def _enrollment_action(run):
         form = await form_data(request)
         try:
             outcome = await run(enrollment, form, user_of(request))
-        except PlatformError as exc:
+        except REFUSALS as refused:
+            exc = refusal(refused)
             return await _enrollment_page(request, enrollment, error=exc.message, status_code=exc.status_code)
         return await _enrollment_page(request, outcome.enrollment, notice=outcome.message, warnings=outcome.warnings)
 
@@ -274,7 +276,8 @@ def _import_action(run_import: bool):
                 plan = await csv_import.run_import(cohort.id, text, by=user, **options)
             else:
                 plan = await csv_import.preview(cohort.id, text, by=user, **options)
-        except PlatformError as exc:
+        except REFUSALS as refused:
+            exc = refusal(refused)
             return render(request, "enrollment/import.html", {**context, "error": exc.message}, status_code=exc.status_code)
         context["plan"] = plan
         if run_import and not plan.ok:

@@ -16,7 +16,7 @@ from models.accounts import Role
 from models.clinical import GoalStatus
 from server.accounts import access, audit
 from server.enrollment import intake
-from server.errors import BadRequest, NotFound, PlatformError
+from server.errors import REFUSALS, BadRequest, NotFound, refusal
 from server.web.api_models import Formulation
 from server.web.api_schema import body, read_body
 from server.web.auth import requires, user_of
@@ -58,7 +58,8 @@ def _action(run, done: str):
         form = await form_data(request)
         try:
             await run(request, enrollment, form)
-        except PlatformError as exc:
+        except REFUSALS as refused:
+            exc = refusal(refused)
             if isinstance(exc, NotFound):
                 raise
             return await _page(request, enrollment, error=exc.message, status_code=exc.status_code)

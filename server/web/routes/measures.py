@@ -16,7 +16,7 @@ from models.clinical import MeasureResponse, RiskAction, SafetyItemStatus
 from models.cohorts import Enrollment, EnrollmentStatus, Meeting
 from server import clock
 from server.accounts import access, audit
-from server.errors import NotFound, PlatformError
+from server.errors import REFUSALS, NotFound, refusal
 from server.measures import charts, safety
 from server.measures import responses as measure_responses
 from server.measures.instruments import (
@@ -182,7 +182,8 @@ async def entry_submit(request: Request) -> Response:
             enrollment, instrument, form, by=user, window=str(form.get("window") or ""),
             correction_reason=str(form.get("correction_reason") or "") if form.get("correction") else "",
         )
-    except PlatformError as exc:
+    except REFUSALS as refused:
+        exc = refusal(refused)
         schedules = await measure_responses.schedules(enrollment, enrollment.cohort.template, enrollment.cohort.n_group_sessions)
         return render(request, "measures/entry.html", {
             "enrollment": enrollment, "member": enrollment.member, "cohort": enrollment.cohort,
@@ -244,7 +245,8 @@ async def risk_check_submit(request: Request) -> Response:
         safety.require_clinician(user)
         data = safety.parse_risk_check(form, now=clock.now(), zone=zone)
         await safety.record_risk_check(user, item_id, data)
-    except PlatformError as exc:
+    except REFUSALS as refused:
+        exc = refusal(refused)
         if isinstance(exc, NotFound):
             raise
         return await _item_page(request, item_id, error=exc.message, field_errors=exc.fields,

@@ -14,7 +14,7 @@ from models.accounts import Role, User
 from models.cohorts import Cohort, Enrollment, Meeting
 from server import clock, schedule
 from server.accounts import access
-from server.errors import Forbidden, NotFound, PlatformError
+from server.errors import REFUSALS, Forbidden, NotFound, refusal
 from server.platform import mailer
 from server.web import auth
 from server.web.api_models import (
@@ -69,7 +69,8 @@ def _meeting_action(kind: str):
                    "make-up": schedule.make_up_meeting}[kind]
         try:
             applied = await service(row, form, by=user, now=clock.now(), settings=request.app.state.settings)
-        except PlatformError as exc:
+        except REFUSALS as refused:
+            exc = refusal(refused)
             if isinstance(exc, (NotFound, Forbidden)):
                 raise
             context = await _meeting_context(row)

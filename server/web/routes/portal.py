@@ -23,7 +23,7 @@ from models.cohorts import (
 )
 from server import clock
 from server.accounts import audit
-from server.errors import Conflict, NotFound, PlatformError
+from server.errors import REFUSALS, Conflict, NotFound, refusal
 from server.measures import responses as measure_responses
 from server.measures import safety
 from server.measures.instruments import (
@@ -182,7 +182,8 @@ async def occasion_submit(request: Request) -> Response:
     try:
         submission = await measure_responses.submit(enrollment, q.instrument, form, by=user,
                                                     for_occasion=occasion_key)
-    except PlatformError as exc:
+    except REFUSALS as refused:
+        exc = refusal(refused)
         if isinstance(exc, NotFound):
             raise
         # The form is shown again, with the answers kept: for the occasion open now if the
@@ -265,7 +266,8 @@ async def measure_submit(request: Request) -> Response:
                                if found else f"No {q.name} is due for you right now. Thank you.")
             enrollment = enrollments[0]  # the old behaviour, with its own refusal messages
             submission = await measure_responses.submit(enrollment, q.instrument, form, by=user)
-    except PlatformError as exc:
+    except REFUSALS as refused:
+        exc = refusal(refused)
         return render(request, "portal/measure_form.html",
                       _form_context(q, enrollment=only.enrollment if only else None, due=only.due if only else None,
                                     values=dict(form), error=exc.message, field_errors=exc.fields),

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from models.accounts import AwayPeriod, Role, User
 from server import clock
 from server.accounts import access
-from server.errors import PlatformError
+from server.errors import REFUSALS, refusal
 from server.measures import safety, safety_people
 from server.web.api_models import (
     AwayDates,
@@ -71,7 +71,8 @@ async def help_text_submit(request: Request) -> Response:
     form = await form_data(request)
     try:
         await safety.set_crisis_help(user_of(request), str(form.get("help_text") or ""))
-    except PlatformError as exc:
+    except REFUSALS as refused:
+        exc = refusal(refused)
         return await _settings_page(request, error=exc.message, field_errors=exc.fields, status_code=exc.status_code)
     return await _settings_page(request, notice="The crisis help text is saved; members see it from now on.")
 
@@ -81,7 +82,8 @@ async def people_submit(request: Request) -> Response:
     form = await form_data(request)
     try:
         await safety_people.apply_people_form(user_of(request), form, await safety_people.staff())
-    except PlatformError as exc:
+    except REFUSALS as refused:
+        exc = refusal(refused)
         return await _settings_page(request, error=exc.message, field_errors=exc.fields, status_code=exc.status_code)
     return await _settings_page(request, notice="Clinicians and duty clinicians are saved.")
 
@@ -112,7 +114,8 @@ async def away_submit(request: Request) -> Response:
     form = await form_data(request)
     try:
         period = await safety_people.add_away(user, person, form)
-    except PlatformError as exc:
+    except REFUSALS as refused:
+        exc = refusal(refused)
         return await _away_page(request, person, error=exc.message, field_errors=exc.fields, values=dict(form),
                                 status_code=exc.status_code)
     return await _away_page(request, person, notice=f"Away from {period.starts_on:%d %b %Y} to {period.ends_on:%d %b %Y}.")
@@ -147,7 +150,8 @@ async def disclosure_submit(request: Request) -> Response:
     form = await form_data(request)
     try:
         item = await safety.record_disclosure(user, enrollment, form)
-    except PlatformError as exc:
+    except REFUSALS as refused:
+        exc = refusal(refused)
         return await _disclosure_page(request, enrollment, error=exc.message, field_errors=exc.fields,
                                       values=dict(form), status_code=exc.status_code)
     return RedirectResponse(f"/safety/{item.id}", status_code=303)

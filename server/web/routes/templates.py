@@ -10,11 +10,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from calendars import TemplateError, shipped_templates
+from calendars import shipped_templates
 from calendars.protocols import ProtocolTemplate
 from models.accounts import Role
 from server import schedule
-from server.errors import BadRequest, Conflict, Forbidden, PlatformError
+from server.errors import REFUSALS, BadRequest, Conflict, Forbidden, refusal
 from server.web import auth
 from server.web.api_models import (
     ProtocolTemplateBody,
@@ -83,10 +83,7 @@ def _template_from_form(form: Any, *, key: str) -> ProtocolTemplate:
         "homework": bool(form.get("homework_enabled")),
         "measures_schedule": measures,
     }
-    try:
-        return ProtocolTemplate.from_dict(data)
-    except TemplateError as exc:
-        raise schedule.schedule_error(exc) from None
+    return ProtocolTemplate.from_dict(data)
 
 
 def _template_form_values(t: ProtocolTemplate | None) -> dict[str, Any]:
@@ -127,7 +124,8 @@ async def template_new(request: Request) -> Response:
     try:
         template = _template_from_form(form, key="custom-" + _slug(form.get("name") or ""))
         row = await schedule.save_template(template, by=user)
-    except PlatformError as exc:
+    except REFUSALS as refused:
+        exc = refusal(refused)
         return render(request, "schedule/template_form.html",
                       {"values": dict(form), "row": None, "error": exc.message, "errors": exc.fields}, status_code=400)
     return RedirectResponse(f"/templates/{row.id}", status_code=303)
@@ -147,7 +145,8 @@ async def template_edit(request: Request) -> Response:
     try:
         template = _template_from_form(form, key=row.slug)
         await schedule.save_template(template, by=user, row=row)
-    except PlatformError as exc:
+    except REFUSALS as refused:
+        exc = refusal(refused)
         return render(request, "schedule/template_form.html",
                       {"values": dict(form), "row": row, "error": exc.message, "errors": exc.fields},
                       status_code=exc.status_code)
@@ -197,10 +196,7 @@ def _template_from_json(fields: dict[str, Any], key: str | None = None) -> Proto
     data.setdefault("key", "custom-" + _slug(str(data.get("name") or "")))
     if key is not None:
         data["key"] = key
-    try:
-        return ProtocolTemplate.from_dict(data)
-    except TemplateError as exc:
-        raise schedule.schedule_error(exc) from None
+    return ProtocolTemplate.from_dict(data)
 
 
 @auth.requires(Role.COORDINATOR, Role.FACILITATOR)
