@@ -241,9 +241,9 @@ async def test_protocol_templates_pages_and_copy(world, live_server, api):
 async def test_a_member_enrolled_after_activation_gets_individual_meetings(world, live_server):
     from datetime import datetime, timezone
 
+    from calendars import PlanError
     from models.cohorts import Cohort
     from server import schedule
-    from calendars import PlanError
     from tests.support.world import enroll
 
     made = await active_cohort(world, live_server, slug="uganda-ipt-g", members=1, start=future_weekday(30, 1))
