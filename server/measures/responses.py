@@ -68,23 +68,34 @@ def _instruments(template: ProtocolTemplate) -> dict[Instrument, tuple[str, ...]
     return parse_schedule(template.measures_schedule)  # InvalidMeasureSchedule: see server.errors
 
 
-async def _slots(enrollment: Enrollment) -> list[MeetingSlot]:
+async def _slots(enrollments: Sequence[Enrollment]) -> dict[int, list[MeetingSlot]]:
+    """Each enrollment's meetings (its group's sessions and its own), one query for all."""
     meetings = await Meeting.filter(
-        Q(cohort_id=enrollment.cohort_id) & (Q(kind=MeetingKind.GROUP) | Q(enrollment_id=enrollment.id))
+        Q(cohort_id__in={e.cohort_id for e in enrollments})
+        & (Q(kind=MeetingKind.GROUP) | Q(enrollment_id__in=[e.id for e in enrollments]))
     ).order_by("starts_at", "id")
-    return [
-        MeetingSlot(m.id, MeetingKind(m.kind), m.number,
-                    m.starts_at, m.ends_at, m.status == MeetingStatus.CANCELLED)
-        for m in meetings
-    ]
+    return {
+        e.id: [
+            MeetingSlot(m.id, MeetingKind(m.kind), m.number,
+                        m.starts_at, m.ends_at, m.status == MeetingStatus.CANCELLED)
+            for m in meetings
+            if m.cohort_id == e.cohort_id and (m.kind == MeetingKind.GROUP or m.enrollment_id == e.id)
+        ]
+        for e in enrollments
+    }
 
 
-async def schedules(enrollment: Enrollment, template: ProtocolTemplate, cohort_sessions: int) -> dict[Instrument, list[Occasion]]:
-    slots = await _slots(enrollment)
+def _schedules(enrollment: Enrollment, template: ProtocolTemplate, cohort_sessions: int,
+               slots: list[MeetingSlot]) -> dict[Instrument, list[Occasion]]:
     return {
         instrument: occasions(tokens, slots, n_group_sessions=cohort_sessions, enrolled_at=enrollment.created_at)
         for instrument, tokens in _instruments(template).items()
     }
+
+
+async def schedules(enrollment: Enrollment, template: ProtocolTemplate, cohort_sessions: int) -> dict[Instrument, list[Occasion]]:
+    slots = (await _slots([enrollment]))[enrollment.id]
+    return _schedules(enrollment, template, cohort_sessions, slots)
 
 
 async def lineage(enrollment: Enrollment) -> list[int]:
@@ -115,25 +126,32 @@ async def lineages(enrollments: Sequence[Enrollment]) -> dict[int, list[int]]:
     return chains
 
 
-async def current_responses(enrollment_id: int) -> list[MeasureResponse]:
-    return await MeasureResponse.filter(enrollment_id=enrollment_id, superseded=False).order_by("administered_at", "id")
-
-
 async def due_now(enrollment: Enrollment, *, now: datetime | None = None) -> list[Due]:
     """The windows open now for this enrollment, answered or not."""
+    return (await due_now_of([enrollment], now=now))[enrollment.id]
+
+
+async def due_now_of(enrollments: Sequence[Enrollment], *, now: datetime | None = None) -> dict[int, list[Due]]:
+    """`due_now` of many enrollments (cohort and template loaded) in two queries, however many."""
     now = now or clock.now()
-    if enrollment.status not in ANSWERING:
-        return []
-    cohort = enrollment.cohort
-    template = cohort.template
-    answers = await current_responses(enrollment.id)
-    out: list[Due] = []
-    for instrument, schedule in (await schedules(enrollment, template, cohort.n_group_sessions)).items():
-        occasion = occasion_at(schedule, now)
-        if occasion is None:
-            continue
-        answered = next((r for r in answers if r.instrument == instrument and r.window == occasion.key), None)
-        out.append(Due(instrument, occasion, answered))
+    out: dict[int, list[Due]] = {e.id: [] for e in enrollments}
+    answering = [e for e in enrollments if e.status in ANSWERING]
+    if not answering:
+        return out
+    answers = await MeasureResponse.filter(
+        enrollment_id__in=[e.id for e in answering], superseded=False
+    ).order_by("administered_at", "id")
+    slots = await _slots(answering)
+    for enrollment in answering:
+        cohort = enrollment.cohort
+        mine = [r for r in answers if r.enrollment_id == enrollment.id]
+        for instrument, schedule in _schedules(enrollment, cohort.template, cohort.n_group_sessions,
+                                               slots[enrollment.id]).items():
+            occasion = occasion_at(schedule, now)
+            if occasion is None:
+                continue
+            answered = next((r for r in mine if r.instrument == instrument and r.window == occasion.key), None)
+            out[enrollment.id].append(Due(instrument, occasion, answered))
     return out
 
 
@@ -162,12 +180,9 @@ async def member_answering(member: User) -> list[Enrollment]:
 
 async def due_for_member(member: User, instrument: Instrument, *, now: datetime | None = None) -> list[MemberDue]:
     """Every open window of `instrument` across the member's groups, answered or not."""
-    found: list[MemberDue] = []
-    for enrollment in await member_answering(member):
-        for due in await due_now(enrollment, now=now):
-            if due.instrument == instrument:
-                found.append(MemberDue(enrollment, due))
-    return found
+    enrollments = await member_answering(member)
+    due = await due_now_of(enrollments, now=now)
+    return [MemberDue(e, d) for e in enrollments for d in due[e.id] if d.instrument == instrument]
 
 
 async def submit(
@@ -272,6 +287,11 @@ async def trend_points(enrollment: Enrollment, instrument: Instrument, zone) -> 
     rows = await MeasureResponse.filter(
         enrollment_id__in=await lineage(enrollment), instrument=instrument.value, superseded=False
     ).order_by("administered_at", "id")
+    return trend_points_of(rows, zone)
+
+
+def trend_points_of(rows: Sequence[MeasureResponse], zone) -> list[TrendPoint]:
+    """The chart's points from one instrument's current answers, oldest first."""
     labels = {"baseline": "Baseline", "closure": "Closure", "midpoint": "Midpoint"}
     return [
         TrendPoint(

@@ -10,7 +10,7 @@ import pytest
 
 from models.accounts import Role
 from models.clinical import MeasureResponse
-from server.web.routes.portal import WEEKDAYS
+from server.portal import WEEKDAYS
 from tests.support.clients import bearer, logged_in
 from tests.support.world import PASSWORD, enroll, make_cohort, make_user
 

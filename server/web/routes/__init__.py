@@ -9,6 +9,7 @@ from server.web.routes import (
     closure_api,
     cohorts,
     enrollment,
+    enrollment_api,
     feeds,
     home,
     intake,
@@ -16,8 +17,9 @@ from server.web.routes import (
     meetings,
     portal,
     safety,
+    safety_items,
     templates,
 )
 
 # Feeds first: calendar clients poll them most, and Starlette matches routes in order.
-ROUTE_MODULES = [feeds, accounts, home, api, audit, templates, cohorts, meetings, enrollment, intake, measures, safety, portal, boards, closure, closure_api]
+ROUTE_MODULES = [feeds, accounts, home, api, audit, templates, cohorts, meetings, enrollment, enrollment_api, intake, measures, safety_items, safety, portal, boards, closure, closure_api]

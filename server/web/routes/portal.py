@@ -5,24 +5,14 @@ member's row, and nothing names other members (domain-ipt.md 9).
 """
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from models.accounts import Role, User
-from models.clinical import Goal, GoalProgress
-from models.cohorts import (
-    Enrollment,
-    EnrollmentStatus,
-    Meeting,
-    MeetingKind,
-    MeetingStatus,
-)
+from models.cohorts import Enrollment, MeetingStatus
 from server import clock
-from server.accounts import audit
 from server.errors import REFUSALS, Conflict, NotFound, refusal
 from server.measures import responses as measure_responses
 from server.measures import safety
@@ -33,14 +23,11 @@ from server.measures.instruments import (
     questionnaire,
 )
 from server.measures.occasions import WINDOW_RULE
+from server.portal import group_words, member_portal
 from server.web.auth import requires, user_of
 from server.web.forms import form_data
 from server.web.routes.enrollment import record_id
-from server.web.routes.measures import member_measures
 from server.web.templating import render
-
-VISIBLE = [EnrollmentStatus.INVITED, EnrollmentStatus.SCREENING, EnrollmentStatus.ENROLLED,
-           EnrollmentStatus.WAITLISTED, EnrollmentStatus.COMPLETED]
 
 
 async def calendar_section(request: Request) -> Markup | None:
@@ -58,68 +45,14 @@ async def calendar_section(request: Request) -> Markup | None:
     return await account_feed_section(request)
 
 
-def _zone(user: User, enrollment: Enrollment) -> ZoneInfo:
-    for name in (user.time_zone, enrollment.cohort.time_zone, "UTC"):
-        try:
-            return ZoneInfo(name)
-        except Exception:
-            continue
-    return ZoneInfo("UTC")
-
-
 @requires(Role.MEMBER)
 async def portal(request: Request) -> Response:
-    user = user_of(request)
-    now = clock.now()
-    enrollments = await Enrollment.filter(member_id=user.id, status__in=VISIBLE).prefetch_related(
-        "cohort", "cohort__template"
-    ).order_by("-created_at")
-    blocks = []
-    for enrollment in enrollments:
-        zone = _zone(user, enrollment)
-        meetings = await Meeting.filter(cohort_id=enrollment.cohort_id, ends_at__gt=now).filter(
-            kind=MeetingKind.GROUP
-        ).order_by("starts_at").limit(6)
-        own = await Meeting.filter(enrollment_id=enrollment.id, ends_at__gt=now).order_by("starts_at")
-        upcoming = sorted([*meetings, *own], key=lambda m: m.starts_at)[:8]
-        goals = await Goal.filter(enrollment_id=enrollment.id).order_by("position", "id")
-        progress = await GoalProgress.filter(goal_id__in=[g.id for g in goals]).order_by("at", "id")
-        by_goal: dict[int, list[GoalProgress]] = {}
-        for p in progress:
-            by_goal.setdefault(p.goal_id, []).append(p)
-        await audit.record(user, "read", "goal", enrollment.id, member=user.id, detail="portal")
-        due = await measure_responses.due_now(enrollment, now=now)
-        measures = await member_measures(enrollment, user, chart_prefix=f"mine{enrollment.id}")
-        position = None
-        if enrollment.status == EnrollmentStatus.WAITLISTED and enrollment.waitlisted_at:
-            # Only a number: how many are ahead, never who.
-            ahead = await Enrollment.filter(
-                cohort_id=enrollment.cohort_id, status=EnrollmentStatus.WAITLISTED,
-                waitlisted_at__lt=enrollment.waitlisted_at,
-            ).count()
-            position = ahead + 1
-        blocks.append({
-            "enrollment": enrollment, "cohort": enrollment.cohort, "zone": zone, "upcoming": upcoming,
-            "group": group_words(enrollment.cohort),
-            "due_paths": {(d.instrument, d.occasion.key): measure_responses.member_form_path(
-                enrollment.id, d.instrument, d.occasion.key) for d in due},
-            "goals": goals, "progress": by_goal, "due": due, "measures": measures,
-            "total_sessions": enrollment.cohort.n_group_sessions, "waitlist_position": position,
-        })
+    groups = await member_portal(user_of(request), clock.now())
     return render(request, "portal/home.html", {
-        "blocks": blocks, "calendar": await calendar_section(request),
+        "blocks": groups, "calendar": await calendar_section(request),
         "questionnaire": questionnaire, "cancelled": MeetingStatus.CANCELLED, "window_rule": WINDOW_RULE,
         "help_now": (await safety.crisis_help(request.app.state.settings)).text,
     })
-
-
-WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
-
-
-def group_words(cohort) -> str:
-    """How a member tells their groups apart: the public title and when it meets."""
-    when = f"{WEEKDAYS[cohort.weekday]} at {cohort.local_start_time}" if 0 <= cohort.weekday < 7 else ""
-    return f"{cohort.public_title} ({when})" if when else cohort.public_title
 
 
 def _instrument(raw: str) -> Instrument:
