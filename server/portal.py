@@ -125,12 +125,13 @@ async def _record_reads(user: User, reads: list[tuple[str, int, str]], *, now: d
     """The audit events audit.record would write, one per read, in a single INSERT."""
     db = AuditEvent._choose_db(for_write=True)
     executor = db.executor_class(model=AuditEvent, db=db)
-    columns = ("actor_id", "action", "subject", "subject_id", "member_id", "detail", "at")
-    query = db.query_class.into(AuditEvent._meta.basetable).columns(*columns)
+    meta = AuditEvent._meta
+    names = ("actor_id", "action", "subject", "subject_id", "member_id", "detail", "at")
+    query = db.query_class.into(meta.basetable).columns(*[meta.fields_db_projection[n] for n in names])
     values: list[Any] = []
     for subject, subject_id, detail in reads:
-        query = query.insert(*[executor.parameter(len(values) + i) for i in range(len(columns))])
+        query = query.insert(*[executor.parameter(len(values) + i) for i in range(len(names))])
         event = AuditEvent(actor_id=user.id, action="read", subject=subject, subject_id=str(subject_id),
                            member_id=user.id, detail=detail[:255], at=now)
-        values.extend(executor.column_map[name](getattr(event, name), event) for name in columns)
+        values.extend(meta.fields_map[n].to_db_value(getattr(event, n), event) for n in names)
     await db.execute_query(query.get_sql(), values)

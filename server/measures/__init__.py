@@ -1,6 +1,7 @@
 """Self-report measures and the safety work they trigger.
 
 Pure: instruments (PHQ-9, GAD-7 items and scoring), occasions (when each is due), charts.
-Database: responses (recording and reading answers), safety (risk checks and safety items),
-safety_alerts (notices, escalation and the sweep), safety_people (who is told).
+Database: responses (recording and reading answers), progress (a member's measures page),
+safety (risk checks and safety items), safety_alerts (notices, escalation and the sweep),
+safety_people (who is told).
 """
