@@ -85,9 +85,10 @@ async def member_portal(user: User, now: datetime) -> list[PortalGroup]:
         sessions = [m for m in meetings if m.cohort_id == enrollment.cohort_id and m.kind == MeetingKind.GROUP]
         own = [m for m in meetings if m.enrollment_id == enrollment.id]
         mine = [g for g in goals if g.enrollment_id == enrollment.id]
+        mine_ids = {g.id for g in mine}
         by_goal: dict[int, list[GoalProgress]] = {}
         for p in progress:
-            if any(g.id == p.goal_id for g in mine):
+            if p.goal_id in mine_ids:
                 by_goal.setdefault(p.goal_id, []).append(p)
         reads.append(("goal", enrollment.id, "portal"))
         reads.append(("measure_response", enrollment.id, f"{len(answers[enrollment.id])} responses"))
