@@ -75,7 +75,7 @@ def _spec(template: ProtocolTemplate, values: CohortInput, facilitators: Sequenc
 
 
 async def preview(values: CohortInput, *, now: datetime, cohort: Cohort | None = None) -> SchedulePlan:
-    """The plan a create or edit would make (no members yet), or BadRequest."""
+    """The plan a create or edit would make (no members yet); a PlanError says why not."""
     row = await template_row(values.template_id)
     facilitators = await _facilitators(values.facilitator_ids)
     busy = await busy_time([u.id for u in facilitators], now=now, exclude_cohort=cohort.id if cohort else None)
