@@ -3,7 +3,7 @@
 A turn is queued (protagonist, counterpart, the other person's role, a scenario and a
 linked goal), started, practised, optionally reversed, followed by the feedback round in
 the order IPT-G's norms give (`FeedbackStage`), and closed with the member's next step.
-Pure, as `decide`, which holds these rules in its table (`RULES` here), is.
+Pure, as `decide` is; its table of rules takes these from `RULES`.
 """
 from __future__ import annotations
 

@@ -59,10 +59,10 @@ def payload(event: Event, before: State, after: State) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def split_payload(payload: str) -> tuple[int, str, str]:
+def split_payload(message: str) -> tuple[int, str, str]:
     """A hub payload's seq, display frame ("" when the display does not get the event) and
     facilitator frame. Every socket on a board is handed the same string: split once."""
-    seq, display, facilitator = payload.split("\n", 2)
+    seq, display, facilitator = message.split("\n", 2)
     return int(seq), display, facilitator
 
 
