@@ -26,6 +26,7 @@ vocabulary, so importing this package must not import `models/` in turn.
 """
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from server.board.decide import COMMANDS, decide, favoured_order
@@ -75,6 +76,4 @@ def __getattr__(name: str) -> Any:
     module = _LATER.get(name)
     if module is None:
         raise AttributeError(f"module 'server.board' has no attribute {name!r}")
-    import importlib
-
     return getattr(importlib.import_module(module), name)
