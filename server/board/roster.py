@@ -10,6 +10,7 @@ from models.cohorts import Cohort, Enrollment, EnrollmentStatus, Meeting
 
 
 async def safety_items(cohort_id: int) -> list[dict[str, Any]]:
+    """The open safety items of the cohort's enrolled members, as the board carries them."""
     rows = await SafetyItem.filter(enrollment__cohort_id=cohort_id, status=SafetyItemStatus.OPEN,
                                    enrollment__status=EnrollmentStatus.ENROLLED).order_by("opened_at", "id").values(
         "id", "enrollment_id", "item9", "opened_at", "source", "due_at")
@@ -19,6 +20,8 @@ async def safety_items(cohort_id: int) -> list[dict[str, Any]]:
 
 
 async def roster(meeting: Meeting) -> dict[str, Any]:
+    """`opening_event`'s roster: the meeting, its enrolled members (with the turns each had in
+    earlier sessions), the facilitators, the goals still open and the open safety items."""
     cohort = await Cohort.get(id=meeting.cohort_id)
     enrollments = await Enrollment.filter(cohort_id=cohort.id, status=EnrollmentStatus.ENROLLED).order_by(
         "id").select_related("member")
