@@ -1,10 +1,15 @@
 """The live board's event log and the meeting record it leaves (owned by the board area)."""
 from __future__ import annotations
 
-from enum import StrEnum
-
 from tortoise import fields
 from tortoise.models import Model
+
+# The board's words live in the pure layer; the columns below store them as they are.
+from server.board.vocabulary import AttendanceStatus, TurnStatus
+
+__all__ = [
+    "Attendance", "AttendanceStatus", "Board", "BoardEvent", "FacilitatorNote", "RolePlayTurn", "TurnStatus",
+]
 
 
 class Board(Model):
@@ -34,14 +39,6 @@ class BoardEvent(Model):
         ordering = ["seq"]
 
 
-class AttendanceStatus(StrEnum):
-    PRESENT = "present"
-    LATE = "late"
-    ABSENT_NOTIFIED = "absent_notified"
-    ABSENT_UNNOTIFIED = "absent_unnotified"
-    WITHDRAWN = "withdrawn"
-
-
 class Attendance(Model):
     id = fields.IntField(primary_key=True)
     meeting = fields.ForeignKeyField("models.Meeting", related_name="attendance")
@@ -54,14 +51,6 @@ class Attendance(Model):
     class Meta:
         table = "attendance"
         unique_together = (("meeting", "enrollment"),)
-
-
-class TurnStatus(StrEnum):
-    QUEUED = "queued"
-    ACTIVE = "active"
-    PAUSED = "paused"
-    DONE = "done"
-    SKIPPED = "skipped"
 
 
 class RolePlayTurn(Model):

@@ -6,7 +6,9 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
-# The questionnaire is the pure layer's word; the column stores it as it is.
+# The questionnaire and the goal statuses are the pure layer's words; the columns store them
+# as they are.
+from server.board.vocabulary import GoalStatus
 from server.measures.instruments import Instrument
 
 
@@ -37,13 +39,6 @@ class InventoryEntry(Model):
 
     class Meta:
         table = "inventory_entries"
-
-
-class GoalStatus(StrEnum):
-    ACTIVE = "active"
-    ACHIEVED = "achieved"
-    REVISED = "revised"
-    DROPPED = "dropped"
 
 
 class Goal(Model):

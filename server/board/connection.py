@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import time
 from typing import Any
@@ -17,22 +16,16 @@ from typing import Any
 import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from models.accounts import Role, User
+from models.accounts import User
 from models.board import Board
-from models.cohorts import Enrollment, EnrollmentStatus, Meeting
-from server.accounts import audit, sha256
-from server.board import frames, store
+from models.cohorts import Meeting
+from server.accounts import audit
+from server.board import access, frames, store
 from server.board.hub import SlowConsumer, Subscription
-from server.board.service import (
-    DISPLAY,
-    FACILITATOR,
-    BoardService,
-    Outcome,
-    now_ms,
-    split_payload,
-    wire_json,
-)
+from server.board.service import BoardService, Outcome
 from server.board.state import Command
+from server.board.views import DISPLAY, FACILITATOR
+from server.board.wire import now_ms, plain_answer, split_payload, wire_json
 from server.errors import Forbidden, PlatformError
 
 log = logging.getLogger("groupipt.board")
@@ -49,17 +42,6 @@ RESYNC = "resync"
 
 def _frame(**fields: Any) -> str:
     return wire_json(fields)
-
-
-def _plain_answer(command_id: str | None, result: Outcome | PlatformError) -> str:
-    """An answer made of the command's id and outcome only, by the standard library's encoder,
-    which writes any string (ASCII escapes): for when the usual answer could not be made."""
-    if isinstance(result, Outcome):
-        fields = {"type": "ack", "id": command_id, "seq": result.seq, "duplicate": result.duplicate}
-    else:
-        fields = {"type": "error", "id": command_id, "code": str(result.code),
-                  "message": "That command did not apply; nothing changed for it."}
-    return json.dumps(fields, separators=(",", ":"))
 
 
 def _rate(websocket: WebSocket) -> float:
@@ -346,7 +328,8 @@ class BoardConnection:
             except Exception:
                 log.exception("board %s: the answer to command %r could not be made; sent a plain one",
                               self.board.id, command_id)
-                frame = _plain_answer(command_id, result)
+                frame = (plain_answer(command_id, seq=result.seq, duplicate=result.duplicate)
+                         if isinstance(result, Outcome) else plain_answer(command_id, code=str(result.code)))
             self._queue(frame)
             if isinstance(result, Forbidden):
                 self.stop(1008, "Access to this board has ended.")
@@ -365,40 +348,14 @@ class BoardConnection:
 
     @functools.cached_property
     def staff_guard(self) -> store.Guard:
-        """May this person change this board now: active, same session or live token, and a
-        coordinator or a facilitator of this cohort. Checked as part of writing each command;
-        made once per socket, as what it names (person, credential, cohort) stays the same."""
-        if "token" in self.credential:
-            credential = ("EXISTS (SELECT 1 FROM api_tokens t WHERE t.user_id = u.id AND t.token_sha256 = ?"
-                          " AND t.revoked_at IS NULL)", sha256(self.credential["token"]))
-        else:
-            credential = ("u.session_epoch = ?", self.credential.get("epoch"))
-        return store.Guard(
-            "EXISTS (SELECT 1 FROM users u WHERE u.id = ? AND u.is_active AND " + credential[0]
-            + " AND (u.role = ? OR (u.role = ? AND EXISTS (SELECT 1 FROM cohort_facilitators cf"
-            " WHERE cf.user_id = u.id AND cf.cohorts_id = ?))))",
-            (self.user.id, credential[1], Role.COORDINATOR.value, Role.FACILITATOR.value, self.meeting.cohort_id))
-
-    async def _still_allowed(self) -> bool:
-        """Active, same session or live token, and still entitled: staff by the rule every
-        command is written under (staff_guard); a member, on the display only, while enrolled."""
-        if await store.holds(self.staff_guard):
-            return True
-        if self.view != DISPLAY:
-            return False
-        members = User.filter(id=self.user.id, is_active=True, role=Role.MEMBER)
-        if "token" in self.credential:
-            members = members.filter(api_tokens__token_sha256=sha256(self.credential["token"]),
-                                     api_tokens__revoked_at=None)
-        else:
-            members = members.filter(session_epoch=self.credential.get("epoch"))
-        return await members.exists() and await Enrollment.filter(
-            cohort_id=self.meeting.cohort_id, member_id=self.user.id, status=EnrollmentStatus.ENROLLED).exists()
+        # Made once per socket: what it names (person, credential, cohort) stays the same.
+        return access.staff_guard(self.user, self.credential, self.meeting.cohort_id)
 
     async def _watch_access(self) -> None:
         # Displays send no commands; look again now and then so a revoked person is dropped.
         while True:
             await anyio.sleep(ACCESS_RECHECK_SECONDS)
-            if not await self._still_allowed():
+            if not await access.still_allowed(self.user, self.credential, self.meeting.cohort_id, self.view,
+                                              staff=self.staff_guard):
                 self.stop(1008, "Access to this board has ended.")
                 return

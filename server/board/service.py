@@ -13,63 +13,31 @@ the log.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models.accounts import User
-from models.board import (
-    Attendance,
-    Board,
-    BoardEvent,
-    FacilitatorNote,
-    RolePlayTurn,
-    TurnStatus,
-)
-from models.clinical import Goal, GoalProgress, GoalStatus, SafetyItem, SafetyItemStatus
-from models.cohorts import (
-    Cohort,
-    Enrollment,
-    EnrollmentStatus,
-    Meeting,
-    MeetingKind,
-    MeetingStatus,
-)
+from models.board import Board, BoardEvent
+from models.cohorts import Meeting, MeetingKind, MeetingStatus
 from server import clock
-from server.accounts import audit
-from server.board import store
+from server.board import store, wire
+from server.board.decide import decide
 from server.board.hub import Hub
-from server.board.state import (
-    Command,
-    Event,
-    State,
-    apply,
-    decide,
-    empty_state,
-    opening_event,
-    safety_event,
-)
-from server.board.views import (
-    display_event,
-    display_view,
-    event_view_changes,
-    facilitator_view,
-    moved_parts,
-)
+from server.board.opening import opening_event, safety_event
+from server.board.record import store_meeting_record
+from server.board.roster import roster, safety_items
+from server.board.state import Command, Event, State, apply, empty_state
+from server.board.views import moved_parts
 from server.errors import Conflict, Forbidden, NotFound, PlatformError
 
 log = logging.getLogger("groupipt.board")
 
-FACILITATOR, DISPLAY = "facilitator", "display"
 CATCH_UP_LIMIT = 500  # beyond this many missed events a snapshot is cheaper
 STATE_CACHE_SIZE = 200  # boards kept in memory per process
 ATTEMPTS = 3  # a command decided again after another process wrote first
@@ -106,12 +74,11 @@ class BoardService:
             raise Conflict("This session was cancelled, so it has no live board.", code="meeting_cancelled")
         if meeting.status == MeetingStatus.COMPLETED:
             raise Conflict("This session is already completed.", code="meeting_completed")
-        roster = await _roster(meeting)
-        now = clock.now()
+        opening = opening_event(await roster(meeting), now=clock.now())
         try:
             async with in_transaction():
                 board = await Board.create(meeting_id=meeting.id)
-                await store.append(board.id, 0, [opening_event(roster, now=now)])
+                await store.append(board.id, 0, [opening])
         except IntegrityError:
             # Another socket (or process) opened it at the same moment: unique meeting_id, on
             # every database since migration 0003, lets one board through; read that one.
@@ -247,7 +214,7 @@ class BoardService:
             return made
 
         async def record(state: State) -> None:
-            await _store_meeting_record(board_id, state, actor, now)
+            await store_meeting_record(board_id, state, actor, now)
 
         try:
             before, states, events = await self._write(board_id, decided, guard=guard, on_close=record)
@@ -262,7 +229,7 @@ class BoardService:
 
     async def refresh_safety(self, board_id: int, meeting: Meeting) -> None:
         """Bring the open safety items up to date (a member may answer a PHQ-9 mid-session)."""
-        items = await _safety_items(meeting.cohort_id)
+        items = await safety_items(meeting.cohort_id)
 
         async def refreshed(state: State) -> list[tuple[Event, str | None, State]]:
             event = safety_event(state, items, now=clock.now()) if state.get("status") == "open" else None
@@ -314,7 +281,7 @@ class BoardService:
         """Each event to every socket on the board; `states[i]` is the state after `events[i]`."""
         for event, state in zip(events, states):
             try:
-                await self.hub.publish(board_id, _payload(event, before, state))
+                await self.hub.publish(board_id, wire.payload(event, before, state))
             except Exception:  # stored all the same: the sockets read it from the log at the next event
                 log.exception("board %s: event %s could not be broadcast", board_id, event.seq)
             before = state
@@ -326,7 +293,7 @@ class BoardService:
         head = state["seq"]
         if 0 < last_seq <= head and head - last_seq <= CATCH_UP_LIMIT:
             return await self.event_frames(board_id, last_seq, head, view), head
-        return [snapshot_frame(state, view)], head
+        return [wire.snapshot_frame(state, view)], head
 
     async def event_frames(self, board_id: int, after: int, upto: int, view: str) -> list[str]:
         """Event frames (after, upto] for one kind of client, each with its view changes."""
@@ -335,61 +302,16 @@ class BoardService:
         for event in await self.events(board_id, upto=upto):
             before, state = state, apply(state, event)
             if event.seq > after:
-                frame = _event_frame(event, before, state, view, moved_parts(before, state))
+                frame = wire.event_frame(event, before, state, view, moved_parts(before, state))
                 if frame is not None:
                     frames.append(frame)
         return frames
-
-
-# ---------------------------------------------------------------- wire frames
-
-def wire_json(value: Any) -> str:
-    """A frame's compact JSON text. orjson, because every event's frames are encoded here:
-    it took a fifth of the broadcast's time with the standard library's encoder."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def snapshot_frame(state: State, view: str) -> str:
-    body = facilitator_view(state) if view == FACILITATOR else display_view(state)
-    return wire_json({"type": "snapshot", "seq": state["seq"], "state": body, "now": now_ms()})
-
-
-def _event_frame(event: Event, before: State, after: State, view: str, moved: list[str] | None) -> str | None:
-    wire = event.to_wire() if view == FACILITATOR else display_event(event)
-    if wire is None:  # the display never receives this event
-        return None
-    replaced, appended = event_view_changes(before, after, view, moved)
-    frame = {"type": "event", "event": wire, "view": replaced, "now": now_ms()}
-    if appended:
-        frame["append"] = appended
-    return wire_json(frame)
-
-
-def _payload(event: Event, before: State, after: State) -> str:
-    """One hub message per event: its seq, the display frame (may be empty), the facilitator frame."""
-    moved = moved_parts(before, after)
-    display = _event_frame(event, before, after, DISPLAY, moved) or ""
-    return f"{event.seq}\n{display}\n{_event_frame(event, before, after, FACILITATOR, moved)}"
-
-
-@functools.lru_cache(maxsize=256)
-def split_payload(payload: str) -> tuple[int, str, str]:
-    """A hub payload's seq, display frame ("" when the display does not get the event) and
-    facilitator frame. Every socket on a board is handed the same string: split once."""
-    seq, display, facilitator = payload.split("\n", 2)
-    return int(seq), display, facilitator
 
 
 # ---------------------------------------------------------------- persistence helpers
 
 def _busy() -> Conflict:
     return Conflict("Another change happened at the same moment; please try again.", code="retry")
-
-
 
 def _event_from_row(row: Mapping[str, Any]) -> Event:
     actor = None
@@ -415,96 +337,3 @@ async def _seq_of(board_id: int, client_cmd_id: str | None) -> int | None:
         return None
     return await BoardEvent.filter(board_id=board_id, client_cmd_id=client_cmd_id).first().values_list(
         "seq", flat=True)
-
-
-async def _safety_items(cohort_id: int) -> list[dict[str, Any]]:
-    rows = await SafetyItem.filter(enrollment__cohort_id=cohort_id, status=SafetyItemStatus.OPEN,
-                                   enrollment__status=EnrollmentStatus.ENROLLED).order_by("opened_at", "id").values(
-        "id", "enrollment_id", "item9", "opened_at", "source", "due_at")
-    return [{"id": r["id"], "member": r["enrollment_id"], "item9": r["item9"],
-             "opened_at": r["opened_at"].isoformat(), "source": str(r["source"]),
-             "due_at": r["due_at"].isoformat() if r["due_at"] else None} for r in rows]
-
-
-async def _roster(meeting: Meeting) -> dict[str, Any]:
-    cohort = await Cohort.get(id=meeting.cohort_id)
-    enrollments = await Enrollment.filter(cohort_id=cohort.id, status=EnrollmentStatus.ENROLLED).order_by(
-        "id").select_related("member")
-    ids = [e.id for e in enrollments]
-    prior: dict[int, int] = {}
-    for pid in await RolePlayTurn.filter(protagonist_id__in=ids, status=TurnStatus.DONE).exclude(
-            meeting_id=meeting.id).values_list("protagonist_id", flat=True):
-        prior[pid] = prior.get(pid, 0) + 1
-    goals = await Goal.filter(cohort_id=cohort.id, status__in=[GoalStatus.ACTIVE, GoalStatus.REVISED]).filter(
-        enrollment_id__in=ids).values("id", "enrollment_id", "text", "status") if ids else []
-    group_goals = await Goal.filter(cohort_id=cohort.id, enrollment_id=None,
-                                    status__in=[GoalStatus.ACTIVE, GoalStatus.REVISED]).values(
-        "id", "enrollment_id", "text", "status")
-    facilitators = await cohort.facilitators.all().order_by("id")
-    return {
-        "meeting": {
-            "id": meeting.id, "cohort": cohort.id, "number": meeting.number, "phase": meeting.phase,
-            "title": f"{cohort.public_title} {meeting.number} of {cohort.n_group_sessions}",
-            "starts_at": meeting.starts_at.isoformat(), "ends_at": meeting.ends_at.isoformat(),
-        },
-        "members": [
-            {"id": e.id, "name": e.member.display_name, "first_name": e.member.first_name,
-             "initials": e.member.initials, "problem_area": e.primary_problem_area and str(e.primary_problem_area),
-             "prior_turns": prior.get(e.id, 0)}
-            for e in enrollments
-        ],
-        "facilitators": [{"id": f.id, "name": f.display_name, "first_name": f.first_name} for f in facilitators],
-        "goals": [{"id": g["id"], "member": g["enrollment_id"], "text": g["text"], "status": str(g["status"])}
-                  for g in [*goals, *group_goals]],
-        "safety": await _safety_items(cohort.id),
-    }
-
-
-async def _store_meeting_record(board_id: int, state: State, actor: User, now: datetime) -> None:
-    """Attendance, role-play turns, goal progress and notes become the meeting's record."""
-    meeting_id = state["meeting"]["id"]
-    for member, mark in state["attendance"].items():
-        await Attendance.update_or_create(
-            defaults={"status": mark["status"], "reason": mark["reason"], "recorded_by_id": actor.id},
-            meeting_id=meeting_id, enrollment_id=int(member))
-    await RolePlayTurn.filter(meeting_id=meeting_id).delete()
-    position = {tid: i for i, tid in enumerate(state["queue"])}
-    for tid, turn in state["turns"].items():
-        counterpart = turn["counterpart"]
-        await RolePlayTurn.create(
-            meeting_id=meeting_id, protagonist_id=int(turn["protagonist"]),
-            counterpart_user_id=int(counterpart["id"]) if counterpart["kind"] == "facilitator" else None,
-            counterpart_enrollment_id=int(counterpart["id"]) if counterpart["kind"] == "member" else None,
-            role_label=turn["role_label"], scenario=turn["scenario"],
-            goal_id=int(turn["goal"]) if turn["goal"] else None,
-            status=TurnStatus.SKIPPED if turn["status"] == "skipped" else (
-                TurnStatus.QUEUED if turn["status"] == "queued" else TurnStatus.DONE),
-            role_reversal=turn["role_reversal"], next_step=turn["next_step"],
-            position=position.get(tid, int(tid)),
-            started_at=_parse(turn["started_at"]), ended_at=_parse(turn["ended_at"]),
-        )
-    for gid, goal in state["goals"].items():
-        changed_status = goal["status"] != goal["status_at_open"]
-        if goal["rating"] is None and not changed_status and not goal["revised_text"]:
-            continue
-        row = await Goal.get(id=int(gid))
-        note = ""
-        if goal["revised_text"] and goal["revised_text"] != row.text:
-            note = f"Revised from: {row.text}"
-            row.text = goal["revised_text"]
-        row.status = GoalStatus(goal["status"])
-        await row.save(update_fields=["text", "status", "updated_at"])
-        await GoalProgress.create(goal_id=row.id, meeting_id=meeting_id, rating=goal["rating"],
-                                  status=GoalStatus(goal["status"]) if changed_status else None,
-                                  note=note, recorded_by_id=actor.id)
-    for note in state["notes"]:
-        await FacilitatorNote.create(meeting_id=meeting_id, author_id=int(note["by"]) if note["by"] else None,
-                                     text=note["text"])
-    await Board.filter(id=board_id).update(closed_at=now)
-    await Meeting.filter(id=meeting_id).update(status=MeetingStatus.COMPLETED)
-    await audit.record(actor, "change", "meeting_record", meeting_id,
-                       detail=f"board closed: {len(state['attendance'])} attendance, {len(state['turns'])} turns")
-
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None

@@ -1,7 +1,8 @@
-"""The live board's pure state machine: `decide` a command, `apply` an event.
+"""The live board's pure state machine: the board's values, and `apply` an event to them.
 
-Both are pure: values in, values out, no database and no clock (the caller passes `now`).
-The live path, the tests and the replay after a restart all fold the same `apply` over
+Values in, values out, no database and no clock (an event carries its time). Commands
+become events in `server.board.decide`, which reads this module; this module knows nothing
+of commands beyond their shape. The live path, the tests and the replay after a restart all fold the same `apply` over
 the same log, so a rebuilt board is the board the facilitators saw.
 
 The state is a plain JSON value (dicts, lists, strings, numbers) treated as immutable:
@@ -18,23 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from server.board.vocabulary import FEEDBACK_STAGES, TurnStage, TurnStatus
 from server.errors import BadRequest, Conflict
 
 State = dict[str, Any]
 
-ATTENDANCE_STATUSES = ("present", "late", "absent_notified", "absent_unnotified")
-PRESENT_STATUSES = ("present", "late")
-GOAL_STATUSES = ("active", "achieved", "revised", "dropped")
-RATING_MIN, RATING_MAX = 0, 4  # models.clinical.GoalProgress: 0 no progress .. 4 achieved
-# IPT-G feedback norms (domain-ipt.md section 6): the protagonist's own feelings first,
-# then the counterpart, then the observers' positive feedback, then the facilitator.
-FEEDBACK_STAGES = ("protagonist", "counterpart", "observers", "facilitator")
-DISPLAY_LABELS = ("first_name", "initials")
-TIMER_NAMES = ("turn", "agenda")
 UNDO_DEPTH = 50
-MAX_QUEUE = 60
-DEFAULT_TURN_SECONDS = 10 * 60
-MAX_TIMER_SECONDS = 4 * 60 * 60
+MAX_TIMER_SECONDS = 4 * 60 * 60  # a turn's or the agenda's timer
 
 # Sections of the state a facilitation step may change (and undo may put back).
 SECTIONS = (
@@ -75,60 +66,6 @@ class Event:
 
 def empty_state() -> State:
     return {"seq": 0, "status": "new"}
-
-
-# ---------------------------------------------------------------- opening the board
-
-def opening_event(roster: Mapping[str, Any], *, now: datetime) -> Event:
-    """The first event of every board: who is in the room and what they work on.
-
-    `roster` = {"meeting": {...}, "members": [{"id", "name", "first_name", "initials",
-    "problem_area", "prior_turns"}], "facilitators": [{"id", "name", "first_name"}],
-    "goals": [{"id", "member" (None for a group goal), "text", "status"}],
-    "safety": [{"id", "member", "item9", "opened_at"}]}. Facilitators only: it names
-    problem areas and safety items.
-    """
-    data = {
-        "meeting": dict(roster.get("meeting") or {}),
-        "members": [_member_entry(m) for m in roster.get("members", ())],
-        "facilitators": [_facilitator_entry(f) for f in roster.get("facilitators", ())],
-        "goals": [_goal_entry(g) for g in roster.get("goals", ())],
-        "safety": [dict(s, id=str(s["id"]), member=_id(s.get("member"))) for s in roster.get("safety", ())],
-    }
-    return Event(seq=1, type="board_opened", data=data, audience="facilitators", actor=None, at=now)
-
-
-def safety_event(state: State, items: list[Mapping[str, Any]], *, now: datetime) -> Event | None:
-    """A refresh of the open safety items, or None when nothing changed."""
-    normalized = [dict(s, id=str(s["id"]), member=_id(s.get("member"))) for s in items]
-    if normalized == state.get("safety"):
-        return None
-    return Event(seq=state["seq"] + 1, type="safety_items_updated", data={"items": normalized},
-                 audience="facilitators", actor=None, at=now)
-
-
-def _id(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _member_entry(m: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "id": str(m["id"]), "name": m["name"], "first_name": m.get("first_name") or m["name"].split()[0],
-        "initials": m.get("initials") or "".join(p[0].upper() for p in m["name"].split()[:2]),
-        "problem_area": m.get("problem_area"), "prior_turns": int(m.get("prior_turns") or 0),
-    }
-
-
-def _facilitator_entry(f: Mapping[str, Any]) -> dict[str, Any]:
-    return {"id": str(f["id"]), "name": f["name"], "first_name": f.get("first_name") or f["name"].split()[0]}
-
-
-def _goal_entry(g: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "id": str(g["id"]), "member": _id(g.get("member")), "text": g["text"],
-        "status": g.get("status", "active"), "status_at_open": g.get("status", "active"),
-        "rating": None, "revised_text": None,
-    }
 
 
 # ---------------------------------------------------------------- apply
@@ -208,7 +145,7 @@ def _apply_turn_added(state: State, e: Event) -> State:
     turn = {
         "id": d["turn"], "protagonist": d["protagonist"], "counterpart": d["counterpart"],
         "role_label": d["role_label"], "scenario": d.get("scenario", ""), "goal": d.get("goal"),
-        "duration_s": d["duration_s"], "status": "queued", "stage": None, "feedback_stage": None,
+        "duration_s": d["duration_s"], "status": TurnStatus.QUEUED, "stage": None, "feedback_stage": None,
         "role_reversal": False, "next_step": "", "started_at": None, "ended_at": None,
     }
     return _with(state, turns=_set(state["turns"], turn["id"], turn), queue=state["queue"] + [turn["id"]],
@@ -230,7 +167,7 @@ def _apply_queue_reordered(state: State, e: Event) -> State:
 
 def _apply_turn_started(state: State, e: Event) -> State:
     tid = e.data["turn"]
-    turn = dict(state["turns"][tid], status="active", stage="practice", started_at=e.at.isoformat())
+    turn = dict(state["turns"][tid], status=TurnStatus.ACTIVE, stage=TurnStage.PRACTICE, started_at=e.at.isoformat())
     timers = _set(state["timers"], "turn", _timer("turn", f"Turn {tid}", turn["duration_s"], e))
     return _with(state, turns=_set(state["turns"], tid, turn), active_turn=tid, timers=timers,
                  queue=[t for t in state["queue"] if t != tid])
@@ -238,25 +175,25 @@ def _apply_turn_started(state: State, e: Event) -> State:
 
 def _apply_turn_paused(state: State, e: Event) -> State:
     tid = e.data["turn"]
-    turn = dict(state["turns"][tid], status="paused")
+    turn = dict(state["turns"][tid], status=TurnStatus.PAUSED)
     return _with(state, turns=_set(state["turns"], tid, turn), timers=_pause(state["timers"], "turn", e))
 
 
 def _apply_turn_resumed(state: State, e: Event) -> State:
     tid = e.data["turn"]
-    turn = dict(state["turns"][tid], status="active")
+    turn = dict(state["turns"][tid], status=TurnStatus.ACTIVE)
     return _with(state, turns=_set(state["turns"], tid, turn), timers=_resume(state["timers"], "turn", e))
 
 
 def _apply_role_reversal(state: State, e: Event) -> State:
     tid = e.data["turn"]
-    turn = dict(state["turns"][tid], stage="role_reversal", role_reversal=True)
+    turn = dict(state["turns"][tid], stage=TurnStage.ROLE_REVERSAL, role_reversal=True)
     return _with(state, turns=_set(state["turns"], tid, turn))
 
 
 def _apply_feedback_started(state: State, e: Event) -> State:
     tid = e.data["turn"]
-    turn = dict(state["turns"][tid], stage="feedback", feedback_stage=FEEDBACK_STAGES[0])
+    turn = dict(state["turns"][tid], stage=TurnStage.FEEDBACK, feedback_stage=FEEDBACK_STAGES[0])
     return _with(state, turns=_set(state["turns"], tid, turn))
 
 
@@ -267,7 +204,7 @@ def _apply_feedback_advanced(state: State, e: Event) -> State:
     if position < len(FEEDBACK_STAGES):
         turn["feedback_stage"] = FEEDBACK_STAGES[position]
     else:
-        turn.update(stage="next_step", feedback_stage=None)
+        turn.update(stage=TurnStage.NEXT_STEP, feedback_stage=None)
     return _with(state, turns=_set(state["turns"], tid, turn))
 
 
@@ -279,14 +216,14 @@ def _apply_next_step(state: State, e: Event) -> State:
 
 def _apply_turn_ended(state: State, e: Event) -> State:
     tid = e.data["turn"]
-    turn = dict(state["turns"][tid], status="done", stage=None, feedback_stage=None, ended_at=e.at.isoformat())
+    turn = dict(state["turns"][tid], status=TurnStatus.DONE, stage=None, feedback_stage=None, ended_at=e.at.isoformat())
     timers = {k: v for k, v in state["timers"].items() if k != "turn"}
     return _with(state, turns=_set(state["turns"], tid, turn), active_turn=None, timers=timers)
 
 
 def _apply_turn_skipped(state: State, e: Event) -> State:
     tid = e.data["turn"]
-    turn = dict(state["turns"][tid], status="skipped")
+    turn = dict(state["turns"][tid], status=TurnStatus.SKIPPED)
     return _with(state, turns=_set(state["turns"], tid, turn), queue=[t for t in state["queue"] if t != tid])
 
 
@@ -351,7 +288,7 @@ def _apply_closed(state: State, e: Event) -> State:
     turns, timers = state["turns"], {}
     if state["active_turn"] is not None:
         tid = state["active_turn"]
-        turns = _set(turns, tid, dict(turns[tid], status="done", stage=None, feedback_stage=None,
+        turns = _set(turns, tid, dict(turns[tid], status=TurnStatus.DONE, stage=None, feedback_stage=None,
                                       ended_at=e.at.isoformat()))
     checkin = state["checkin"] and dict(state["checkin"], index=None, done=True)
     return _with(state, status="closed", turns=turns, active_turn=None, timers=timers, checkin=checkin,
@@ -427,12 +364,3 @@ _APPLY: dict[str, Callable[[State, Event], State]] = {
 EVENT_TYPES = frozenset(_APPLY)
 NOT_UNDOABLE = frozenset({"board_opened", "safety_items_updated", "step_undone", "meeting_closed"})
 UNDOABLE = EVENT_TYPES - NOT_UNDOABLE
-# Events whose audience depends on their data (a member's goal vs a group goal) say so in
-# `decide`; every other type has one fixed audience.
-FACILITATOR_EVENTS = frozenset({
-    "board_opened", "safety_items_updated", "attendance_marked", "next_step_recorded", "note_added",
-})
-
-
-# Deciding commands lives in its own module for length; these are part of this module's API.
-from server.board._decide import COMMANDS, decide, favoured_order  # noqa: E402,F401

@@ -12,6 +12,10 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from server.board.state import Event, State
+from server.board.vocabulary import TurnStatus
+
+# The two kinds of client (the socket's `?view=`): the facilitators' board and the display.
+FACILITATOR, DISPLAY = "facilitator", "display"
 
 # Parts of an "all" event's data the display may receive; anything else is dropped.
 _DISPLAY_DATA = {
@@ -54,7 +58,7 @@ _DISPLAY_PARTS: dict[str, Callable[[State], Any]] = {
     "checkin": lambda s: s["checkin"],
     "queue": lambda s: s["queue"],
     "active_turn": lambda s: s["active_turn"],
-    "turns": lambda s: {tid: _display_turn(t) for tid, t in s["turns"].items() if t["status"] != "skipped"},
+    "turns": lambda s: {tid: _display_turn(t) for tid, t in s["turns"].items() if t["status"] != TurnStatus.SKIPPED},
     "timers": lambda s: s["timers"],
     "goals": lambda s: {gid: _display_goal(g) for gid, g in s["goals"].items() if g["member"] is None},
     "display_labels": lambda s: s["display_labels"],
@@ -115,7 +119,7 @@ def event_view_changes(before: State, after: State, view: str, moved: list[str] 
     """view_changes between the views of two successive states, made from only the `moved`
     parts of the state (`moved_parts`): an event makes and compares a part or two of each
     view, not the whole board twice."""
-    if view == "facilitator":
+    if view == FACILITATOR:
         if moved is None:
             return view_changes(facilitator_view(before), facilitator_view(after))
         only = [*moved, "undo"] if "history" in moved else moved

@@ -5,6 +5,7 @@ import dataclasses
 from collections.abc import Iterable
 from datetime import date
 
+from server.board.vocabulary import RATING_MAX, GoalStatus
 from server.closure.record import (
     GOAL_STATUSES,
     GoalProgressPoint,
@@ -30,7 +31,7 @@ INSTRUMENTS = (measures.Instrument.PHQ9.value, measures.Instrument.GAD7.value)
 
 def goal_status(record_status: str, last_rating: int | None) -> str:
     """Achieved / partly / not yet, from the goal's status and its last check-in rating."""
-    if record_status == "achieved" or last_rating == 4:
+    if record_status == GoalStatus.ACHIEVED or last_rating == RATING_MAX:
         return "achieved"
     if last_rating:
         return "partly"

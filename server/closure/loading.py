@@ -17,6 +17,7 @@ from models.clinical import (
 )
 from models.clinical import SafetyItem as SafetyItemRow
 from models.cohorts import Enrollment, Meeting, MeetingKind, MeetingStatus
+from server.board.vocabulary import ATTENDED
 from server.closure.drafting import goal_status
 from server.closure.record import (
     GoalFact,
@@ -30,8 +31,6 @@ from server.closure.record import (
 from server.enrollment.intake import problem_area_label
 from server.measures.responses import lineages
 from server.measures.safety import ACTION_LABELS
-
-_ATTENDED = ("present", "late")
 
 
 def meeting_label(kind: str, number: int) -> str:
@@ -86,7 +85,7 @@ async def cohort_record(cohort: Any, enrollments: Sequence[Any], *, now: Any) ->
     by_id = {m.id: m for m in [*meetings, *earlier_meetings]}
     own_cohort = {m.id for m in meetings}
     goal_text = {g.id: g.text for g in goals}
-    attended = {(m, e) for m, e, status in attendance if str(status) in _ATTENDED}
+    attended = {(m, e) for m, e, status in attendance if str(status) in ATTENDED}
     recorded = {m for m, _, _ in attendance}
 
     def local(moment: Any) -> date:

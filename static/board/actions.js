@@ -1,9 +1,12 @@
 /* What a facilitator's clicks, choices, forms and keys ask the board to do: each one
  * becomes a command (PROTOCOL.md, "Commands"). The display sends none. */
 import { $ } from "./dom.js";
-import { AGENDA_EXTEND_S, TURN_EXTEND_S } from "./vocabulary.js";
 import { goals } from "./sections/goals.js";
 import { updateGoalOptions } from "./sections/forms.js";
+
+// How long a timer grows when its button says so ("+2 min", "+5 min").
+const TURN_EXTEND_S = 120;
+const AGENDA_EXTEND_S = 300;
 
 export function listen(ctx) {
   const { root } = ctx;

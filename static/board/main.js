@@ -17,10 +17,11 @@ import { startTicking } from "./sections/timer.js";
 
 function start(root, boot) {
   const isFacilitator = boot.client.view === "facilitator";
-  const board = new BoardView(boot.state, isFacilitator);
+  const words = boot.words;
+  const board = new BoardView(boot.state, isFacilitator, words);
   const clock = new ServerClock();
   const faces = new TimerFaces(clock);
-  const ctx = { root, board, faces, isFacilitator, command: null, renderer: null };
+  const ctx = { root, board, faces, words, isFacilitator, command: null, renderer: null };
   const renderer = new BoardRenderer(ctx);
   const socket = new BoardSocket(boot.client.ws_path, {
     board, clock, canCommand: isFacilitator,

@@ -1,14 +1,15 @@
 /* What the server says the board looks like: a snapshot, then the parts each event replaced
- * (`view`) or the items a list gained (`append`), and the highest seq applied. */
-import { ATTENDED } from "./vocabulary.js";
+ * (`view`) or the items a list gained (`append`), and the highest seq applied; and the
+ * board's words from the page's boot JSON (server/board/vocabulary.py, `page_words`). */
 
 export const GAP = "gap";
 
 export class BoardView {
-  constructor(state, isFacilitator) {
+  constructor(state, isFacilitator, words) {
     this.view = state;
     this.lastSeq = 0; // 0 = take a snapshot
     this.isFacilitator = isFacilitator;
+    this.attended = new Set(words.attended); // marks that mean the member was in the room
   }
 
   takeSnapshot(state, seq) {
@@ -63,7 +64,7 @@ export class BoardView {
   /** Present, late, or not marked yet: the member may be in the room. */
   mayBeHere(memberId) {
     const mark = this.view.attendance && this.view.attendance[memberId];
-    return !mark || ATTENDED.has(mark.status);
+    return !mark || this.attended.has(mark.status);
   }
 
   memberIds() {

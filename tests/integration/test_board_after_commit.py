@@ -16,8 +16,9 @@ from models.cohorts import Meeting
 from server.board import connection as connection_module
 from server.board.connection import BoardConnection
 from server.board.hub import Hub, Subscription
-from server.board.service import BoardService, split_payload
+from server.board.service import BoardService
 from server.board.state import Command
+from server.board.wire import split_payload
 from tests.integration.test_board_support import make_board_world
 
 
@@ -109,16 +110,16 @@ async def test_an_answer_callback_that_raises_costs_the_others_nothing(live, cap
 
 
 async def test_an_event_that_cannot_be_broadcast_does_not_stop_the_others(live, monkeypatch, caplog):
-    from server.board import service as service_module
+    from server.board import wire
 
-    made = service_module._payload
+    made = wire.payload
 
     def payload_failing_once(event, before, after):
         if event.data.get("text") == "one":
             raise ValueError("cannot encode")
         return made(event, before, after)
 
-    monkeypatch.setattr(service_module, "_payload", payload_failing_once)
+    monkeypatch.setattr(wire, "payload", payload_failing_once)
     head = await live.service.head(live.board.id)
     await live.connection._run(_batch(live.bw))
     answers, _ = _drain(live.connection.sub)

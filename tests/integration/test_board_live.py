@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 import websockets
 
 from models.board import Attendance, Board, BoardEvent, FacilitatorNote, RolePlayTurn
 from models.clinical import Goal, GoalProgress
 from models.cohorts import Meeting, MeetingStatus
+from server.board.vocabulary import page_words
 from tests.integration.test_board_support import (
     BoardClient,
     make_board_world,
@@ -342,3 +345,15 @@ async def test_coordinator_may_run_any_board(live_server, bw):
         assert (await coordinator.command("add_note", {"text": "covering today"}))["type"] == "ack"
     finally:
         await coordinator.close()
+
+
+@pytest.mark.parametrize("view", ["facilitator", "display"])
+async def test_the_board_page_carries_the_boards_words_in_its_boot_json(live_server, bw, view):
+    path = f"/boards/{bw.meeting_id}" + ("/display" if view == "display" else "")
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=10) as http:
+        page = await http.get(path, headers={"Authorization": f"Bearer {bw.tokens['fac1']}"})
+    assert page.status_code == 200
+    boot = re.search(r'<script type="application/json" id="board-data">(.*?)</script>', page.text, re.S)
+    data = json.loads(boot.group(1))
+    assert data["words"] == page_words()
+    assert data["client"]["view"] == view

@@ -136,22 +136,14 @@ async def test_a_batch_refused_by_its_guard_writes_nothing_and_every_command_is_
 async def test_who_may_stay_on_a_board_is_checked_again(world):
     """The periodic re-check of a socket: staff by the rule commands are written under, and
     an enrolled member on the display only; a revoked token or a withdrawal ends it."""
-    from types import SimpleNamespace
-
     from models.accounts import ApiToken
     from models.cohorts import Enrollment, EnrollmentStatus
     from server.accounts import sha256
-    from server.board.connection import BoardConnection
-
-    meeting = await Meeting.get(id=world.meeting_id)
-    board = SimpleNamespace(id=1, created_at=AT)
-    socket = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(settings=SimpleNamespace(extra={}))))
+    from server.board.access import still_allowed
 
     async def allowed(key: str, view: str) -> bool:
         user = await User.get(email=world.emails[key])
-        connection = BoardConnection(socket, None, board=board, meeting=meeting, user=user, view=view,
-                                     credential={"token": world.tokens[key]})
-        return await connection._still_allowed()
+        return await still_allowed(user, {"token": world.tokens[key]}, world.cohort_id, view)
 
     assert await allowed("fac1", "facilitator") and await allowed("fac1", "display")
     assert await allowed("coordinator", "facilitator")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.board.state import BoardInvalid, BoardRejected, Command, apply, decide
+from server.board.decide import decide
+from server.board.state import BoardInvalid, BoardRejected, Command, apply
 from server.board.views import display_event
 from tests.unit.test_board_state import ANA, Board
 
@@ -55,7 +56,7 @@ def test_only_a_clinician_with_a_reason_in_words_may_close_anyway(board):
 
 
 def test_a_refreshed_list_without_the_item_lets_the_close_through(board):
-    from server.board.state import safety_event
+    from server.board.opening import safety_event
 
     board.present("1", "2", "3")
     refresh = safety_event(board.state, [], now=board.now)

@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from server.board.decide import decide, favoured_order
+from server.board.opening import opening_event, safety_event
 from server.board.state import (
-    FEEDBACK_STAGES, BoardInvalid, BoardRejected, Command, Event, apply, decide, empty_state,
-    favoured_order, opening_event, replay, safety_event, timer_remaining_ms,
+    BoardInvalid, BoardRejected, Command, Event, apply, empty_state, replay, timer_remaining_ms,
 )
+from server.board.vocabulary import FEEDBACK_STAGES
 
 T0 = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 ANA = {"id": 101, "name": "Dr Ana Ruiz"}

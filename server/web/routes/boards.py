@@ -15,9 +15,15 @@ from models.accounts import Role, User
 from models.cohorts import Enrollment, EnrollmentStatus, Meeting
 from server.accounts import audit
 from server.accounts.access import facilitates
-from server.board.connection import BoardConnection
-from server.board.service import DISPLAY, FACILITATOR, BoardService
-from server.board.views import display_view, facilitator_view
+from server.board import (
+    DISPLAY,
+    FACILITATOR,
+    BoardConnection,
+    BoardService,
+    display_view,
+    facilitator_view,
+    page_words,
+)
 from server.errors import (
     BadRequest,
     Forbidden,
@@ -86,7 +92,7 @@ async def _page(request: Request, view: str, template: str) -> Response:
         await audit.record(user, "read", "board", board.id, detail=f"meeting {meeting.id}")
     body = facilitator_view(state) if view == FACILITATOR else display_view(state)
     return render(request, template, {
-        "meeting": meeting, "board": board, "state": body,
+        "meeting": meeting, "board": board, "state": body, "words": page_words(),
         "client": {"meeting_id": meeting.id, "ws_path": f"/boards/{meeting.id}/ws?view={view}", "view": view,
                    "user": {"id": str(user.id), "name": user.display_name}},
     })

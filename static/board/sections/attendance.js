@@ -2,7 +2,6 @@
  * made again only when the members change; a mark updates its row in place, leaving the
  * field a facilitator is in alone. */
 import { $, fill, fromTemplate, option, slot } from "../dom.js";
-import { ATTENDANCE } from "../vocabulary.js";
 
 let rowsFor = null; // the member ids the rows were made for
 
@@ -35,7 +34,7 @@ function attendanceRow(ctx, mid) {
   const select = slot(row, "status");
   select.id = `att-${mid}`;
   select.dataset.member = mid;
-  select.append(...ATTENDANCE.map(([value, label]) => option(value, label)));
+  select.append(...ctx.words.attendance.map(([value, label]) => option(value, label)));
   slot(row, "label").htmlFor = select.id;
   const reason = slot(row, "reason");
   reason.dataset.member = mid;

@@ -1,7 +1,6 @@
 /* Goals: on the display the group's goals and their progress; for facilitators every goal
  * of the group and of the members in the room, with progress buttons and a status. */
 import { $, fill, fromTemplate, option, slot } from "../dom.js";
-import { GOAL_STATUSES, RATING_MAX } from "../vocabulary.js";
 
 export const goals = {
   keys: ["goals", "members", "attendance"],
@@ -11,20 +10,20 @@ export const goals = {
     return node !== null && node.contains(focused) && focused.tagName === "SELECT";
   },
   render(ctx) {
-    const view = ctx.board.view, all = Object.values(view.goals || {});
+    const view = ctx.board.view, all = Object.values(view.goals || {}), words = ctx.words;
     const groupGoals = all.filter((g) => !g.member);
     const node = $("goals");
     if (!ctx.isFacilitator) {
-      const rows = groupGoals.map(displayGoal);
+      const rows = groupGoals.map((goal) => displayGoal(words, goal));
       node.replaceChildren(...(rows.length ? rows : [fromTemplate("tpl-goals-empty")]));
       return;
     }
     const parts = [heading("Group goals")];
-    parts.push(...(groupGoals.length ? groupGoals.map(goalRow) : [fromTemplate("tpl-goals-none")]));
+    parts.push(...(groupGoals.length ? groupGoals.map((goal) => goalRow(words, goal)) : [fromTemplate("tpl-goals-none")]));
     for (const mid of ctx.board.memberIds()) {
       if (!ctx.board.mayBeHere(mid)) continue;
       const own = all.filter((g) => g.member === mid);
-      if (own.length) parts.push(heading(ctx.board.memberLabel(mid)), ...own.map(goalRow));
+      if (own.length) parts.push(heading(ctx.board.memberLabel(mid)), ...own.map((goal) => goalRow(words, goal)));
     }
     node.replaceChildren(...parts);
   },
@@ -38,23 +37,24 @@ function heading(text) {
   return fill(fromTemplate("tpl-goal-heading"), { text });
 }
 
-function displayGoal(goal) {
+function displayGoal(words, goal) {
+  const max = words.rating_max;
   const rated = goal.rating !== null && goal.rating !== undefined;
   const row = fill(fromTemplate("tpl-display-goal"), {
     text: goalText(goal),
     status: goal.status !== "active" ? goal.status : null,
-    rating: rated ? "●".repeat(goal.rating) + "○".repeat(RATING_MAX - goal.rating) : null,
+    rating: rated ? "●".repeat(goal.rating) + "○".repeat(max - goal.rating) : null,
   });
   row.dataset.goal = goal.id;
-  if (rated) slot(row, "rating").setAttribute("aria-label", `progress ${goal.rating} of ${RATING_MAX}`);
+  if (rated) slot(row, "rating").setAttribute("aria-label", `progress ${goal.rating} of ${max}`);
   return row;
 }
 
-function goalRow(goal) {
+function goalRow(words, goal) {
   const row = fill(fromTemplate("tpl-goal-row"), { text: goalText(goal), status: goal.status });
   row.dataset.goal = goal.id;
   const ratings = slot(row, "ratings");
-  for (let rating = 0; rating <= RATING_MAX; rating++) {
+  for (let rating = 0; rating <= words.rating_max; rating++) {
     const button = fromTemplate("tpl-rating-button");
     button.textContent = String(rating);
     button.dataset.goal = goal.id;
@@ -65,6 +65,6 @@ function goalRow(goal) {
   }
   const select = slot(row, "status-select");
   select.dataset.goal = goal.id;
-  select.append(...GOAL_STATUSES.map((status) => option(status, status, goal.status === status)));
+  select.append(...words.goal_statuses.map((status) => option(status, status, goal.status === status)));
   return row;
 }

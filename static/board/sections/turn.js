@@ -1,7 +1,6 @@
 /* The role play: the current turn (stage, feedback round, timer, the facilitator's controls
  * and next step) and the queue of turns waiting. */
 import { $, actionButton, fill, fromTemplate, slot } from "../dom.js";
-import { FEEDBACK_VOICES, STAGE_LABELS } from "../vocabulary.js";
 import { timerNode } from "./timer.js";
 
 export const currentTurn = {
@@ -21,9 +20,9 @@ export const currentTurn = {
         protagonist: board.memberLabel(turn.protagonist), counterpart: board.counterpartLabel(turn.counterpart),
         role: turn.role_label,
       }),
-      stageNode(turn),
+      stageNode(ctx.words, turn),
     ];
-    if (turn.stage === "feedback") parts.push(feedbackOrder(turn.feedback_stage));
+    if (turn.stage === "feedback") parts.push(feedbackOrder(ctx.words, turn.feedback_stage));
     if (view.timers.turn) parts.push(timerNode(ctx, view.timers.turn));
     if (ctx.isFacilitator) {
       if (turn.scenario) parts.push(fill(fromTemplate("tpl-scenario"), { text: turn.scenario }));
@@ -33,16 +32,16 @@ export const currentTurn = {
   },
 };
 
-function stageNode(turn) {
+function stageNode(words, turn) {
   const node = fromTemplate("tpl-turn-stage");
   node.dataset.stage = turn.stage;
-  node.textContent = (STAGE_LABELS[turn.stage] || turn.stage) + (turn.status === "paused" ? " · paused" : "");
+  node.textContent = (words.stage_labels[turn.stage] || turn.stage) + (turn.status === "paused" ? " · paused" : "");
   return node;
 }
 
-function feedbackOrder(now) {
+function feedbackOrder(words, now) {
   const list = fromTemplate("tpl-feedback-order");
-  for (const [voice, label] of FEEDBACK_VOICES) {
+  for (const [voice, label] of words.feedback_voices) {
     const item = fromTemplate("tpl-feedback-voice");
     item.textContent = label;
     if (voice === now) {
