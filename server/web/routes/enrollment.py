@@ -16,7 +16,8 @@ from models.accounts import Role, User
 from models.cohorts import Cohort, Enrollment, EnrollmentStatus
 from server import clock, dashboard
 from server.accounts import access
-from server.enrollment import csv_import, service
+from server import enrollment as service
+from server.enrollment import csv_import
 from server.errors import BadRequest, NotFound, PayloadTooLarge, PlatformError
 from server.web.api_models import Consent, Enroll, StatusChange, Transfer, Withdrawal
 from server.web.api_schema import body, broken_rules, read_body
