@@ -17,7 +17,7 @@ from calendars.cohort_spec import CohortSpec, IndividualHours
 from calendars.individual_meetings import member_meetings
 from calendars.planning import SchedulePlan, plan_meetings
 from calendars.protocols import ProtocolTemplate, shipped_template, shipped_templates
-from calendars.vocabulary import MeetingKind, MeetingStatus, Phase, ProblemArea
+from calendars.vocabulary import Instrument, MeetingKind, MeetingStatus, Phase, ProblemArea
 from calendars.wallclock import WallClockAdjustment, local_start
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "Facilitator",
     "FeedEvent",
     "IndividualHours",
+    "Instrument",
     "MakeUp",
     "MeetingKind",
     "MeetingStatus",

@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 # The questionnaire is the pure layer's word; the column stores it as it is.
-from server.measures.instruments import Instrument
+from calendars.vocabulary import Instrument
 
 
 class InventoryEntry(Model):
