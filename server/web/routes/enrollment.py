@@ -15,8 +15,8 @@ from starlette.routing import Route
 from models.accounts import Role, User
 from models.cohorts import Cohort, Enrollment, EnrollmentStatus
 from server import clock, dashboard
-from server.accounts import access
 from server import enrollment as service
+from server.accounts import access
 from server.enrollment import csv_import
 from server.errors import BadRequest, NotFound, PayloadTooLarge, PlatformError
 from server.web.api_models import Consent, Enroll, StatusChange, Transfer, Withdrawal
