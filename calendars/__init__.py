@@ -13,9 +13,11 @@ from calendars.changes import (
 from calendars.errors import ChangeError, PlanError, Problem, ScheduleError, TemplateError
 from calendars.feed import FeedEvent, Organizer, build_feed, feed_etag
 from calendars.meetings import Busy, Facilitator, PlannedMeeting, meeting_title
-from calendars.planning import CohortSpec, IndividualHours, SchedulePlan, member_meetings, plan_meetings
+from calendars.cohort_spec import CohortSpec, IndividualHours
+from calendars.individual_meetings import member_meetings
+from calendars.planning import SchedulePlan, plan_meetings
 from calendars.protocols import ProtocolTemplate, shipped_template, shipped_templates
-from calendars.vocabulary import MeetingKind, MeetingStatus, Phase, ProblemArea
+from calendars.vocabulary import Instrument, MeetingKind, MeetingStatus, Phase, ProblemArea
 from calendars.wallclock import WallClockAdjustment, local_start
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "Facilitator",
     "FeedEvent",
     "IndividualHours",
+    "Instrument",
     "MakeUp",
     "MeetingKind",
     "MeetingStatus",

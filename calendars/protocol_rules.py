@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from calendars.errors import Problem
-from calendars.vocabulary import Phase, ProblemArea
+from calendars.vocabulary import Instrument, Phase, ProblemArea
 
 if TYPE_CHECKING:
     from calendars.protocols import ProtocolTemplate
@@ -27,8 +27,7 @@ MAX_GROUP_SIZE = 30
 # domain-ipt.md section 7): no template's default cutoff is later than session 3.
 LATE_JOIN_LATEST_SESSION = 3
 
-# Measure schedule tokens, as server/measure_schedule.py reads them (instrument -> comma list).
-MEASURE_INSTRUMENTS = ("phq9", "gad7")
+# Measure schedule tokens, as server/measures/occasions.py reads them (instrument -> comma list).
 _MEASURE_TOKEN = re.compile(r"^(baseline|every_group_session|midpoint|closure|every_[1-9]\d*_sessions|session_[1-9]\d*)$")
 
 
@@ -226,9 +225,9 @@ def template_problems(t: ProtocolTemplate) -> list[Problem]:
     if len(set(instruments)) != len(instruments):
         problems.append(Problem("measures_schedule", "Each questionnaire may appear only once."))
     for name, tokens in t.measures:
-        if name not in MEASURE_INSTRUMENTS:
+        if name not in {i.value for i in Instrument}:
             problems.append(
-                Problem("measures_schedule", f"Unknown questionnaire '{name}'; use {' or '.join(MEASURE_INSTRUMENTS)}.")
+                Problem("measures_schedule", f"Unknown questionnaire '{name}'; use {' or '.join(Instrument)}.")
             )
         for token in (part.strip() for part in tokens.split(",")):
             if not _MEASURE_TOKEN.match(token):

@@ -1,4 +1,4 @@
-"""The scheduling domain's words, defined once.
+"""The domain's words shared by the pure layer and the server, defined once.
 
 `models/` stores these enums as they are (their member names and order make the column
 descriptions in the migrations, so keep both); everything else imports them from here.
@@ -33,6 +33,14 @@ class ProblemArea(StrEnum):
     ROLE_DISPUTE = "role_dispute"
     ROLE_TRANSITION = "role_transition"
     INTERPERSONAL_DEFICITS = "interpersonal_deficits"
+
+
+class Instrument(StrEnum):
+    """The self-report questionnaires a protocol schedules (server/measures/instruments.py
+    holds their items and scoring)."""
+
+    PHQ9 = "phq9"
+    GAD7 = "gad7"
 
 
 class LabelStyle(StrEnum):

@@ -8,8 +8,8 @@ from tortoise.models import Model
 
 # The questionnaire and the goal statuses are the pure layer's words; the columns store them
 # as they are.
+from calendars.vocabulary import Instrument
 from server.board.vocabulary import GoalStatus
-from server.measures.instruments import Instrument
 
 
 class InventoryEntry(Model):

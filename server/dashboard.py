@@ -27,7 +27,7 @@ from models.cohorts import (
     ProtocolTemplate,
 )
 from server import clock
-from server.enrollment.service import size_warnings
+from server.enrollment import size_warnings
 from server.measures import safety
 
 ATTENDED = {AttendanceStatus.PRESENT.value, AttendanceStatus.LATE.value}

@@ -34,7 +34,7 @@ from server.board.hub import Hub
 from server.board.service import BoardService
 from server.board.state import Command
 from server.enrollment import intake
-from server.enrollment.service import ConsentGiven, enroll
+from server.enrollment import ConsentGiven, enroll
 from server.measures import responses, safety
 from server.platform.settings import Settings
 from server.schedule import feeds

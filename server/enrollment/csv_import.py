@@ -23,20 +23,9 @@ from models.accounts import LinkPurpose, Role, User
 from models.cohorts import Cohort, Enrollment, EnrollmentStatus, ProtocolTemplate
 from server import accounts, clock
 from server.accounts import audit
-from server.enrollment.service import (
-    CONSENT_PARTS,
-    OPEN_COHORT,
-    STATUS_LABELS,
-    ConsentGiven,
-    _apply_consent,
-    _locked_cohort,
-    _transition,
-    changing,
-    enrolled_count,
-    late_join_state,
-    parse_consent,
-    size_warnings,
-)
+from server.enrollment.capacity import enrolled_count, late_join_state, size_warnings
+from server.enrollment.consent import CONSENT_PARTS, ConsentGiven, _apply_consent, parse_consent
+from server.enrollment.transitions import OPEN_COHORT, STATUS_LABELS, _locked_cohort, _transition, changing
 from server.errors import BadRequest, Conflict, NotFound
 
 S = EnrollmentStatus

@@ -23,12 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
-
-class Instrument(StrEnum):
-    PHQ9 = "phq9"
-    GAD7 = "gad7"
+# Defined with the other domain words, so calendars/ (protocol templates) can name it too;
+# the measures code imports it from here.
+from calendars.vocabulary import Instrument
 
 
 @dataclass(frozen=True)

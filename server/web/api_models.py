@@ -5,7 +5,8 @@ Models check what a schema can say: types, required fields, enums, lengths, boun
 forms such as "18:00". Rules across fields or against the record (the start date falls on
 that weekday, the member is not already enrolled) stay with the services, which answer
 422 or 409. Every integer is bounded, so nothing reaches a database column it cannot fit.
-Field names are the API's published keys: extend, never rename.
+Field names are the API's published keys: extend, never rename. The words a field accepts
+come from the enum that defines them (`one_of`), never a second list.
 """
 from __future__ import annotations
 
@@ -24,6 +25,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from calendars.vocabulary import CompositionRule, Instrument, LabelStyle, Phase as PhaseName, ProblemArea
+from models.accounts import Role
+from models.clinical import ContactMethod, RiskAction, RiskLevel, SuicidalThoughts
+from models.cohorts import ConsentMethod, EnrollmentStatus
+from server.closure.record import NEXT_STEP_KINDS
+from server.enrollment.intake import FORMULATION_AGREEMENT
+from server.measures.instruments import questionnaire
 from server.web.api_schema import WALL_CLOCK_PATTERN, RuleBroken
 from server.web.convertors import MAX_ID
 
@@ -64,6 +72,12 @@ def whole(low: int, high: int) -> Any:
     return Annotated[int, Field(ge=low, le=high), BeforeValidator(_whole_number)]
 
 
+def one_of(*words: str) -> Any:
+    """One of these words (enum members or strings), inline in the document as
+    {"enum": [...]}, and named as they are in a 400's "Choose one of ..."."""
+    return Literal[tuple(str(word) for word in words)]
+
+
 RowId = whole(1, MAX_ID)
 Day = Annotated[date, AfterValidator(_plausible_day), Field(examples=["2027-01-05"])]
 Moment = Annotated[datetime, AfterValidator(_plausible_moment), Field(examples=["2027-01-05T18:30:00+00:00"])]
@@ -97,7 +111,7 @@ class ApiBody(BaseModel):
 class Invitation(ApiBody):
     email: str = Field(min_length=3, max_length=254, examples=["name@example.org"], json_schema_extra={"format": "email"})
     name: str = Field(min_length=1, max_length=120)
-    role: Literal["coordinator", "facilitator", "member"]
+    role: one_of(*Role)
 
 
 # --- schedule ---------------------------------------------------------------------------
@@ -132,7 +146,7 @@ class Activation(ApiBody):
 
 
 class Phase(ApiBody):
-    name: Literal["initial", "middle", "termination"]
+    name: one_of(*PhaseName)
     first: Count
     last: Count
 
@@ -160,16 +174,16 @@ class ProtocolTemplateBody(ApiBody):
     post_group_within_days: Count | None = None
     group_size: GroupSize
     facilitator_count: whole(1, 20) = 1
-    composition: Literal["any", "single_sex", "mixed", "age_band"] = "any"
+    composition: one_of(*CompositionRule) = CompositionRule.ANY.value
     late_join_cutoff_session: Count | None = Field(None, description=(
         "Left out: derived from the initial phase (the last session a late joiner can still take part in it)"))
     consent_required: bool = Field(True, description="Members need recorded consent before they are enrolled")
-    problem_areas: list[Literal["grief", "role_dispute", "role_transition", "interpersonal_deficits"]] = Field(
-        default_factory=lambda: ["grief", "role_dispute", "role_transition", "interpersonal_deficits"], max_length=4,
+    problem_areas: list[one_of(*ProblemArea)] = Field(
+        default_factory=lambda: [area.value for area in ProblemArea], max_length=len(ProblemArea),
     )
-    label_style: Literal["clinical", "lay"] = "clinical"
+    label_style: one_of(*LabelStyle) = LabelStyle.CLINICAL.value
     homework: bool = False
-    measures_schedule: dict[Literal["phq9", "gad7"], str] = Field(
+    measures_schedule: dict[one_of(*Instrument), str] = Field(
         default_factory=dict, description='Instrument -> comma list, e.g. {"phq9": "baseline,every_group_session,closure"}',
     )
     sources: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=50)
@@ -203,7 +217,8 @@ class SkipDates(ApiBody):
 
 # --- enrollment -------------------------------------------------------------------------
 
-ConsentMethodName = Literal["signed_form", "verbal_in_person", "phone", "video", "online"]
+ConsentMethodName = one_of(*ConsentMethod)
+S = EnrollmentStatus
 
 
 class ConsentFields(ApiBody):
@@ -230,12 +245,12 @@ class Enroll(ConsentFields):
         if "member_id" not in self.model_fields_set and not {"name", "email"} <= self.model_fields_set:
             raise PydanticCustomError("someone", "Give member_id, or both name and email.")
         return self
-    status: Literal["enrolled", "screening", "invited"] = "enrolled"
+    status: one_of(S.ENROLLED, S.SCREENING, S.INVITED) = S.ENROLLED.value
     late_join_reason: Reason = ""
 
 
 class StatusChange(ConsentFields):
-    status: Literal["invited", "screening", "enrolled", "waitlisted", "withdrawn", "completed"]
+    status: one_of(*EnrollmentStatus)
     reason: Reason = ""
     late_join_reason: Reason = ""
 
@@ -257,7 +272,7 @@ class Consent(ConsentFields):
 
 # --- measures and safety ----------------------------------------------------------------
 
-ITEM_COUNTS = {"phq9": 9, "gad7": 7}  # the PHQ-9 and the GAD-7, one answer per item
+ITEM_COUNTS = {i.value: len(questionnaire(i).items) for i in Instrument}  # one answer per item
 
 
 class MeasureAnswers(ApiBody):
@@ -266,7 +281,7 @@ class MeasureAnswers(ApiBody):
         for name, count in ITEM_COUNTS.items()
     ]})
 
-    instrument: Literal["phq9", "gad7"]
+    instrument: one_of(*Instrument)
     items: list[whole(0, 3)] = Field(
         min_length=7, max_length=9, description="Answers 0-3: nine for the PHQ-9, seven for the GAD-7",
     )
@@ -279,7 +294,7 @@ class MeasureAnswers(ApiBody):
     def _one_answer_per_item(cls, items: list[int], info: ValidationInfo) -> list[int]:
         instrument = info.data.get("instrument")
         if instrument in ITEM_COUNTS and len(items) != ITEM_COUNTS[instrument]:
-            name = {"phq9": "PHQ-9", "gad7": "GAD-7"}[instrument]
+            name = questionnaire(instrument).name
             raise PydanticCustomError("item_count", f"The {name} has {ITEM_COUNTS[instrument]} items; {len(items)} answers were given.")
         return items
 
@@ -294,16 +309,16 @@ class MeasureAnswers(ApiBody):
 class RiskCheckBody(ApiBody):
     """A structured risk assessment (domain-ipt.md 5b), or a logged attempt that did not reach the member."""
 
-    contact_method: Literal["in_person", "phone", "video", "unreached"]
+    contact_method: one_of(*ContactMethod)
     outcome: ClinicalText = Field(min_length=1, description="What the check found (or, unreached, what was tried)")
-    thoughts: Literal["none", "passive", "active"] | None = None
+    thoughts: one_of(*SuicidalThoughts) | None = None
     plan: bool | None = None
     intent: bool | None = None
     access_to_means: bool | None = None
     past_attempts: bool | None = None
     protective_factors: ClinicalText = ""
-    risk_level: Literal["low", "moderate", "high", "imminent"] | None = Field(None, description="Required unless unreached")
-    action: Literal["none", "safety_plan", "referral", "emergency"] | None = Field(None, description="Required unless unreached")
+    risk_level: one_of(*RiskLevel) | None = Field(None, description="Required unless unreached")
+    action: one_of(*RiskAction) | None = Field(None, description="Required unless unreached")
     checked_at: Moment | None = None
     follow_up_date: Day | None = Field(None, description="Required unless the action is none")
 
@@ -332,7 +347,7 @@ class CrisisHelp(ApiBody):
 
 class Formulation(ApiBody):
     text: ClinicalText = ""
-    agreement: Literal["agreed", "not_agreed", ""] | None = Field(
+    agreement: one_of(*FORMULATION_AGREEMENT) | None = Field(
         None, description="Whether the member agreed to these words; left out with new text clears the old agreement")
     agreed_at: Moment | None = None
 
@@ -354,7 +369,7 @@ class SummaryEdit(ApiBody):
     relapse_supports: ClinicalText | None = None
     seek_help: ClinicalText | None = None
     feelings_about_ending: ClinicalText | None = Field(None, description="Section 9: the member's feelings about ending the group")
-    next_step_kind: Literal["maintenance", "referral", "follow_up", "none"] | None = None
+    next_step_kind: one_of(*NEXT_STEP_KINDS) | None = None
     next_step_details: ClinicalText | None = None
     follow_up_date: Day | None = None
 

@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 
 from models.board import RolePlayTurn, TurnStatus
-from models.clinical import Goal, SafetyItem
+from models.clinical import Goal, RiskAction, SafetyItem
 from models.closure import ClosureSummary, FinalizedSummaryError
 from models.cohorts import Meeting, MeetingKind, MeetingStatus
 from server.board.hub import Hub
@@ -143,7 +143,7 @@ async def cohort_run(live_server, db):
     await safety.record_risk_check(
         facilitator, item.id,
         safety.RiskCheckInput(checked_at=now, outcome="Passive thoughts, no plan or intent",
-                              action=safety.RiskAction.SAFETY_PLAN, follow_up_date=now.date() + timedelta(days=7)),
+                              action=RiskAction.SAFETY_PLAN, follow_up_date=now.date() + timedelta(days=7)),
     )
 
     # Eight sessions through the board: Ada misses sessions 3 and 5 (notified).

@@ -1,4 +1,4 @@
-"""Consent as a form, a JSON body or a CSV row states it (server.enrollment.service.parse_consent)."""
+"""Consent as a form, a JSON body or a CSV row states it (server.enrollment.consent.parse_consent)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from models.cohorts import ConsentMethod
-from server.enrollment.service import ConsentGiven, consent_refusal, parse_consent
+from server.enrollment import ConsentGiven, consent_refusal, parse_consent
 from server.errors import BadRequest
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)

@@ -21,7 +21,7 @@ from icalendar import Calendar
 from calendars.changes import MakeUp, cancel, reschedule
 from calendars.feed import FeedEvent, build_feed
 from calendars.meetings import Facilitator, PlannedMeeting
-from calendars.planning import CohortSpec, plan_meetings
+from calendars import CohortSpec, plan_meetings
 from calendars.protocols import shipped_template
 
 JS_DIR = Path(__file__).resolve().parents[1] / "js"

@@ -17,7 +17,7 @@ from calendars.changes import (
 )
 from calendars.errors import ChangeError
 from calendars.meetings import Busy, Facilitator
-from calendars.planning import CohortSpec, plan_meetings
+from calendars import CohortSpec, plan_meetings
 from calendars.protocols import shipped_template
 from calendars.vocabulary import MeetingKind, MeetingStatus, Phase
 

@@ -8,7 +8,7 @@ import pytest
 
 from calendars.errors import PlanError
 from calendars.meetings import Busy, Facilitator
-from calendars.planning import CohortSpec, IndividualHours, member_meetings, plan_meetings
+from calendars import CohortSpec, IndividualHours, member_meetings, plan_meetings
 from calendars.protocols import shipped_template
 from calendars.vocabulary import MeetingKind, Phase
 from calendars.wallclock import WallClockAdjustment

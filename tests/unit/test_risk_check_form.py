@@ -1,4 +1,4 @@
-"""parse_risk_check (server/measures/safety.py): a risk check from a form or a JSON body,
+"""parse_risk_check (server/measures/safety/risk_checks.py): a risk check from a form or a JSON body,
 refused whole with every missing answer named (domain-ipt.md, item 9 follow-up)."""
 from __future__ import annotations
 

@@ -16,8 +16,9 @@ from starlette.routing import Route
 from models.accounts import Role, User
 from models.cohorts import Cohort, Enrollment, EnrollmentStatus
 from server import clock, dashboard
+from server import enrollment as service
 from server.accounts import access
-from server.enrollment import csv_import, service
+from server.enrollment import csv_import
 from server.errors import REFUSALS, BadRequest, NotFound, refusal
 from server.web.auth import requires, user_of
 from server.web.forms import form_data

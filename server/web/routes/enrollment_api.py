@@ -11,7 +11,8 @@ from starlette.routing import Route
 
 from models.cohorts import Enrollment
 from server.accounts import access
-from server.enrollment import csv_import, service
+from server import enrollment as service
+from server.enrollment import csv_import
 from server.errors import BadRequest, PayloadTooLarge
 from server.web.api_models import Consent, Enroll, StatusChange, Transfer, Withdrawal
 from server.web.api_schema import body, broken_rules, read_body
