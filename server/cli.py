@@ -153,6 +153,8 @@ def cmd_safety_sweep(settings: Settings, args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from models.accounts import Role  # the roles, from their one definition (models are imported late here, as in every command)
+
     parser = argparse.ArgumentParser(prog="groupipt", description="Run group IPT cohorts.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -168,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     create = sub.add_parser("create-user", help="create an account with a password")
     create.add_argument("--email", required=True)
     create.add_argument("--name", required=True)
-    create.add_argument("--role", required=True, choices=["coordinator", "facilitator", "member"])
+    create.add_argument("--role", required=True, choices=[role.value for role in Role])
     create.add_argument("--password", help="prompted for when omitted")
     create.set_defaults(run=cmd_create_user)
 

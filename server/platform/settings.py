@@ -42,7 +42,7 @@ class Settings:
     smtp_starttls: bool = False
     mail_from: str = "no-reply@localhost"
     organizer_name: str = "Clinic appointments"
-    # Shown until a coordinator sets the clinic's own crisis help text (server/measures/safety.py).
+    # Shown until a coordinator sets the clinic's own crisis help text (server/measures/safety/member_help.py).
     # It names no phone number and promises nothing: who will get in touch, and by when, is
     # said separately from what will actually happen.
     help_text: str = (

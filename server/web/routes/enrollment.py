@@ -1,7 +1,7 @@
 """Enrollment pages: enroll, status, withdraw, transfer, consent, CSV import (the /api/v1
 side is enrollment_api.py).
 
-Handlers authorize, parse, call one service in server/enrollment/service.py or
+Handlers authorize, parse, call one service in server/enrollment (its package surface) or
 server/enrollment/csv_import.py, and render. Facilitators may look at their cohort's roster;
 only coordinators change it.
 """

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from calendars import shipped_templates
+from calendars.vocabulary import Instrument
 from calendars.protocols import ProtocolTemplate
 from models.accounts import Role
 from server import schedule
@@ -50,7 +51,7 @@ def _template_from_form(form: Any, *, key: str) -> ProtocolTemplate:
     initial = number("initial_sessions", 1) or 0
     termination = number("termination_sessions", 1) or 0
     measures = {}
-    for instrument in ("phq9", "gad7"):
+    for instrument in Instrument:
         tokens = (form.get(f"measures_{instrument}") or "").strip()
         if tokens:
             measures[instrument] = tokens
