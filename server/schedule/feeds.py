@@ -252,12 +252,14 @@ class _FeedCache:
         return entry
 
     def keep(self, key: str, entry: _Entry, feed: FeedBody) -> None:
+        if self.entries.get(key) is not entry:
+            return  # replaced or dropped by another request while this feed was built
         if entry.feed is not None:
             self.bytes -= len(entry.feed.body)
         entry.feed = feed
         self.bytes += len(feed.body)
         self.entries.move_to_end(key)
-        while self.bytes > CACHE_BYTES and len(self.entries) > 1:
+        while self.bytes > CACHE_BYTES and self.entries:
             self.forget(next(iter(self.entries)))
 
     def forget(self, key: str) -> None:
@@ -316,8 +318,9 @@ async def feed_body(presented: TokenFeed, *, settings: Settings, now: datetime) 
     build = feed_for_member if token.user.role == Role.MEMBER else feed_for_facilitator
     built = await build(token.user, settings=settings, now=now, floor=token.created_at)
     feed = FeedBody(body=built.body, etag=presented.version.etag, last_modified=presented.version.last_modified)
-    if entry is not None and entry.version == presented.version:
-        _cache.keep(presented.key, entry, feed)
+    current = _cache.entries.get(presented.key)  # other requests ran while this one built
+    if current is not None and current.version == presented.version:
+        _cache.keep(presented.key, current, feed)
     return feed
 
 

@@ -78,3 +78,15 @@ def test_the_cache_drops_the_least_recently_served_past_its_budget(monkeypatch):
         entry = cache.remember(key, FeedVersion(etag='"a"', last_modified=NOW), token=None)
         cache.keep(key, entry, _feed(10))
     assert list(cache.entries) == ["b", "c"] and cache.bytes == 20
+
+
+def test_a_feed_built_for_an_entry_another_request_replaced_is_not_kept():
+    cache = feeds._FeedCache()
+    version = FeedVersion(etag='"a"', last_modified=NOW)
+    first = cache.remember("k", version, token=None)
+    second = cache.remember("k", version, token=None)  # a concurrent request read the version again
+    cache.keep("k", first, _feed(10))
+    assert cache.entries["k"] is second and second.feed is None and cache.bytes == 0
+    cache.forget("k")
+    cache.keep("k", second, _feed(10))
+    assert cache.entries == {} and cache.bytes == 0
