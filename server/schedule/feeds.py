@@ -47,6 +47,7 @@ from server.schedule.feed_stamps import (
 
 RECHECK = 1.0  # seconds a token's version is trusted before it is looked at again
 CACHE_BYTES = 64 * 1024 * 1024  # built feeds kept, least recently served dropped first
+CACHE_TOKENS = 100_000  # versions kept (a few hundred bytes each), least recently read dropped first
 LAST_USED_EVERY = timedelta(minutes=1)
 REFRESH = timedelta(hours=1)
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
@@ -247,6 +248,8 @@ class _FeedCache:
         entry = _Entry(version=version, token=token, checked=monotonic_time.monotonic(),
                        generation=self.generation, feed=None)
         self.entries[key] = entry
+        while len(self.entries) > CACHE_TOKENS:
+            self.forget(next(iter(self.entries)))
         if feed is not None:
             self.keep(key, entry, feed)
         return entry

@@ -90,3 +90,11 @@ def test_a_feed_built_for_an_entry_another_request_replaced_is_not_kept():
     cache.forget("k")
     cache.keep("k", second, _feed(10))
     assert cache.entries == {} and cache.bytes == 0
+
+
+def test_the_cache_keeps_a_bounded_number_of_versions(monkeypatch):
+    monkeypatch.setattr(feeds, "CACHE_TOKENS", 2)
+    cache = feeds._FeedCache()
+    for key in ("a", "b", "c"):
+        cache.remember(key, FeedVersion(etag='"a"', last_modified=NOW), token=None)
+    assert list(cache.entries) == ["b", "c"]
