@@ -2,7 +2,7 @@
 
 A person's feed is a function of their meetings, the cohorts those meetings belong to, their
 own time zone (for an empty feed, also the year), the token's creation time and the
-organizer's settings. One grouped query returns, per cohort that contributes events, the
+organizer's settings. One grouped query (written out below) returns, per cohort that contributes events, the
 cohort's fields a feed shows and an aggregate of its meetings: how many, the sum of their
 ids (a meeting added, removed or moved in or out of the feed), the sum of their SEQUENCEs
 and the latest revision time. Every change a calendar client must notice bumps a meeting's
@@ -19,12 +19,11 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from functools import cached_property
 
+from tortoise import connections
 from tortoise.expressions import Q, Subquery
-from tortoise.functions import Count, Max, Sum
 
 from models.accounts import FeedToken, Role
-from models.cohorts import Cohort, Enrollment, EnrollmentStatus, Meeting, MeetingKind
-from models.cohorts import CohortStatus
+from models.cohorts import Cohort, CohortStatus, Enrollment, EnrollmentStatus, Meeting, MeetingKind
 from server.platform.settings import Settings
 
 # Raised whenever the bytes a builder makes for the same rows change (calendars/feed.py or
@@ -33,10 +32,6 @@ from server.platform.settings import Settings
 FEED_FORMAT = 1
 VISIBLE_COHORTS = (CohortStatus.ACTIVE, CohortStatus.COMPLETED)
 FEED_ENROLLMENTS = (EnrollmentStatus.ENROLLED, EnrollmentStatus.COMPLETED)
-_COHORT_FIELDS = (
-    "cohort_id", "cohort__public_title", "cohort__location", "cohort__video_link", "cohort__time_zone",
-    "cohort__n_group_sessions", "cohort__template__n_pregroup_individual",
-)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,19 +61,60 @@ def facilitator_meetings(user_id: int) -> Q:
     return Q(cohort_id__in=Subquery(led.values("id")), kind=MeetingKind.GROUP) | Q(facilitator_id=user_id)
 
 
+# The same rows as member_meetings / facilitator_meetings, grouped per cohort. Written out
+# because building it through the ORM cost three times what running it does (the query a
+# 304 waits for); tests/integration/test_feed_versions.py holds the two together.
+_PER_COHORT = """
+SELECT m.cohort_id, c.public_title, c.location, c.video_link, c.time_zone, c.n_group_sessions,
+       t.n_pregroup_individual, COUNT(m.id), SUM(m.id), SUM(m.sequence), MAX(m.revised_at)
+FROM meetings m JOIN cohorts c ON c.id = m.cohort_id JOIN protocol_templates t ON t.id = c.template_id
+WHERE {where}
+GROUP BY m.cohort_id, c.public_title, c.location, c.video_link, c.time_zone, c.n_group_sessions,
+         t.n_pregroup_individual
+ORDER BY m.cohort_id"""
+_FEED_ENROLLMENTS_OF = (
+    "SELECT e.{column} FROM enrollments e JOIN cohorts ec ON ec.id = e.cohort_id "
+    "WHERE e.member_id = ? AND e.status IN (?, ?) AND ec.status IN (?, ?)"
+)
+_MEMBER = _PER_COHORT.format(where=(
+    f"(m.kind = ? AND m.cohort_id IN ({_FEED_ENROLLMENTS_OF.format(column='cohort_id')})) "
+    f"OR m.enrollment_id IN ({_FEED_ENROLLMENTS_OF.format(column='id')})"
+))
+_FACILITATOR = _PER_COHORT.format(where=(
+    "(m.kind = ? AND m.cohort_id IN (SELECT lc.id FROM cohorts lc JOIN cohort_facilitators cf ON cf.cohorts_id = lc.id "
+    "WHERE cf.user_id = ? AND lc.status IN (?, ?))) OR m.facilitator_id = ?"
+))
+
+
+def _numbered(sql: str) -> str:
+    # asyncpg numbers its parameters: $1, $2, ...
+    parts = sql.split("?")
+    return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], start=1))
+
+
+_STATEMENTS = {
+    "sqlite": {Role.MEMBER: _MEMBER, Role.FACILITATOR: _FACILITATOR},
+    "postgres": {Role.MEMBER: _numbered(_MEMBER), Role.FACILITATOR: _numbered(_FACILITATOR)},
+}
+
+
+def _parameters(role: Role, user_id: int) -> list[object]:
+    visible = [s.value for s in VISIBLE_COHORTS]
+    if role == Role.MEMBER:
+        of_member = [user_id, *(s.value for s in FEED_ENROLLMENTS), *visible]
+        return [MeetingKind.GROUP.value, *of_member, *of_member]
+    return [MeetingKind.GROUP.value, user_id, *visible, user_id]
+
+
 async def feed_version(token: FeedToken, *, settings: Settings, now: datetime) -> FeedVersion:
     """The version of this token's feed; `token.user` must be loaded."""
     user = token.user
-    meetings = member_meetings(user.id) if user.role == Role.MEMBER else facilitator_meetings(user.id)
-    rows = await (
-        Meeting.filter(meetings)
-        .annotate(n=Count("id"), ids=Sum("id"), sequences=Sum("sequence"), revised=Max("revised_at"))
-        .group_by(*_COHORT_FIELDS)
-        .order_by("cohort_id")
-        .values_list(*_COHORT_FIELDS, "n", "ids", "sequences", "revised")
-    )
-    return version_of(rows, role=user.role.value, time_zone=user.time_zone, floor=token.created_at,
-                      settings=settings, now=now)
+    role = Role.MEMBER if user.role == Role.MEMBER else Role.FACILITATOR
+    connection = connections.get(Meeting._meta.default_connection)
+    sql = _STATEMENTS[connection.capabilities.dialect][role]
+    _, rows = await connection.execute_query(sql, _parameters(role, user.id))
+    return version_of([tuple(row) for row in rows], role=user.role.value, time_zone=user.time_zone,
+                      floor=token.created_at, settings=settings, now=now)
 
 
 def version_of(
