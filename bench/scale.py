@@ -37,7 +37,9 @@ import httpx  # noqa: E402
 MEMBERS_PER_COHORT = 10
 COHORTS_PER_FACILITATOR = 10
 PASSWORD = "bench scale password"
-_SLOTS = [(weekday, start) for start in ("10:00", "18:30") for weekday in range(5)]  # 10 per facilitator
+# Ten evening slots per facilitator: after the individual-meeting hours (09:00-17:00,
+# calendars.planning), so no cohort's pre-group meetings land on another's session.
+_SLOTS = [(weekday, start) for start in ("17:30", "19:15") for weekday in range(5)]
 
 
 # ---------------------------------------------------------------- the server side
