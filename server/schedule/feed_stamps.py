@@ -2,8 +2,9 @@
 
 A person's feed is a function of their meetings, the cohorts those meetings belong to, their
 own time zone (for an empty feed, also the year), the token's creation time and the
-organizer's settings. One grouped query (written out below) returns, per cohort that contributes events, the
-cohort's fields a feed shows and an aggregate of its meetings: how many, the sum of their
+organizer's settings. One grouped query (written out below) returns, per cohort that
+contributes events, the cohort's fields a feed shows and an aggregate of its meetings: how
+many, the sum of their
 ids (a meeting added, removed or moved in or out of the feed), the sum of their SEQUENCEs
 and the latest revision time. Every change a calendar client must notice bumps a meeting's
 SEQUENCE and revision time (RFC 5545 §3.8.7.4; calendars.changes does it), so the sums move.

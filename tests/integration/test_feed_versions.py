@@ -12,10 +12,11 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 from starlette.requests import Request
+from tortoise import connections
 
-from models.cohorts import Cohort, Enrollment, EnrollmentStatus
+from models.cohorts import Cohort, Enrollment, EnrollmentStatus, Meeting
 from server.platform.settings import Settings
-from server.schedule import feeds
+from server.schedule import feed_stamps, feeds
 from server.web.routes import feeds as feed_routes
 from tests.integration.schedule_support import active_cohort, future_weekday
 from tests.integration.test_feed_http import mint
@@ -168,3 +169,19 @@ async def test_a_304_is_answered_without_building_the_feed(cohort, live_server, 
     monkeypatch.setattr(feeds, "feed_version", refuse)
     again = await feed_routes.token_feed(_request(secret, settings, {"If-None-Match": first.headers["etag"]}))
     assert again.status_code == 304
+
+
+async def test_the_written_out_version_query_counts_the_meetings_the_builder_puts_in(world, cohort, live_server):
+    """feed_stamps runs its own SQL for speed; it must see exactly the builder's meetings."""
+    connection = connections.get("default")
+    for person, meetings in ((cohort["members"][0], feed_stamps.member_meetings),
+                             (cohort["facilitator"], feed_stamps.facilitator_meetings),
+                             (world.users["facilitator"], feed_stamps.facilitator_meetings)):
+        per_cohort: dict[int, list[int]] = {}
+        for cohort_id, meeting_id in await Meeting.filter(meetings(person.id)).values_list("cohort_id", "id"):
+            per_cohort.setdefault(cohort_id, []).append(meeting_id)
+        sql = feed_stamps._STATEMENTS[connection.capabilities.dialect][person.role]
+        _, rows = await connection.execute_query(sql, feed_stamps._parameters(person.role, person.id))
+        assert per_cohort, person.display_name
+        assert sorted((row[0], row[7], row[8]) for row in map(tuple, rows)) == sorted(
+            (c, len(ids), sum(ids)) for c, ids in per_cohort.items())
