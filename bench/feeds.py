@@ -1,177 +1,250 @@
-"""Member calendar feed throughput against hello-world on the same server, same run.
+"""Calendar feed throughput against hello-world, all measured by `wrk` in the same run.
 
-    .venv/bin/python bench/feeds.py [--seconds 5] [--connections 32] [--rounds 3]
+    .venv/bin/python bench/feeds.py [--seconds 3] [--connections 32] [--rounds 3]
 
-Starts `groupipt serve` (one worker) on a fresh SQLite database, seeds a cohort with a
-member whose feed holds 13 events (1 individual meeting + 12 group sessions), then drives
-three paths with keep-alive HTTP/1.1 connections from a separate process:
+Starts the real app (server.web.app.create_app, migrations, the CLI's access log) in a
+subprocess on a fresh SQLite database (GROUPIPT_BENCH_DATABASE_URL picks another, as in
+bench/board.py), seeds a member whose feed holds 13 events and a busy facilitator who leads
+10 cohorts (about 130 events), and drives each path with `wrk` (Debian's package, installed
+by scripts/install-system-deps), one thread and keep-alive connections (32; 4 on the cold
+paths, whose requests take long enough that more would only queue):
 
-    hello   GET /healthz                         the baseline: same app, same middleware
-    200     GET /feeds/<token>.ics               the full feed body
-    304     GET /feeds/<token>.ics + If-None-Match
+    hello              GET /healthz                   the baseline: same app, same middleware
+    <who> 200 warm     GET /feeds/<token>.ics         the feed as the cache holds it
+    <who> 304 warm     ... + If-None-Match            the version as the cache holds it
+    <who> 200 cold     the same with the cache off:   token lookup + version query + build
+    <who> 304 cold     ... + If-None-Match            token lookup + version query, no build
 
-Rounds alternate the paths and the median is reported, as requests/second and as ratios
-to hello-world. Targets (issue 3): 200 >= 0.5x, 304 >= 0.8x. Also printed: the cost of
-building one feed from the database, which the server pays once per token per FEED_TTL.
+"Cold" is what a calendar client that polls every 15 minutes meets when the cache holds
+nothing for it: the bench server turns the cache off through a bench-only route
+(feeds.RECHECK = 0, feeds.CACHE_BYTES = 0). Each round runs every path once, in an order
+rotated per round, and each path's ratio is taken to the hello-world of its own round; the
+min/median/max of the rounds is printed. Targets (issue 15): warm feed 200 >= 0.5x and warm
+304 >= 0.8x hello-world for both people, on the median; the run exits 1 on a miss. Cold
+figures are printed beside them with what one request costs.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
+import os
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-TARGETS = {"200": 0.5, "304": 0.8}
+import httpx  # noqa: E402
+
+TARGETS = {"200 warm": 0.5, "304 warm": 0.8}
+COHORTS_LED = 10
+COLD_CONNECTIONS = 4
+_TIMES = ("09:00", "11:30", "14:00", "16:30", "19:00")
 
 
-# --- load generator (runs in its own process) ----------------------------------------------------
+# ---------------------------------------------------------------- the server side
+
+def serve(port: int) -> None:
+    import uvicorn
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from server.platform.logconfig import log_config
+    from server.schedule import feeds
+    from server.web.app import create_app
+
+    defaults = (feeds.RECHECK, feeds.CACHE_BYTES)
+
+    async def cache_mode(request):
+        cold = request.query_params.get("mode") == "cold"
+        feeds.RECHECK, feeds.CACHE_BYTES = (0.0, 0) if cold else defaults
+        feeds._cache.clear()
+        return PlainTextResponse("cold" if cold else "warm")
+
+    app = create_app()
+    app.router.routes.append(Route("/bench/cache", cache_mode))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=log_config(), proxy_headers=True,
+                timeout_graceful_shutdown=5)
 
 
-async def _connection(host: str, port: int, request: bytes, deadline: float, expect: int) -> int:
-    reader, writer = await asyncio.open_connection(host, port)
-    done = 0
-    try:
-        while time.perf_counter() < deadline:
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head[9:12])
-            if status != expect:
-                raise RuntimeError(f"expected {expect}, got {status}: {head[:200]!r}")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            if length:
-                await reader.readexactly(length)
-            done += 1
-    finally:
-        writer.close()
-    return done
+class Server:
+    def __init__(self, env: dict[str, str], log: Path):
+        from tests.support.server import free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(log, "ab")
+        self.process = subprocess.Popen([sys.executable, __file__, "--serve", str(self.port)], cwd=ROOT,
+                                        env={**os.environ, **env, "GROUPIPT_BASE_URL": self.url},
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+        for _ in range(600):
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError(f"bench server did not start; see {log}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+        self.log.close()
 
 
-async def _drive(host: str, port: int, request: bytes, seconds: float, connections: int, expect: int) -> float:
-    start = time.perf_counter()
-    deadline = start + seconds
-    counts = await asyncio.gather(*(_connection(host, port, request, deadline, expect) for _ in range(connections)))
-    return sum(counts) / (time.perf_counter() - start)
+# ---------------------------------------------------------------- seeding
 
-
-def _drive_process(args: tuple) -> float:
-    return asyncio.run(_drive(*args))
-
-
-def measure(pool, host: str, port: int, path: str, *, headers: dict[str, str], seconds: float,
-            connections: int, expect: int) -> float:
-    lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "User-Agent: bench/feeds", *(f"{k}: {v}" for k, v in headers.items())]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
-    return pool.apply(_drive_process, ((host, port, request, seconds, connections, expect),))
-
-
-# --- seeding ------------------------------------------------------------------------------------
-
-
-async def seed(database_url: str, base_url: str) -> tuple[str, float]:
+async def seed(database_url: str) -> dict[str, object]:
+    """A member in one cohort (13 events) and a facilitator leading ten (about 130)."""
     from tortoise.context import TortoiseContext
 
     from models.accounts import Role
     from models.cohorts import Cohort, EnrollmentStatus, ProtocolTemplate
     from server import schedule
-    from server.platform.settings import Settings
+    from server.platform.db import migrate
+    from server.platform.settings import Settings, tortoise_config
     from server.schedule import feeds
     from tests.support.world import enroll, make_user
 
-    settings = Settings(database_url=database_url, secret_key="bench", base_url=base_url)
+    await migrate(Settings(database_url=database_url, secret_key="bench", base_url="http://127.0.0.1"))
     async with TortoiseContext() as ctx:
-        await ctx.init(config=settings.tortoise_config())
+        await ctx.init(config=tortoise_config(database_url))
+        now = datetime.now(UTC)
         coordinator = await make_user(Role.COORDINATOR, "Bench Coordinator")
-        facilitator = await make_user(Role.FACILITATOR, "Bench Facilitator")
-        member = await make_user(Role.MEMBER, "Bench Member")
+        busy = await make_user(Role.FACILITATOR, "Bench Busyfacilitator")
         await schedule.ensure_builtin_templates()
         template = await ProtocolTemplate.get(slug="who-group-ipt")
-        start = datetime.now(UTC).date() + timedelta(days=30)
-        values = schedule.parse_cohort_input({
-            "name": "Bench cohort", "template": template.id, "time_zone": "Europe/London",
-            "start_date": start.isoformat(), "start_time": "18:00", "capacity": 8, "n_group_sessions": 12,
-            "location": "Room 4", "video_link": "https://video.example/j/123",
-        }, facilitator_ids=[facilitator.id])
-        cohort = await schedule.create_cohort(values, by=coordinator, now=datetime.now(UTC))
-        await enroll(await Cohort.get(id=cohort.id), member, EnrollmentStatus.ENROLLED)
-        await schedule.activate(cohort, by=coordinator, now=datetime.now(UTC))
-        secret = await feeds.mint_feed_token(member)
-        # What a cache miss costs: build the member's feed from the database, 50 times.
-        rounds = 50
-        began = time.perf_counter()
-        for _ in range(rounds):
-            await feeds.feed_for_member(member, settings=settings, now=datetime.now(UTC))
-        build_ms = (time.perf_counter() - began) / rounds * 1000
-    return secret, build_ms
+        members = []
+        for i in range(COHORTS_LED):
+            start = now.date() + timedelta(days=30 + i)
+            values = schedule.parse_cohort_input({
+                "name": f"Bench cohort {i + 1}", "template": template.id, "time_zone": "Europe/London",
+                "start_date": start.isoformat(), "start_time": _TIMES[i % len(_TIMES)], "capacity": 8,
+                "n_group_sessions": 12, "location": "Room 4", "video_link": "https://video.example/j/123",
+            }, facilitator_ids=[busy.id])
+            cohort = await schedule.create_cohort(values, by=coordinator, now=now)
+            member = await make_user(Role.MEMBER, f"Bench Member{i + 1}")
+            await enroll(await Cohort.get(id=cohort.id), member, EnrollmentStatus.ENROLLED)
+            await schedule.activate(cohort, by=coordinator, now=now, override_reason="A bench cohort of one")
+            members.append(member)
+        return {"member": await feeds.mint_feed_token(members[0]), "facilitator": await feeds.mint_feed_token(busy)}
 
 
-# --- main -------------------------------------------------------------------------------------------
+# ---------------------------------------------------------------- measuring
+
+def wrk(url: str, *, seconds: int, connections: int, headers: dict[str, str]) -> float:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
+    if errors:
+        raise RuntimeError(f"wrk saw failures on {url}:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def summary(values: list[float]) -> str:
+    return f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-
-    from tests.support.server import LiveServer
+    if args.serve:
+        serve(args.serve)
+        return 0
+    if shutil.which("wrk") is None:
+        print("bench/feeds.py needs wrk: run scripts/install-system-deps (Debian package wrk)", file=sys.stderr)
+        return 2
 
     var = Path(tempfile.mkdtemp(prefix="bench-feeds-"))
-    server = LiveServer(var_dir=var, database_url=f"sqlite://{var / 'bench.sqlite3'}")
-    server.start()
+    database_url = os.environ.get("GROUPIPT_BENCH_DATABASE_URL") or f"sqlite://{var / 'bench.sqlite3'}"
+    secrets = asyncio.run(seed(database_url))
+    env = {"GROUPIPT_VAR_DIR": str(var), "GROUPIPT_DATABASE_URL": database_url, "GROUPIPT_BROADCAST_URL": "memory://",
+           "GROUPIPT_SECRET_KEY": "bench-secret"}
+    server = Server(env, var / "server.log")
+    http = httpx.Client(timeout=120)  # after a cold path the server may still drain queued builds
     try:
-        secret, build_ms = asyncio.run(seed(server.database_url, server.url))
-        host, port = "127.0.0.1", server.port
-        feed_path = f"/feeds/{secret}.ics"
-        import httpx
+        paths: dict[str, tuple[str, str, dict[str, str]]] = {"hello": ("warm", "/healthz", {})}
+        sizes = {}
+        for who, secret in secrets.items():
+            path = f"/feeds/{secret}.ics"
+            bodies = {}
+            for mode in ("warm", "cold"):
+                http.get(f"{server.url}/bench/cache?mode={mode}").raise_for_status()
+                first = http.get(server.url + path)
+                assert first.status_code == 200, first.text[:300]
+                again = http.get(server.url + path, headers={"If-None-Match": first.headers["etag"]})
+                assert again.status_code == 304, again.status_code
+                bodies[mode] = first
+            assert bodies["warm"].content == bodies["cold"].content  # the cache changes nothing served
+            sizes[who] = (bodies["warm"].text.count("BEGIN:VEVENT"), len(bodies["warm"].content))
+            etag = bodies["warm"].headers["etag"]
+            for mode in ("warm", "cold"):
+                paths[f"{who} 200 {mode}"] = (mode, path, {})
+                paths[f"{who} 304 {mode}"] = (mode, path, {"If-None-Match": etag})
 
-        first = httpx.get(server.url + feed_path)
-        assert first.status_code == 200 and first.text.count("BEGIN:VEVENT") == 13, first.text[:300]
-        etag = first.headers["etag"]
-        paths = {
-            "hello": ("/healthz", {}, 200),
-            "200": (feed_path, {}, 200),
-            "304": (feed_path, {"If-None-Match": etag}, 304),
-        }
-        results: dict[str, list[float]] = {name: [] for name in paths}
-        with multiprocessing.get_context("spawn").Pool(1) as pool:
-            for name, (path, headers, expect) in paths.items():  # warm up
-                measure(pool, host, port, path, headers=headers, seconds=1, connections=args.connections, expect=expect)
-            names = list(paths)
-            for round_number in range(args.rounds):
-                # Rotate the order each round so no path always runs first or last.
-                shift = round_number % len(names)
-                for name in names[shift:] + names[:shift]:
-                    path, headers, expect = paths[name]
-                    results[name].append(measure(pool, host, port, path, headers=headers, seconds=args.seconds,
-                                                 connections=args.connections, expect=expect))
-        median = {name: statistics.median(values) for name, values in results.items()}
-        print(f"feed bench: 1 uvicorn worker, {args.connections} keep-alive connections, "
-              f"{args.rounds} rounds x {args.seconds:.0f}s per path, member feed of 13 events "
-              f"({len(first.content)} bytes)")
-        print(f"  hello world  GET /healthz          {median['hello']:9.0f} req/s   1.00x")
-        ok = True
-        for name, label in (("200", "GET feed (200)     "), ("304", "GET feed (304)     ")):
-            ratio = median[name] / median["hello"]
-            verdict = "meets" if ratio >= TARGETS[name] else "MISSES"
-            ok &= ratio >= TARGETS[name]
-            print(f"  {label}                {median[name]:9.0f} req/s   {ratio:.2f}x  ({verdict} target {TARGETS[name]:.1f}x)")
-        print(f"  building one feed from the database (cache miss): {build_ms:.2f} ms")
-        print("  raw rounds (req/s): " + "; ".join(f"{k}: {', '.join(f'{v:.0f}' for v in vals)}" for k, vals in results.items()))
-        return 0 if ok else 1
+        def settle() -> None:
+            # wrk closes its sockets at the deadline, but the server still finishes what they
+            # asked for (32 cold builds can take seconds): wait for it to be idle again.
+            quick, deadline = 0, time.monotonic() + 120
+            while quick < 5 and time.monotonic() < deadline:
+                began = time.perf_counter()
+                http.get(server.url + "/healthz").raise_for_status()
+                quick = quick + 1 if time.perf_counter() - began < 0.02 else 0
+
+        def run(name: str, seconds: int) -> float:
+            mode, path, headers = paths[name]
+            settle()
+            http.get(f"{server.url}/bench/cache?mode={mode}").raise_for_status()
+            if mode == "warm":
+                http.get(server.url + path)  # the cache holds the feed before the clock starts
+            # Cold paths have no target; fewer connections keep the backlog they leave short.
+            connections = args.connections if mode == "warm" else min(args.connections, COLD_CONNECTIONS)
+            return wrk(server.url + path, seconds=seconds, connections=connections, headers=headers)
+
+        names = list(paths)
+        for name in names:  # warm-up
+            run(name, 1)
+        rates: dict[str, list[float]] = {name: [] for name in names}
+        for round_number in range(args.rounds):
+            shift = round_number % len(names)
+            for name in names[shift:] + names[:shift]:
+                rates[name].append(run(name, args.seconds))
     finally:
+        http.close()
         server.stop()
+
+    print(f"feed bench: wrk -t1 -c{args.connections} (cold paths -c{min(args.connections, COLD_CONNECTIONS)}), {args.rounds} rounds x {args.seconds:.0f}s per path, "
+          f"1 uvicorn worker, {database_url.split(':', 1)[0]}")
+    for who, (events, size) in sizes.items():
+        print(f"  {who} feed: {events} events, {size} bytes")
+    print(f"  {'path':<26}{'median req/s':>13}   ratio to hello-world min / median / max")
+    print(f"  {'hello world':<26}{statistics.median(rates['hello']):>13.0f}")
+    ok = True
+    for name in names[1:]:
+        ratios = [rate / hello for rate, hello in zip(rates[name], rates["hello"], strict=True)]
+        kind = name.split(" ", 1)[1]
+        target = TARGETS.get(kind)
+        if target is None:
+            verdict = f"({1000 / max(statistics.median(rates[name]), 1e-9):.2f} ms of the server's time a request)"
+        else:
+            held = statistics.median(ratios) >= target
+            ok &= held
+            verdict = f"({'meets' if held else 'MISSES'} target {target:.1f}x)"
+        print(f"  {name:<26}{statistics.median(rates[name]):>13.0f}   {summary(ratios)}  {verdict}")
+    print("  raw rounds (req/s): " + "; ".join(f"{k}: {', '.join(f'{v:.0f}' for v in vals)}" for k, vals in rates.items()))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

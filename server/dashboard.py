@@ -2,7 +2,8 @@
 
 A fixed number of queries whatever the number of cohorts (style.md: a page's queries do not
 grow with rows). ``cohort_overview`` has the signature the start page's hook expects
-(``app.state.cohort_overview(user, cohorts)``).
+(``app.state.cohort_overview(user, cohorts)``). ``next_group_meetings`` is each cohort's next
+group session from one query that returns one row per cohort, never every upcoming meeting.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from tortoise import connections
 from tortoise.expressions import Q
 
 from models.accounts import Role, User
@@ -60,12 +62,9 @@ async def cohort_overview(user: User, cohorts: Sequence[Cohort], *, now: datetim
     statuses: dict[int, Counter] = defaultdict(Counter)
     for cohort_id, status in await Enrollment.filter(cohort_id__in=ids).values_list("cohort_id", "status"):
         statuses[cohort_id][str(status.value if hasattr(status, "value") else status)] += 1
-    upcoming: dict[int, datetime] = {}
-    rows = await Meeting.filter(cohort_id__in=ids, kind=MeetingKind.GROUP, ends_at__gt=now).exclude(
-        status=MeetingStatus.CANCELLED
-    ).order_by("starts_at").values_list("cohort_id", "starts_at")
-    for cohort_id, starts_at in rows:
-        upcoming.setdefault(cohort_id, starts_at)
+    nearest = await next_group_meetings(ids, statuses=(MeetingStatus.SCHEDULED, MeetingStatus.COMPLETED),
+                                        ends_after=now)
+    upcoming = {cohort_id: meeting.starts_at for cohort_id, meeting in nearest.items()}
     attended: Counter = Counter()
     counted: Counter = Counter()
     for cohort_id, status in await Attendance.filter(meeting__cohort_id__in=ids).values_list(
@@ -109,3 +108,46 @@ async def cohort_overview(user: User, cohorts: Sequence[Cohort], *, now: datetim
                     "consent record (when, how, agreement version).")
         out[cohort.id] = overview
     return out
+
+
+async def next_group_meetings(
+    cohort_ids: Sequence[int], *, statuses: Sequence[MeetingStatus],
+    starts_from: datetime | None = None, ends_after: datetime | None = None,
+) -> dict[int, Meeting]:
+    """Each cohort's earliest group session in `statuses` that starts at or after
+    `starts_from` and ends after `ends_after`: one query, one row per cohort.
+
+    ROW_NUMBER() OVER a partition is standard SQL that SQLite (3.25+) and PostgreSQL both run;
+    the ORM has no window functions, so the statement is written here, with parameters.
+    """
+    if not cohort_ids or not statuses:
+        return {}
+    connection = connections.get(Meeting._meta.default_connection)
+    values: list[object] = []
+
+    def param(value: object) -> str:
+        values.append(value)
+        return "?" if connection.capabilities.dialect == "sqlite" else f"${len(values)}"
+
+    where = [
+        f"cohort_id IN ({', '.join(param(int(i)) for i in cohort_ids)})",
+        f"kind = {param(MeetingKind.GROUP.value)}",
+        f"status IN ({', '.join(param(MeetingStatus(s).value) for s in statuses)})",
+    ]
+    # SQLite compares the stored text; Tortoise stores and binds UTC as isoformat(" ").
+    if starts_from is not None:
+        where.append(f"starts_at >= {param(starts_from.astimezone(UTC))}")
+    if ends_after is not None:
+        where.append(f"ends_at > {param(ends_after.astimezone(UTC))}")
+    table = Meeting._meta.db_table
+    sql = (
+        f"SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY cohort_id ORDER BY starts_at, id) AS place "
+        f"FROM {table} WHERE {' AND '.join(where)}) AS ranked WHERE place = 1"
+    )
+    _, rows = await connection.execute_query(sql, values)
+    nearest: dict[int, Meeting] = {}
+    for row in rows:
+        fields = {key: row[key] for key in row.keys() if key != "place"}
+        meeting = Meeting._init_from_db(**fields)
+        nearest[meeting.cohort_id] = meeting
+    return nearest

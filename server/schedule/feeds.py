@@ -5,9 +5,11 @@ the plain token is shown once. Rotating revokes the old one. A member's feed has
 cohorts' group sessions and their own individual meetings, never another member's; a
 facilitator's has the group sessions they lead and their individual meetings.
 
-Feeds are built from the database and kept for a few seconds per token (`_cache`), so a
-calendar client that polls, or a crowd of them, costs a dictionary lookup. Any schedule
-change in this process clears the cache at once; other processes see it within FEED_TTL.
+A token feed's ETag is its version (feed_stamps): one aggregate query, no feed built, so a
+304 costs what the token lookup and that query cost. A built feed is kept (`_cache`) until
+its version moves, however long that is. The version is looked at again at most every
+RECHECK seconds per token, and at once after a schedule change in this process; other
+processes see a change within RECHECK.
 """
 from __future__ import annotations
 
@@ -15,14 +17,11 @@ import hashlib
 import re
 import secrets
 import time as monotonic_time
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
-from functools import cached_property
 from urllib.parse import quote
-
-from tortoise.expressions import Q
 
 from calendars import (
     FeedEvent,
@@ -35,27 +34,28 @@ from calendars import (
 )
 from calendars.wallclock import load_zone
 from models.accounts import FeedToken, Role, User
-from models.cohorts import Cohort, CohortStatus, Enrollment, EnrollmentStatus, Meeting
+from models.cohorts import Cohort, Enrollment, Meeting
 from server.platform.settings import Settings
+from server.schedule.feed_stamps import (
+    FEED_ENROLLMENTS,
+    VISIBLE_COHORTS,
+    FeedVersion,
+    facilitator_meetings,
+    feed_version,
+    member_meetings,
+)
 
-FEED_TTL = 15.0  # seconds a built feed is reused by this process
+RECHECK = 1.0  # seconds a token's version is trusted before it is looked at again
+CACHE_BYTES = 64 * 1024 * 1024  # built feeds kept, least recently served dropped first
+CACHE_TOKENS = 100_000  # versions kept (a few hundred bytes each), least recently read dropped first
 LAST_USED_EVERY = timedelta(minutes=1)
 REFRESH = timedelta(hours=1)
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
-VISIBLE_COHORTS = (CohortStatus.ACTIVE, CohortStatus.COMPLETED)
-FEED_ENROLLMENTS = (EnrollmentStatus.ENROLLED, EnrollmentStatus.COMPLETED)
 
 
 @dataclass(frozen=True, kw_only=True)
-class FeedBody:
+class FeedBody(FeedVersion):
     body: bytes
-    etag: str
-    last_modified: datetime
-
-    @cached_property
-    def http_last_modified(self) -> str:
-        # Formatted once per built feed: the cached path answers with no date arithmetic.
-        return format_datetime(self.last_modified.astimezone(UTC), usegmt=True)
 
 
 # --- tokens ----------------------------------------------------------------------------------
@@ -180,23 +180,16 @@ async def feed_for_member(user: User, *, settings: Settings, now: datetime, floo
     cohorts = {e.cohort_id: e.cohort for e in enrollments}
     rows: list[Meeting] = []
     if enrollments:
-        rows = await Meeting.filter(
-            Q(cohort_id__in=list(cohorts), kind=MeetingKind.GROUP) | Q(enrollment_id__in=[e.id for e in enrollments])
-        ).order_by("starts_at", "id")
+        rows = await Meeting.filter(member_meetings(user.id)).order_by("starts_at", "id")
     return _render(name=settings.organizer_name, rows=rows, cohorts=cohorts, settings=settings,
                    zone=user.time_zone, now=now, with_link=True, floor=floor or user.created_at)
 
 
 async def feed_for_facilitator(user: User, *, settings: Settings, now: datetime, floor: datetime | None = None) -> FeedBody:
-    led = await Cohort.filter(facilitators__id=user.id, status__in=list(VISIBLE_COHORTS)).select_related("template")
-    cohorts = {c.id: c for c in led}
-    rows = await Meeting.filter(
-        Q(cohort_id__in=list(cohorts), kind=MeetingKind.GROUP) | Q(facilitator_id=user.id)
-    ).order_by("starts_at", "id")
-    missing = {r.cohort_id for r in rows} - set(cohorts)
-    if missing:  # an individual meeting in a cohort this person no longer co-leads
-        for c in await Cohort.filter(id__in=list(missing)).select_related("template"):
-            cohorts[c.id] = c
+    rows = await Meeting.filter(facilitator_meetings(user.id)).order_by("starts_at", "id")
+    # Individual meetings may lie in a cohort this person no longer co-leads.
+    ids = sorted({r.cohort_id for r in rows})
+    cohorts = {c.id: c for c in await Cohort.filter(id__in=ids).select_related("template")} if ids else {}
     return _render(name=settings.organizer_name, rows=rows, cohorts=cohorts, settings=settings,
                    zone=user.time_zone, now=now, with_link=True, floor=floor or user.created_at)
 
@@ -223,53 +216,121 @@ async def meeting_download(row: Meeting, *, settings: Settings) -> bytes:
 # --- serving a token, with the cache ------------------------------------------------------------
 
 
+@dataclass(kw_only=True)
+class _Entry:
+    version: FeedVersion
+    token: FeedToken
+    checked: float  # monotonic time the version was last read from the database
+    generation: int
+    feed: FeedBody | None = None
+
+
 class _FeedCache:
+    """Per token hash: the feed's version and, once someone needed the bytes, the feed."""
+
     def __init__(self) -> None:
-        self.entries: dict[str, tuple[float, FeedBody]] = {}
+        self.entries: OrderedDict[str, _Entry] = OrderedDict()
+        self.generation = 0
+        self.bytes = 0
         self.last_used: dict[str, datetime] = {}
 
-    def get(self, key: str) -> FeedBody | None:
+    def fresh(self, key: str) -> _Entry | None:
         entry = self.entries.get(key)
-        if entry is None or entry[0] < monotonic_time.monotonic():
+        if entry is None or entry.generation != self.generation or entry.checked + RECHECK < monotonic_time.monotonic():
             return None
-        return entry[1]
+        return entry
 
-    def put(self, key: str, feed: FeedBody) -> None:
-        if len(self.entries) > 10_000:
-            self.entries.clear()
-        self.entries[key] = (monotonic_time.monotonic() + FEED_TTL, feed)
+    def remember(self, key: str, version: FeedVersion, token: FeedToken) -> _Entry:
+        """The version just read; a feed built for the same version is kept."""
+        entry = self.entries.get(key)
+        feed = entry.feed if entry is not None and entry.version == version else None
+        self.forget(key)
+        entry = _Entry(version=version, token=token, checked=monotonic_time.monotonic(),
+                       generation=self.generation, feed=None)
+        self.entries[key] = entry
+        while len(self.entries) > CACHE_TOKENS:
+            self.forget(next(iter(self.entries)))
+        if feed is not None:
+            self.keep(key, entry, feed)
+        return entry
+
+    def keep(self, key: str, entry: _Entry, feed: FeedBody) -> None:
+        if self.entries.get(key) is not entry:
+            return  # replaced or dropped by another request while this feed was built
+        if entry.feed is not None:
+            self.bytes -= len(entry.feed.body)
+        entry.feed = feed
+        self.bytes += len(feed.body)
+        self.entries.move_to_end(key)
+        while self.bytes > CACHE_BYTES and self.entries:
+            self.forget(next(iter(self.entries)))
+
+    def forget(self, key: str) -> None:
+        entry = self.entries.pop(key, None)
+        if entry is not None and entry.feed is not None:
+            self.bytes -= len(entry.feed.body)
+
+    def changed(self) -> None:
+        # Versions are read again before use; feeds whose version did not move are kept.
+        self.generation += 1
 
     def clear(self) -> None:
         self.entries.clear()
+        self.bytes = 0
 
 
 _cache = _FeedCache()
 
 
 def schedule_changed() -> None:
-    """Meetings changed in this process: every cached feed is stale."""
-    _cache.clear()
+    """Meetings changed in this process: read every token's version again before answering."""
+    _cache.changed()
+
+
+@dataclass(frozen=True)
+class TokenFeed:
+    """A presented token that is valid, with its feed's version; the bytes come from `feed_body`."""
+    key: str
+    version: FeedVersion
+
+
+async def token_version(secret: str, *, settings: Settings, now: datetime) -> TokenFeed | None:
+    """The version of a presented token's feed, or None for anything unknown or revoked."""
+    if not _TOKEN_SHAPE.match(secret):
+        return None
+    key = token_hash(secret)
+    entry = _cache.fresh(key)
+    if entry is None:
+        token = await FeedToken.get_or_none(token_sha256=key, revoked_at=None).select_related("user")
+        if token is None or not token.user.is_active or not can_have_feed(token.user):
+            _cache.forget(key)
+            return None
+        entry = _cache.remember(key, await feed_version(token, settings=settings, now=now), token)
+    await _touch(key, now, token=entry.token)
+    return TokenFeed(key=key, version=entry.version)
+
+
+async def feed_body(presented: TokenFeed, *, settings: Settings, now: datetime) -> FeedBody:
+    """The feed's bytes, built once per version. The version is read before the rows, so a
+    change between the two leaves a feed newer than its tag, which the next read replaces."""
+    entry = _cache.entries.get(presented.key)
+    if entry is not None and entry.feed is not None and entry.version == presented.version:
+        _cache.entries.move_to_end(presented.key)
+        return entry.feed
+    token = entry.token if entry is not None else await FeedToken.get(token_sha256=presented.key).select_related("user")
+    build = feed_for_member if token.user.role == Role.MEMBER else feed_for_facilitator
+    built = await build(token.user, settings=settings, now=now, floor=token.created_at)
+    feed = FeedBody(body=built.body, etag=presented.version.etag, last_modified=presented.version.last_modified)
+    current = _cache.entries.get(presented.key)  # other requests ran while this one built
+    if current is not None and current.version == presented.version:
+        _cache.keep(presented.key, current, feed)
+    return feed
 
 
 async def serve_token(secret: str, *, settings: Settings, now: datetime) -> FeedBody | None:
     """The feed for a presented token, or None for anything unknown or revoked."""
-    if not _TOKEN_SHAPE.match(secret):
-        return None
-    key = token_hash(secret)
-    cached = _cache.get(key)
-    if cached is not None:
-        await _touch(key, now)
-        return cached
-    token = await FeedToken.get_or_none(token_sha256=key, revoked_at=None).select_related("user")
-    if token is None or not token.user.is_active or not can_have_feed(token.user):
-        return None
-    if token.user.role == Role.MEMBER:
-        feed = await feed_for_member(token.user, settings=settings, now=now, floor=token.created_at)
-    else:
-        feed = await feed_for_facilitator(token.user, settings=settings, now=now, floor=token.created_at)
-    _cache.put(key, feed)
-    await _touch(key, now, token=token)
-    return feed
+    presented = await token_version(secret, settings=settings, now=now)
+    return None if presented is None else await feed_body(presented, settings=settings, now=now)
 
 
 async def _touch(key: str, now: datetime, token: FeedToken | None = None) -> None:

@@ -39,7 +39,7 @@ def _not_found() -> Response:
                                                                      "Referrer-Policy": "no-referrer"})
 
 
-def _not_modified(request: Request, feed: feeds.FeedBody) -> bool:
+def _not_modified(request: Request, feed: feeds.FeedVersion) -> bool:
     """RFC 9110 §13.1: If-None-Match wins; If-Modified-Since only without it."""
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None:
@@ -57,8 +57,12 @@ def _not_modified(request: Request, feed: feeds.FeedBody) -> bool:
     return False
 
 
+def _headers(feed: feeds.FeedVersion, extra: dict[str, str] | None = None) -> dict[str, str]:
+    return {**_PRIVATE_HEADERS, "ETag": feed.etag, "Last-Modified": feed.http_last_modified, **(extra or {})}
+
+
 def calendar_response(request: Request, feed: feeds.FeedBody, *, extra: dict[str, str] | None = None) -> Response:
-    headers = {**_PRIVATE_HEADERS, "ETag": feed.etag, "Last-Modified": feed.http_last_modified, **(extra or {})}
+    headers = _headers(feed, extra)
     if _not_modified(request, feed):
         return Response(status_code=304, headers=headers)
     if request.method == "HEAD":
@@ -67,10 +71,14 @@ def calendar_response(request: Request, feed: feeds.FeedBody, *, extra: dict[str
 
 
 async def token_feed(request: Request) -> Response:
-    feed = await feeds.serve_token(request.path_params["token"], settings=request.app.state.settings, now=clock.now())
-    if feed is None:
+    settings, now = request.app.state.settings, clock.now()
+    presented = await feeds.token_version(request.path_params["token"], settings=settings, now=now)
+    if presented is None:
         return _not_found()
-    return calendar_response(request, feed)
+    # The version is known without the feed: a calendar that has it is answered unbuilt.
+    if _not_modified(request, presented.version):
+        return Response(status_code=304, headers=_headers(presented.version))
+    return calendar_response(request, await feeds.feed_body(presented, settings=settings, now=now))
 
 
 # --- the person's own feed ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from models.accounts import Role, User
-from models.cohorts import Cohort, Meeting, MeetingKind, MeetingStatus
+from models.cohorts import Cohort, Meeting, MeetingStatus
 from server import clock, dashboard
 from server.measures import safety
 from server.web import auth
@@ -38,14 +38,9 @@ async def home(request: Request) -> Response:
 
 async def _next_boards(cohort_ids: list[int]) -> dict[int, Meeting]:
     """Each cohort's next (or current) group session, whose live board staff will open."""
-    since = clock.now() - timedelta(hours=3)
-    upcoming = await Meeting.filter(
-        cohort_id__in=cohort_ids, kind=MeetingKind.GROUP, status=MeetingStatus.SCHEDULED, starts_at__gte=since,
-    ).order_by("starts_at")
-    nearest: dict[int, Meeting] = {}
-    for meeting in upcoming:
-        nearest.setdefault(meeting.cohort_id, meeting)
-    return nearest
+    return await dashboard.next_group_meetings(
+        cohort_ids, statuses=(MeetingStatus.SCHEDULED,), starts_from=clock.now() - timedelta(hours=3),
+    )
 
 
 routes = [Route("/", home, methods=["GET"])]

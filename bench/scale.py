@@ -1,0 +1,265 @@
+"""Every main page and API list at 10 and at 1,000 cohorts: time, bytes and statements.
+
+    .venv/bin/python bench/scale.py [--large 1000] [--requests 20]
+
+Builds a clinic of N cohorts x 10 members through the services, as server/demo.py does
+(schedule.create_cohort and schedule.activate for every cohort; the member accounts and
+their enrollments are bulk-inserted, which the services would only make slower), one
+facilitator per ten cohorts. It serves the clinic with the real app in a subprocess whose
+database client counts statements, measures each page with sequential requests from a
+signed-in coordinator (p50/p95, bytes, statements per request), grows the same clinic to
+the large N, and measures again.
+
+Targets (issue 15), checked on whatever database it runs: the coordinator home p50 <= 50 ms
+at the large N; every page within 2x its p50 and 2x its bytes at 10 cohorts; statements
+per request equal. GROUPIPT_BENCH_DATABASE_URL picks the database as in bench/board.py
+(an existing PostgreSQL database, which the run migrates and fills; SQLite when unset).
+The last line is `scale: N targets held, M missed`; a miss exits 1.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+MEMBERS_PER_COHORT = 10
+COHORTS_PER_FACILITATOR = 10
+PASSWORD = "bench scale password"
+# Ten evening slots per facilitator: after the individual-meeting hours (09:00-17:00,
+# calendars.planning), so no cohort's pre-group meetings land on another's session.
+_SLOTS = [(weekday, start) for start in ("17:30", "19:15") for weekday in range(5)]
+
+
+# ---------------------------------------------------------------- the server side
+
+def serve(port: int) -> None:
+    import uvicorn
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from tortoise.backends.base.client import BaseDBAsyncClient
+
+    from server.web.app import create_app
+
+    counted = [0]
+
+    def counting(method):
+        async def wrapper(self, *args, **kwargs):
+            counted[0] += 1
+            return await method(self, *args, **kwargs)
+        return wrapper
+
+    # Every statement the app sends goes through one of these on some client class.
+    names = ("execute_query", "execute_query_dict", "execute_insert", "execute_many", "execute_script")
+    classes = {BaseDBAsyncClient}
+    for module in ("tortoise.backends.sqlite.client", "tortoise.backends.asyncpg.client"):
+        try:
+            loaded = __import__(module, fromlist=["*"])
+        except ImportError:
+            continue
+        classes |= {v for v in vars(loaded).values() if isinstance(v, type) and issubclass(v, BaseDBAsyncClient)}
+    for cls in classes:
+        for name in names:
+            if name in vars(cls):
+                setattr(cls, name, counting(vars(cls)[name]))
+
+    async def statements(request):
+        value, counted[0] = counted[0], 0
+        return PlainTextResponse(str(value))
+
+    app = create_app()
+    app.router.routes.insert(0, Route("/bench/statements", statements))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=5)
+
+
+class Server:
+    def __init__(self, env: dict[str, str], log: Path):
+        from tests.support.server import free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(log, "ab")
+        self.process = subprocess.Popen([sys.executable, __file__, "--serve", str(self.port)], cwd=ROOT,
+                                        env={**os.environ, **env, "GROUPIPT_BASE_URL": self.url},
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+        for _ in range(900):
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError(f"bench server did not start; see {log}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+        self.log.close()
+
+
+# ---------------------------------------------------------------- building the clinic
+
+async def build(database_url: str, cohorts: int) -> dict[str, object]:
+    """Grow the clinic to `cohorts` cohorts (creating its staff on the first call)."""
+    from tortoise.context import TortoiseContext
+
+    from models.accounts import Role, User
+    from models.cohorts import Cohort, ConsentMethod, Enrollment, EnrollmentStatus, ProtocolTemplate
+    from server import accounts, schedule
+    from server.platform.db import migrate
+    from server.platform.settings import Settings, tortoise_config
+    from server.schedule import feeds
+
+    await migrate(Settings(database_url=database_url, secret_key="bench", base_url="http://127.0.0.1"))
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(database_url))
+        password_hash = await accounts.Passwords("cheapest").hash(PASSWORD)
+        now = datetime.now(UTC)
+        coordinator = await User.get_or_none(email="coordinator@scale.example")
+        if coordinator is None:
+            coordinator = await User.create(email="coordinator@scale.example", display_name="Scale Coordinator",
+                                            role=Role.COORDINATOR, password_hash=password_hash, time_zone="Europe/London")
+        await schedule.ensure_builtin_templates()
+        template = await ProtocolTemplate.get(slug="who-group-ipt")
+        have = await Cohort.all().count()
+        monday = now.date() + timedelta(days=28 - now.weekday())
+        for index in range(have, cohorts):
+            lead_index, slot = divmod(index, COHORTS_PER_FACILITATOR)
+            email = f"facilitator{lead_index}@scale.example"
+            lead = await User.get_or_none(email=email) or await User.create(
+                email=email, display_name=f"Facilitator {lead_index} Scale", role=Role.FACILITATOR,
+                password_hash=password_hash, time_zone="Europe/London")
+            weekday, start_time = _SLOTS[slot]
+            start = monday + timedelta(days=weekday + 7 * (index % 4))
+            values = schedule.parse_cohort_input({
+                "name": f"Scale cohort {index + 1}", "template": template.id, "time_zone": "Europe/London",
+                "start_date": start.isoformat(), "start_time": start_time, "capacity": MEMBERS_PER_COHORT,
+                "n_group_sessions": 12, "location": f"Room {index % 20 + 1}",
+            }, facilitator_ids=[lead.id])
+            cohort = await schedule.create_cohort(values, by=coordinator, now=now)
+            emails = [f"member{index}-{n}@scale.example" for n in range(MEMBERS_PER_COHORT)]
+            await User.bulk_create([
+                User(email=e, display_name=f"Member {index}-{n} Scale", role=Role.MEMBER, password_hash=password_hash,
+                     time_zone="Europe/London") for n, e in enumerate(emails)])
+            members = await User.filter(email__in=emails)
+            await Enrollment.bulk_create([
+                Enrollment(cohort_id=cohort.id, member_id=m.id, status=EnrollmentStatus.ENROLLED, consent_at=now,
+                           consent_method=ConsentMethod.SIGNED_FORM, consent_version="1") for m in members])
+            await schedule.activate(cohort, by=coordinator, now=now, override_reason="A bench cohort")
+            if index == 0:
+                await feeds.mint_feed_token(members[0])
+                await feeds.mint_feed_token(lead)
+        first = await Cohort.filter(name="Scale cohort 1").first()
+        _, api_token = await accounts.create_api_token(coordinator, f"scale bench {cohorts}")
+        return {"api_token": api_token, "cohort_id": first.id}
+
+
+# ---------------------------------------------------------------- measuring
+
+PAGES = [
+    ("coordinator home", "/"),
+    ("people", "/people"),
+    ("calendar links", "/calendar-feeds"),
+    ("enrollment roster", "/cohorts/{cohort_id}/enrollment"),
+    ("audit", "/audit"),
+    ("api users", "/api/v1/users"),
+    ("api cohorts", "/api/v1/cohorts"),
+    ("api calendar-feeds", "/api/v1/calendar-feeds"),
+]
+
+
+async def measure(server: Server, built: dict, requests: int) -> dict[str, dict[str, float]]:
+    from tests.support.clients import logged_in
+
+    browser = await logged_in(server.url, "coordinator@scale.example", PASSWORD)
+    api = httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {built['api_token']}"}, timeout=120)
+    bench = httpx.AsyncClient(base_url=server.url, timeout=30)
+    results = {}
+    try:
+        for name, template in PAGES:
+            path = template.format(cohort_id=built["cohort_id"])
+            client = api if path.startswith("/api/") else browser
+            timings, sizes, counts = [], [], []
+            for attempt in range(requests + 2):
+                await bench.get("/bench/statements")  # reset
+                began = time.perf_counter()
+                response = await client.get(path, timeout=120)
+                elapsed = time.perf_counter() - began
+                if response.status_code != 200:
+                    raise RuntimeError(f"{path}: {response.status_code} {response.text[:300]}")
+                statements = int((await bench.get("/bench/statements")).text)
+                if attempt >= 2:  # the first two warm the server's caches
+                    timings.append(elapsed)
+                    sizes.append(len(response.content))
+                    counts.append(statements)
+            ordered = sorted(timings)
+            results[name] = {"p50": statistics.median(ordered), "p95": ordered[min(len(ordered) - 1, int(len(ordered) * .95))],
+                             "bytes": statistics.median(sizes), "statements": max(counts)}
+    finally:
+        await browser.aclose()
+        await api.aclose()
+        await bench.aclose()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", type=int, default=10)
+    parser.add_argument("--large", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return 0
+
+    var = Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    database_url = os.environ.get("GROUPIPT_BENCH_DATABASE_URL") or f"sqlite://{var / 'bench.sqlite3'}"
+    env = {"GROUPIPT_VAR_DIR": str(var), "GROUPIPT_DATABASE_URL": database_url, "GROUPIPT_BROADCAST_URL": "memory://",
+           "GROUPIPT_SECRET_KEY": "bench-secret", "GROUPIPT_PASSWORD_PROFILE": "cheapest",
+           "GROUPIPT_LOGIN_ATTEMPTS": "1000"}
+    figures: dict[int, dict] = {}
+    for cohorts in (args.small, args.large):
+        began = time.perf_counter()
+        built = asyncio.run(build(database_url, cohorts))
+        print(f"built {cohorts} cohorts x {MEMBERS_PER_COHORT} members in {time.perf_counter() - began:.0f} s", flush=True)
+        server = Server(env, var / f"server-{cohorts}.log")
+        try:
+            figures[cohorts] = asyncio.run(measure(server, built, args.requests))
+        finally:
+            server.stop()
+
+    small, large = figures[args.small], figures[args.large]
+    print(f"scale bench on {database_url.split(':', 1)[0]}: {args.requests} sequential requests per page, "
+          f"{args.small} and {args.large} cohorts x {MEMBERS_PER_COHORT} members")
+    print(f"  {'page':<20}{'p50 ms':>16}{'p95 ms':>16}{'KB':>18}{'statements':>14}   ratio time / bytes")
+    held = missed = 0
+    for name, _ in PAGES:
+        a, b = small[name], large[name]
+        time_ratio, byte_ratio = b["p50"] / a["p50"], b["bytes"] / a["bytes"]
+        checks = [time_ratio <= 2, byte_ratio <= 2, a["statements"] == b["statements"]]
+        if name == "coordinator home":
+            checks.append(b["p50"] <= 0.050)
+        held += sum(checks)
+        missed += len(checks) - sum(checks)
+        print(f"  {name:<20}{a['p50'] * 1000:>7.1f} {b['p50'] * 1000:>8.1f}{a['p95'] * 1000:>7.1f} {b['p95'] * 1000:>8.1f}"
+              f"{a['bytes'] / 1024:>8.1f} {b['bytes'] / 1024:>9.1f}{a['statements']:>6.0f} {b['statements']:>6.0f}"
+              f"   {time_ratio:5.1f}x / {byte_ratio:5.1f}x  {'ok' if all(checks) else 'MISSES'}")
+    print("  targets: each page at the large N within 2x its p50 and its bytes at the small N, the same statements; "
+          "coordinator home p50 <= 50 ms")
+    print(f"scale: {held} targets held, {missed} missed")
+    return 0 if missed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
