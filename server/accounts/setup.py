@@ -5,8 +5,10 @@ from tortoise.transactions import in_transaction
 
 from models.accounts import AccountLink, LinkPurpose, Role, User
 from server import clock
+from server.accounts.audit import security_event
 from server.accounts.links import find_link, issue_link
 from server.accounts.passwords import Passwords, normalize_email
+from server.accounts.sessions import end_all
 from server.errors import BadRequest, Conflict, NotFound
 
 
@@ -52,6 +54,8 @@ async def choose_password_from_link(link: AccountLink, passwords: Passwords, *, 
         await user.save(update_fields=["password_hash", "session_epoch"])
         link.used_at = clock.now()
         await link.save(update_fields=["used_at"])
+    await end_all(user, "new password from a link")
+    await security_event("password_set_from_link", person=user, actor=user, detail=str(link.purpose))
     return user
 
 

@@ -1,13 +1,25 @@
 """Helpers for Playwright pages."""
 from __future__ import annotations
 
+from tests.support import totp
 from tests.support.world import PASSWORD
 
 
 async def log_in(page, base_url: str, email: str, password: str = PASSWORD) -> None:
-    """Log in through the real login form, as a person would."""
+    """Log in through the real login form, as a person would (with their authenticator's
+    code, when the account has one)."""
     await page.goto(f"{base_url}/login")
     await page.get_by_label("E-mail").fill(email)
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Log in").click()
+    await page.wait_for_load_state("networkidle")
+    if page.url.split("?")[0].endswith("/login/second-factor"):
+        await enter_code(page, email)
+
+
+async def enter_code(page, email: str) -> None:
+    secret = await totp.secret_for(email)
+    assert secret, f"{email} has a second factor whose secret this test does not know"
+    await page.get_by_label("Code").fill(await totp.next_code(email, secret))
+    await page.get_by_role("button", name="Continue").click()
     await page.wait_for_load_state("networkidle")

@@ -14,6 +14,7 @@ from server.accounts.setup import invite_person  # noqa: F401  (routes/api.py im
 from server.errors import BadRequest, Conflict, NotFound, TooManyRequests
 from server.web import auth
 from server.web.forms import form_data, require_text
+from server.web.routes import second_factor
 from server.web.routes.feeds import (
     account_feed_section,  # the calendar card belongs to the feeds area
 )
@@ -33,6 +34,8 @@ def _client_ip(request: Request) -> str:
 
 async def login(request: Request) -> Response:
     if request.method == "GET":
+        if isinstance(request.user, auth.NeedsFactorSetup):
+            return RedirectResponse(auth.SETUP_PAGE, status_code=303)
         if request.user.is_authenticated:
             return RedirectResponse(_safe_next(request.query_params.get("next")), status_code=303)
         return render(request, "accounts/login.html", {"next": _safe_next(request.query_params.get("next"))})
@@ -49,12 +52,11 @@ async def login(request: Request) -> Response:
             request, "accounts/login.html",
             {"next": next_url, "email": raw_email, "error": exc.message}, status_code=exc.status_code,
         )
-    auth.log_in(request, user)
-    return RedirectResponse(next_url, status_code=303)
+    return await second_factor.after_password(request, user, next_url)
 
 
 async def logout(request: Request) -> Response:
-    auth.log_out(request)
+    await auth.log_out(request)
     return RedirectResponse("/login", status_code=303)
 
 
@@ -62,7 +64,7 @@ async def logout(request: Request) -> Response:
 async def logout_everywhere(request: Request) -> Response:
     user = auth.user_of(request)
     await accounts.log_out_everywhere(user)
-    auth.log_out(request)
+    request.session.clear()
     return RedirectResponse("/login?signed_out=everywhere", status_code=303)
 
 
@@ -84,13 +86,13 @@ async def setup(request: Request) -> Response:
         raise
     except BadRequest as exc:
         return render(request, "accounts/setup.html", {"error": exc.message, "values": values}, status_code=400)
-    auth.log_in(request, user)
+    response = await second_factor.after_password(request, user, "/")
     if form.get("load_demo") == "yes":
         from server.demo import load_demo
 
         demo = await load_demo(request.app.state.settings, coordinator=user)
         return render(request, "accounts/demo_loaded.html", {"demo": demo})
-    return RedirectResponse("/", status_code=303)
+    return response
 
 
 # --- invitations and password resets ------------------------------------------------------
@@ -107,8 +109,8 @@ async def _choose_password(request: Request, purpose: LinkPurpose, template: str
         )
     except BadRequest as exc:
         return render(request, template, {"person": link.user, "error": exc.message}, status_code=400)
-    auth.log_in(request, user)
-    return RedirectResponse("/", status_code=303)
+    # A link proves the mailbox, not the second factor: a person who has one still enters it.
+    return await second_factor.after_password(request, user, "/")
 
 
 async def accept_invitation(request: Request) -> Response:
@@ -123,8 +125,7 @@ async def reset_password(request: Request) -> Response:
 
 @auth.requires(Role.COORDINATOR)
 async def people(request: Request) -> Response:
-    users = await User.all().order_by("role", "display_name")
-    return render(request, "accounts/people.html", {"people": users, "roles": list(Role)})
+    return await people_page_with(request)
 
 
 @auth.requires(Role.COORDINATOR)
@@ -169,7 +170,7 @@ async def issue_reset(request: Request) -> Response:
 async def _account_context(request: Request, **extra) -> dict:
     user = auth.user_of(request)
     tokens = await ApiToken.filter(user=user, revoked_at=None).order_by("-created_at")
-    context = {"tokens": tokens}
+    context = {"tokens": tokens, **await second_factor.account_sections(request)}
     context["feed_section"] = await account_feed_section(request)
     context.update(extra)
     return context
@@ -180,18 +181,28 @@ async def account(request: Request) -> Response:
     return render(request, "accounts/account.html", await _account_context(request))
 
 
+async def account_page_with(request: Request, *, status_code: int = 200, **extra) -> Response:
+    return render(request, "accounts/account.html", await _account_context(request, **extra), status_code=status_code)
+
+
+async def people_page_with(request: Request, *, status_code: int = 200, **extra) -> Response:
+    users = await User.all().order_by("role", "display_name")
+    return render(request, "accounts/people.html", {"people": users, "roles": list(Role), **extra},
+                  status_code=status_code)
+
+
 @auth.requires()
 async def change_password(request: Request) -> Response:
     user = auth.user_of(request)
     form = await form_data(request)
     try:
         await sign_in.change_password(
-            request.app.state.passwords, user, current=form.get("current_password", ""),
+            request.app.state.passwords, user, keep=auth.session_of(request), current=form.get("current_password", ""),
             password=form.get("password", ""), password_again=form.get("password_again", ""),
         )
     except BadRequest as exc:
         return render(request, "accounts/account.html", await _account_context(request, error=exc.message), status_code=400)
-    auth.log_in(request, user)  # keep this session, end the others
+    auth.keep_session_after_password_change(request, user)
     return render(request, "accounts/account.html", await _account_context(request, notice="Your password was changed. Other sessions were logged out."))
 
 
@@ -199,9 +210,11 @@ async def change_password(request: Request) -> Response:
 async def create_token(request: Request) -> Response:
     form = await form_data(request)
     try:
+        await auth.confirm_recent(request, form.get("proof"))
         token, secret = await accounts.create_api_token(auth.user_of(request), form.get("name", ""))
     except BadRequest as exc:
-        return render(request, "accounts/account.html", await _account_context(request, error=exc.message), status_code=400)
+        return render(request, "accounts/account.html", await _account_context(
+            request, error=exc.message, token_name=form.get("name", ""), token_needs_proof=True), status_code=400)
     return render(request, "accounts/account.html", await _account_context(request, new_token=secret, new_token_name=token.name))
 
 
@@ -232,4 +245,5 @@ routes = [
     Route("/people", people, methods=["GET"]),
     Route("/people/invite", invite, methods=["POST"]),
     Route("/people/{user_id:id}/password-reset", issue_reset, methods=["POST"]),
+    *second_factor.routes,
 ]
