@@ -160,10 +160,15 @@ def _code_hash(user: User, code: str) -> str:
 
 # --- removing and resetting ---------------------------------------------------------------
 
-async def remove_factor(user: User, factor_id: int, *, settings: Settings) -> SecondFactor:
+async def own_factor(user: User, factor_id: int) -> SecondFactor:
     factor = await SecondFactor.get_or_none(id=factor_id, user=user, confirmed_at__isnull=False)
     if factor is None:
         raise NotFound("No such second factor on your account.")
+    return factor
+
+
+async def remove_factor(user: User, factor_id: int, *, settings: Settings) -> SecondFactor:
+    factor = await own_factor(user, factor_id)
     remaining = await SecondFactor.filter(user=user, confirmed_at__isnull=False).exclude(id=factor.id).count()
     if remaining == 0 and must_have_factor(user, settings):
         raise BadRequest("Staff must keep a second factor: add another authenticator before removing this one.")

@@ -122,6 +122,7 @@ async def remove_factor(request: Request) -> Response:
     form = await form_data(request)
     from server.web.routes.accounts import account_page_with
 
+    await second_factors.own_factor(auth.user_of(request), _id(request, "factor_id"))  # 404 before asking
     try:
         await auth.confirm_recent(request, form.get("proof"))
         factor = await second_factors.remove_factor(auth.user_of(request), _id(request, "factor_id"),
