@@ -23,3 +23,17 @@ async def enter_code(page, email: str) -> None:
     await page.get_by_label("Code").fill(await totp.next_code(email, secret))
     await page.get_by_role("button", name="Continue").click()
     await page.wait_for_load_state("networkidle")
+
+
+async def set_up_authenticator(page, email: str) -> list[str]:
+    """On the set-up page: type the key into 'the app', enter its code, keep the recovery
+    codes, continue. Returns the recovery codes shown."""
+    await page.wait_for_url("**/account/second-factor")
+    secret = await page.get_by_label("Key to type in instead").input_value()
+    totp.remember(email, secret)
+    await page.get_by_label("Code from the app").fill(await totp.next_code(email, secret))
+    await page.get_by_role("button", name="Turn on").click()
+    await page.wait_for_load_state("networkidle")
+    codes = [text.strip() for text in await page.get_by_role("list", name="Recovery codes").locator("li").all_inner_texts()]
+    await page.get_by_role("link", name="Continue").click()
+    return codes
