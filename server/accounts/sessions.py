@@ -139,7 +139,7 @@ def describe_device(user_agent: str) -> str:
         return f"{browser} on {system}"
     if browser or system:
         return browser or system
-    program = re.match(r"[\w.-]{1,40}", agent)
+    program = re.match(r"[\w./-]{1,40}", agent)
     return program.group(0) if program else "Unknown device"
 
 
