@@ -16,7 +16,8 @@ class Browserish(httpx.AsyncClient):
 
     def __init__(self, base_url: str, **kwargs):
         kwargs.setdefault("timeout", 30)
-        super().__init__(base_url=base_url, headers={"Origin": base_url}, **kwargs)
+        headers = {"Origin": base_url, **kwargs.pop("headers", {})}
+        super().__init__(base_url=base_url, headers=headers, **kwargs)
 
     async def csrf(self) -> str:
         if "csrftoken" not in self.cookies:

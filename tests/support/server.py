@@ -81,7 +81,7 @@ class LiveServer:
     def ws_url(self) -> str:
         return self.url.replace("http://", "ws://", 1)
 
-    def start(self, *, timeout: float = 30) -> LiveServer:
+    def start(self, *, timeout: float = 90) -> LiveServer:  # 2 shared cores: imports alone can take 20 s
         var = self.var_dir
         var.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
