@@ -25,8 +25,6 @@ PENDING = "pending"  # password checked, second factor not yet: {uid, epoch, at,
 PENDING_LIFETIME = 600  # seconds to enter the code after the password
 # Asking how long is left is not activity: the page's timer must not keep a session alive.
 PASSIVE_PATHS = {"/session/status"}
-# The only pages a staff member without a required second factor reaches (and signing out).
-SETUP_PATHS = ("/account/second-factor", "/logout", "/session/")
 SETUP_PAGE = "/account/second-factor"
 
 
@@ -102,9 +100,9 @@ class SessionOrTokenBackend(AuthenticationBackend):
             cookie.clear()
             return None
         if record.factor_setup_required:
-            if path.startswith(SETUP_PATHS):
-                return AuthCredentials(["factor_setup"]), NeedsFactorSetup(user, record)
-            return AuthCredentials([]), NeedsFactorSetup(user, record)
+            # Not authenticated anywhere: `requires` sends it to SETUP_PAGE, and only the
+            # set-up pages (requires_factor_setup_or_user) and signing out accept it.
+            return AuthCredentials(["factor_setup"]), NeedsFactorSetup(user, record)
         return AuthCredentials(["authenticated", user.role]), Authenticated(user, session=record)
 
 

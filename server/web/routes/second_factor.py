@@ -4,11 +4,14 @@ Registered through routes/accounts.py's route list (the accounts area owns sign-
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from models.accounts import Role, User
+from server import clock
 from server.accounts import second_factors, sessions, sign_in
 from server.errors import BadRequest, NotFound, TooManyRequests
 from server.web import auth
@@ -78,8 +81,6 @@ async def failed_attempts(request: Request) -> Response:
     notice = request.session.pop(FAILED_ATTEMPTS, None)
     if not isinstance(notice, dict):
         return RedirectResponse("/", status_code=303)
-    from datetime import datetime
-
     last = datetime.fromisoformat(notice["last"]) if notice.get("last") else None
     return render(request, "accounts/login_attempts.html",
                   {"count": int(notice.get("count", 0)), "last": last, "next": str(notice.get("next") or "/")})
@@ -210,8 +211,6 @@ def _status(request: Request) -> dict:
         return {"session": False}
     idle_until, absolute_until = sessions.expiry(record, _settings(request), request.user.user.role)
     ends = min(idle_until, absolute_until)
-    from server import clock
-
     return {
         "session": True,
         "ends_at": ends.isoformat(),
