@@ -13,6 +13,11 @@ async def log_in(page, base_url: str, email: str, password: str = PASSWORD) -> N
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Log in").click()
     await page.wait_for_load_state("networkidle")
+    await complete_second_factor(page, email)
+
+
+async def complete_second_factor(page, email: str) -> None:
+    """After the password: the authenticator's code, when the account has one."""
     if page.url.split("?")[0].endswith("/login/second-factor"):
         await enter_code(page, email)
 

@@ -2,7 +2,8 @@
 
 The server accepts each 30-second step once per factor (no replays) and one step of drift
 either way, so a person signing in several times in a row gets the next unused step, and
-waits for the clock only past that.
+waits for the clock only past that. The step before now is never used: on a busy machine
+the server may check it after it has expired.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ async def next_code(email: str, secret: str) -> str:
     totp = pyotp.TOTP(secret)
     while True:
         now = int(time.time()) // 30
-        step = max(now - 1, _last_step.get(email, now - 2) + 1)
+        step = max(now, _last_step.get(email, now - 1) + 1)
         if step <= now + 1:
             _last_step[email] = step
             return totp.generate_otp(step)
