@@ -143,7 +143,7 @@ class AuditEvent(Model):
 
     id = fields.IntField(primary_key=True)
     actor = fields.ForeignKeyField("models.User", related_name="audit_actions", null=True)
-    action = fields.CharField(max_length=16)  # "read" or "change"
+    action = fields.CharField(max_length=16)  # "read", "change", or "security" (sign-in events)
     subject = fields.CharField(max_length=64)  # e.g. "measure_response", "closure_summary"
     subject_id = fields.CharField(max_length=64, default="")
     member = fields.ForeignKeyField(
@@ -154,3 +154,66 @@ class AuditEvent(Model):
 
     class Meta:
         table = "audit_events"
+
+
+class SignInSession(Model):
+    """A sign-in of one browser, kept on the server so it can be listed, limited and ended."""
+
+    # The cookie holds only a random key, and this table its SHA-256 (server/accounts/sessions.py).
+
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="sign_in_sessions")
+    key_sha256 = fields.CharField(max_length=64, unique=True)
+    # The browser and system in words ("Firefox on Windows"), never the raw header.
+    device = fields.CharField(max_length=120, default="")
+    client_ip = fields.CharField(max_length=64, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_seen_at = fields.DatetimeField()
+    # The last time the person proved who they are here (password, second factor): sensitive
+    # actions ask again once this is older than five minutes.
+    authenticated_at = fields.DatetimeField()
+    # Staff signed in with a password alone, where a second factor is required: the session
+    # reaches only the factor set-up pages until one is added.
+    factor_setup_required = fields.BooleanField(default=False)
+    ended_at = fields.DatetimeField(null=True)
+    end_reason = fields.CharField(max_length=32, default="")
+
+    class Meta:
+        table = "sign_in_sessions"
+
+
+class FactorKind(StrEnum):
+    TOTP = "totp"
+
+
+class SecondFactor(Model):
+    """A second factor: for now an authenticator app (TOTP, RFC 6238)."""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="second_factors")
+    kind = fields.CharEnumField(FactorKind, max_length=16)
+    name = fields.CharField(max_length=80, default="")
+    # TOTP needs the shared secret itself to check a code, so it cannot be stored hashed.
+    secret = fields.CharField(max_length=64, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    # Null while being set up: a factor counts only once a code from it was entered.
+    confirmed_at = fields.DatetimeField(null=True)
+    last_used_at = fields.DatetimeField(null=True)
+    # The 30-second step of the last accepted code, so a code is never accepted twice.
+    last_used_step = fields.BigIntField(null=True)
+
+    class Meta:
+        table = "second_factors"
+
+
+class RecoveryCode(Model):
+    """Single-use codes for when the authenticator is lost, shown once and stored as SHA-256."""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="recovery_codes")
+    code_sha256 = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "recovery_codes"

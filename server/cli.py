@@ -91,6 +91,10 @@ def cmd_create_user(settings: Settings, args) -> int:
 
     user = asyncio.run(_with_db(settings, work))
     print(f"Created {user.role.value} {user.display_name} <{user.email}> (id {user.id}).")
+    if user.role != Role.MEMBER:
+        need = "must" if settings.staff_mfa_required else "may"
+        print(f"Staff {need} add a second factor: sign in, and set up an authenticator app at "
+              f"{settings.base_url}/account/second-factor")
     return 0
 
 

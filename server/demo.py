@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pyotp
 from tortoise.transactions import in_transaction
 
-from models.accounts import ApiToken, Role, User
+from models.accounts import ApiToken, FactorKind, Role, SecondFactor, User
 from models.clinical import Goal, SafetyItem
 from models.cohorts import (
     Cohort,
@@ -120,6 +121,14 @@ async def _person(person: Person, password: str, existing: User | None = None) -
     await user.save(update_fields=["password_hash", "session_epoch"])
     return user
 
+async def _demo_totp(user: User, now: datetime) -> str:
+    """A fresh authenticator for a demo staff login (its secret goes into `demo --json`)."""
+    await SecondFactor.filter(user=user).delete()
+    factor = await SecondFactor.create(user=user, kind=FactorKind.TOTP, name="demo", secret=pyotp.random_base32(),
+                                       confirmed_at=now)
+    return factor.secret
+
+
 def _password() -> str:
     return "demo-" + secrets.token_urlsafe(9)
 
@@ -164,10 +173,13 @@ async def _load(settings: Settings, *, coordinator: User | None, now: datetime) 
             continue  # the coordinator who ran setup keeps their own password
         await ApiToken.filter(user=user, name="demo", revoked_at=None).update(revoked_at=now)
         _, token = await accounts.create_api_token(user, "demo")
-        users_json.append({
+        entry = {
             "email": user.email, "password": passwords[key], "role": user.role.value, "name": user.display_name,
             "api_token": token, "feed_url": feed_urls.get(user.email),
-        })
+        }
+        if user.role != Role.MEMBER:  # staff sign in with a second factor: scripts compute codes from this
+            entry["totp_secret"] = await _demo_totp(user, now)
+        users_json.append(entry)
     return {
         "base_url": settings.base_url,
         "users": users_json,

@@ -4,6 +4,8 @@ passwords  argon2id hashing, e-mail addresses as keys, ending every session of a
 tokens     API tokens (shown once, stored as SHA-256)
 links      one-time links: invitations, password resets, first-run setup
 throttle   failed-login counting
+sign_in    the password check and its bookkeeping, changing a password
+setup      accounts begun from a link: first coordinator, invitations, resets
 access     which cohorts and enrollments a user may reach
 audit      who read or changed clinical data, when
 """

@@ -1,4 +1,5 @@
-"""Audit trail: every read or change of a member's clinical data records who, what, when."""
+"""Audit trail: every read or change of a member's clinical data records who, what, when;
+and the security events of accounts (sign-ins, failures, factors, sessions), never a secret."""
 from __future__ import annotations
 
 from models.accounts import AuditEvent, User
@@ -13,8 +14,8 @@ async def record(
     member: User | int | None = None,
     detail: str = "",
 ) -> None:
-    if action not in {"read", "change"}:
-        raise ValueError(f"audit action must be 'read' or 'change', not {action!r}")
+    if action not in {"read", "change", "security"}:
+        raise ValueError(f"audit action must be 'read', 'change' or 'security', not {action!r}")
     member_id = member.id if isinstance(member, User) else member
     await AuditEvent.create(
         actor=actor,
@@ -24,3 +25,9 @@ async def record(
         member_id=member_id,
         detail=detail[:255],
     )
+
+
+async def security_event(subject: str, *, person: User | None, actor: User | None = None, detail: str = "") -> None:
+    """A sign-in event about `person` (None: an address with no account), done by `actor`
+    (None: someone not signed in). `detail` names the client, never a password or code."""
+    await record(actor, "security", subject, person.id if person else "", member=person, detail=detail)

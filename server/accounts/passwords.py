@@ -56,5 +56,8 @@ class Passwords:
 
 
 async def log_out_everywhere(user: User) -> None:
+    from server.accounts.sessions import end_all  # sessions audits through accounts.audit
+
     user.session_epoch += 1
     await user.save(update_fields=["session_epoch"])
+    await end_all(user, "signed out everywhere", actor=user)

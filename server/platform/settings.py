@@ -54,6 +54,23 @@ class Settings:
     safety_response_hours: float = 24.0
     login_attempts_per_15_min: int = 5
     extra: Mapping[str, str] = field(default_factory=dict)
+    # --- sign-in limits and second factors (issue 18; read by _sign_in_settings) -----------
+    # Staff read and write clinical records: NIST SP 800-63B (AAL2) asks for re-authentication
+    # after 30 minutes without activity and 12 hours after sign-in.
+    idle_minutes: int = 30
+    session_hours: int = 12
+    # Members see only their own record, mostly from a phone once a week, to answer the week's
+    # questionnaire; a sign-in wall every visit would cost answers, not protect others' data.
+    # A week without activity (one group's cycle) and the session cookie's 14 days at most.
+    member_idle_hours: int = 7 * 24
+    member_session_days: int = 14
+    # "required": coordinators and facilitators must have a second factor; "optional": the
+    # clinic relaxes that (members may always add one and are never forced).
+    staff_mfa: str = "required"
+
+    @property
+    def staff_mfa_required(self) -> bool:
+        return self.staff_mfa == "required"
 
     @property
     def origin(self) -> str:
@@ -116,7 +133,24 @@ class Settings:
             safety_response_hours=_positive_float(env, "GROUPIPT_SAFETY_RESPONSE_HOURS", 24.0),
             login_attempts_per_15_min=_int(env, "GROUPIPT_LOGIN_ATTEMPTS", 5),
             extra={k: v for k, v in env.items() if k.startswith("GROUPIPT_")},
+            **_sign_in_settings(env),
         )
+
+
+def _sign_in_settings(env: Mapping[str, str]) -> dict:
+    staff_mfa = env.get("GROUPIPT_STAFF_MFA", "required") or "required"
+    if staff_mfa not in {"required", "optional"}:
+        raise SettingsError(f"GROUPIPT_STAFF_MFA has value {staff_mfa!r}. Expected 'required' or 'optional'.")
+    values = {
+        "idle_minutes": _int(env, "GROUPIPT_IDLE_MINUTES", 30),
+        "session_hours": _int(env, "GROUPIPT_SESSION_HOURS", 12),
+        "member_idle_hours": _int(env, "GROUPIPT_MEMBER_IDLE_HOURS", 7 * 24),
+        "member_session_days": _int(env, "GROUPIPT_MEMBER_SESSION_DAYS", 14),
+    }
+    for name, value in values.items():
+        if value < 1:
+            raise SettingsError(f"GROUPIPT_{name.upper()} has value {value!r}. Expected a whole number of at least 1.")
+    return {**values, "staff_mfa": staff_mfa}
 
 
 def _organizer_name(env: Mapping[str, str]) -> str:

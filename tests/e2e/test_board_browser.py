@@ -5,6 +5,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.integration.test_board_support import make_board_world
+from tests.support.browser import complete_second_factor
 from tests.support.world import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -18,6 +19,7 @@ async def _page_for(browser, base_url: str, email: str, path: str):
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Log in").click()
     await page.wait_for_load_state("networkidle")
+    await complete_second_factor(page, email)
     await page.goto(f"{base_url}{path}")
     await expect(page.locator("#conn-status")).to_have_text("Live", timeout=15000)
     return context, page

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from tests.support.browser import enter_code, set_up_authenticator
 from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -27,6 +28,7 @@ async def test_setup_then_invite_a_member_on_a_phone(browser, fresh_server, tmp_
     await page.get_by_label("Password (at least 10 characters)").fill("correct horse battery")
     await page.get_by_label("Password again").fill("correct horse battery")
     await page.get_by_role("button", name="Create coordinator").click()
+    await set_up_authenticator(page, "ada@clinic.example.org")  # staff add a second factor first
     await page.wait_for_url(fresh_server.url + "/")
     assert await page.get_by_role("heading", name="Cohorts").is_visible()
     # Nothing overflows sideways on a phone.
@@ -59,6 +61,7 @@ async def test_login_form_works_without_javascript(browser, world, live_server):
     await page.get_by_label("E-mail").fill(world.email("coordinator"))
     await page.get_by_label("Password").fill("correct horse battery")
     await page.get_by_role("button", name="Log in").click()
+    await enter_code(page, world.email("coordinator"))
     await page.wait_for_url(live_server.url + "/account")
     assert await page.get_by_role("heading", name="Your account").is_visible()
     await context.close()

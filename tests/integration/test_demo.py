@@ -45,7 +45,7 @@ def test_demo_json_has_the_promised_keys(demo):
 async def test_every_demo_login_and_token_works(demo):
     server, data = demo
     for user in data["users"]:
-        client = await logged_in(server.url, user["email"], user["password"])
+        client = await logged_in(server.url, user["email"], user["password"], totp_secret=user.get("totp_secret"))
         await client.aclose()
         async with bearer(server.url, user["api_token"]) as api:
             me = (await api.get("/api/v1/me")).json()
@@ -83,7 +83,8 @@ async def test_demo_members_have_consent_and_the_second_facilitator_is_explained
     server, data = demo
     coordinator = next(u for u in data["users"] if u["role"] == "coordinator")
     halfway, enrolling = data["cohorts"]
-    client = await logged_in(server.url, coordinator["email"], coordinator["password"])
+    client = await logged_in(server.url, coordinator["email"], coordinator["password"],
+                             totp_secret=coordinator["totp_secret"])
     try:
         for cohort in (halfway, enrolling):
             roster = await client.get(f"/cohorts/{cohort['id']}/enrollment")

@@ -6,11 +6,14 @@ Two active cohorts (A and B), a facilitator for each, a member in each, a coordi
 """
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from models.accounts import Role, User
+import pyotp
+
+from models.accounts import FactorKind, Role, SecondFactor, User
 from models.cohorts import (
     Cohort,
     CohortStatus,
@@ -23,8 +26,10 @@ from models.cohorts import (
     ProtocolTemplate,
 )
 from server import accounts
+from tests.support import totp
 
 PASSWORD = "correct horse battery"
+REAUTHENTICATE_AFTER = 4 * 60  # seconds; the server asks after five minutes
 ROLES = ("member", "other_member", "other_facilitator", "facilitator", "coordinator")
 
 
@@ -41,6 +46,7 @@ class World:
     meetings: list[Meeting]
     other_meetings: list[Meeting]
     _clients: dict = field(default_factory=dict)
+    _signed_in_at: dict = field(default_factory=dict)
 
     def email(self, role: str) -> str:
         return self.users[role].email
@@ -53,10 +59,17 @@ class World:
         if client is not None:
             probe = await client.get("/account", follow_redirects=False)
             if probe.status_code == 200:
+                # Sensitive actions ask for the password again after five minutes: a person
+                # at the keyboard would type it; this client gives it before each test.
+                if time.monotonic() - self._signed_in_at.get(role, 0) > REAUTHENTICATE_AFTER:
+                    answer = await client.submit("/account/reauthenticate", {"proof": PASSWORD})
+                    assert answer.status_code == 303, answer.text[:300]
+                    self._signed_in_at[role] = time.monotonic()
                 return client
             await client.aclose()
         client = await logged_in(self.base_url, self.email(role), PASSWORD)
         self._clients[role] = client
+        self._signed_in_at[role] = time.monotonic()
         return client
 
     async def close(self) -> None:
@@ -68,15 +81,23 @@ def unique_email(prefix: str = "person") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}@example.org"
 
 
-async def make_user(role: Role | str, name: str, *, password: str = PASSWORD, email: str | None = None) -> User:
+async def make_user(role: Role | str, name: str, *, password: str = PASSWORD, email: str | None = None,
+                    second_factor: bool | None = None) -> User:
+    """A person who can sign in; staff come with an authenticator app (as the server requires),
+    whose codes tests/support/totp.py computes. second_factor=False: staff still to set one up."""
     hasher = accounts.Passwords("cheapest")
-    return await User.create(
+    user = await User.create(
         email=email or unique_email(str(role)),
         display_name=name,
         role=Role(role),
         password_hash=await hasher.hash(password),
         time_zone="Europe/London",
     )
+    if second_factor if second_factor is not None else user.role != Role.MEMBER:
+        factor = await SecondFactor.create(user=user, kind=FactorKind.TOTP, name="test phone",
+                                           secret=pyotp.random_base32(), confirmed_at=datetime.now(timezone.utc))
+        totp.remember(user.email, factor.secret)
+    return user
 
 
 async def make_template() -> ProtocolTemplate:

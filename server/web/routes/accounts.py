@@ -6,13 +6,15 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from tortoise.transactions import in_transaction
-
 from models.accounts import ApiToken, LinkPurpose, Role, User
-from server import accounts, clock
+from server import accounts
+from server.accounts import setup as first_run
+from server.accounts import sign_in
+from server.accounts.setup import invite_person  # noqa: F401  (routes/api.py imports it from here)
 from server.errors import BadRequest, Conflict, NotFound, TooManyRequests
 from server.web import auth
 from server.web.forms import form_data, require_text
+from server.web.routes import second_factor
 from server.web.routes.feeds import (
     account_feed_section,  # the calendar card belongs to the feeds area
 )
@@ -32,39 +34,29 @@ def _client_ip(request: Request) -> str:
 
 async def login(request: Request) -> Response:
     if request.method == "GET":
+        if isinstance(request.user, auth.NeedsFactorSetup):
+            return RedirectResponse(auth.SETUP_PAGE, status_code=303)
         if request.user.is_authenticated:
             return RedirectResponse(_safe_next(request.query_params.get("next")), status_code=303)
         return render(request, "accounts/login.html", {"next": _safe_next(request.query_params.get("next"))})
     form = await form_data(request)
     next_url = _safe_next(form.get("next"))
     raw_email = (form.get("email") or "").strip()
-    password = form.get("password") or ""
-    settings = request.app.state.settings
     try:
-        email = accounts.normalize_email(raw_email)
-        await accounts.check_login_throttle(email, _client_ip(request), settings.login_attempts_per_15_min)
+        user = await sign_in.check_password(
+            request.app.state.passwords, email=raw_email, password=form.get("password") or "",
+            client_ip=_client_ip(request), attempts_per_window=request.app.state.settings.login_attempts_per_15_min,
+        )
     except (BadRequest, TooManyRequests) as exc:
         return render(
             request, "accounts/login.html",
             {"next": next_url, "email": raw_email, "error": exc.message}, status_code=exc.status_code,
         )
-    user = await User.get_or_none(email=email, is_active=True)
-    if not await request.app.state.passwords.verify(user, password):
-        await accounts.record_login_failure(email, _client_ip(request))
-        return render(
-            request, "accounts/login.html",
-            {"next": next_url, "email": raw_email, "error": "That e-mail and password do not match an account."},
-            status_code=400,
-        )
-    await accounts.clear_login_failures(email)
-    user.last_login_at = clock.now()
-    await user.save(update_fields=["last_login_at"])
-    auth.log_in(request, user)
-    return RedirectResponse(next_url, status_code=303)
+    return await second_factor.after_password(request, user, next_url)
 
 
 async def logout(request: Request) -> Response:
-    auth.log_out(request)
+    await auth.log_out(request)
     return RedirectResponse("/login", status_code=303)
 
 
@@ -72,66 +64,53 @@ async def logout(request: Request) -> Response:
 async def logout_everywhere(request: Request) -> Response:
     user = auth.user_of(request)
     await accounts.log_out_everywhere(user)
-    auth.log_out(request)
+    request.session.clear()
     return RedirectResponse("/login?signed_out=everywhere", status_code=303)
 
 
 # --- first run -----------------------------------------------------------------------------
 
 async def setup(request: Request) -> Response:
-    link = await accounts.find_link(LinkPurpose.SETUP, request.path_params["token"])
-    if link is None or await User.filter(role=Role.COORDINATOR).exists():
-        raise NotFound("This setup link has been used or has expired. Log in instead.")
+    link = await first_run.open_setup_link(request.path_params["token"])
     if request.method == "GET":
         return render(request, "accounts/setup.html", {})
     form = await form_data(request)
     values = {"display_name": form.get("display_name", ""), "email": form.get("email", "")}
     try:
         name = require_text(form, "display_name", "Your name", max_length=120)
-        email = accounts.normalize_email(form.get("email", ""))
-        password_hash = await request.app.state.passwords.hash(form.get("password", ""))
-        if form.get("password") != form.get("password_again"):
-            raise BadRequest("The two passwords differ.", fields={"password_again": "Type the same password twice."})
+        user = await first_run.create_first_coordinator(
+            link, request.app.state.passwords, display_name=name, email=form.get("email", ""),
+            password=form.get("password", ""), password_again=form.get("password_again", ""),
+        )
+    except Conflict:
+        raise
     except BadRequest as exc:
         return render(request, "accounts/setup.html", {"error": exc.message, "values": values}, status_code=400)
-    async with in_transaction():
-        if await User.filter(role=Role.COORDINATOR).exists():
-            raise Conflict("A coordinator was created a moment ago. Log in instead.")
-        user = await User.create(email=email, display_name=name, password_hash=password_hash, role=Role.COORDINATOR)
-        link.used_at = clock.now()
-        await link.save(update_fields=["used_at"])
-    auth.log_in(request, user)
+    response = await second_factor.after_password(request, user, "/")
     if form.get("load_demo") == "yes":
         from server.demo import load_demo
 
         demo = await load_demo(request.app.state.settings, coordinator=user)
         return render(request, "accounts/demo_loaded.html", {"demo": demo})
-    return RedirectResponse("/", status_code=303)
+    return response
 
 
 # --- invitations and password resets ------------------------------------------------------
 
 async def _choose_password(request: Request, purpose: LinkPurpose, template: str) -> Response:
-    link = await accounts.find_link(purpose, request.path_params["token"])
-    if link is None or link.user is None or not link.user.is_active:
-        raise NotFound("This link has been used or has expired. Ask your coordinator for a new one.")
-    user = link.user
+    link = await first_run.open_password_link(purpose, request.path_params["token"])
     if request.method == "GET":
-        return render(request, template, {"person": user})
+        return render(request, template, {"person": link.user})
     form = await form_data(request)
     try:
-        if form.get("password") != form.get("password_again"):
-            raise BadRequest("The two passwords differ.", fields={"password_again": "Type the same password twice."})
-        user.password_hash = await request.app.state.passwords.hash(form.get("password", ""))
+        user = await first_run.choose_password_from_link(
+            link, request.app.state.passwords,
+            password=form.get("password", ""), password_again=form.get("password_again", ""),
+        )
     except BadRequest as exc:
-        return render(request, template, {"person": user, "error": exc.message}, status_code=400)
-    async with in_transaction():
-        user.session_epoch += 1  # a new password ends every other session
-        await user.save(update_fields=["password_hash", "session_epoch"])
-        link.used_at = clock.now()
-        await link.save(update_fields=["used_at"])
-    auth.log_in(request, user)
-    return RedirectResponse("/", status_code=303)
+        return render(request, template, {"person": link.user, "error": exc.message}, status_code=400)
+    # A link proves the mailbox, not the second factor: a person who has one still enters it.
+    return await second_factor.after_password(request, user, "/")
 
 
 async def accept_invitation(request: Request) -> Response:
@@ -146,19 +125,7 @@ async def reset_password(request: Request) -> Response:
 
 @auth.requires(Role.COORDINATOR)
 async def people(request: Request) -> Response:
-    users = await User.all().order_by("role", "display_name")
-    return render(request, "accounts/people.html", {"people": users, "roles": list(Role)})
-
-
-async def invite_person(*, email: str, display_name: str, role: Role, invited_by: User) -> tuple[User, str]:
-    """Create an account without a password and the invitation link that completes it."""
-    email = accounts.normalize_email(email)
-    if await User.filter(email=email).exists():
-        raise Conflict(f"{email} already has an account.", fields={"email": "Already registered."})
-    async with in_transaction():
-        user = await User.create(email=email, display_name=display_name, role=role)
-        path = await accounts.issue_link(LinkPurpose.INVITATION, user=user, created_by=invited_by)
-    return user, path
+    return await people_page_with(request)
 
 
 @auth.requires(Role.COORDINATOR)
@@ -203,7 +170,7 @@ async def issue_reset(request: Request) -> Response:
 async def _account_context(request: Request, **extra) -> dict:
     user = auth.user_of(request)
     tokens = await ApiToken.filter(user=user, revoked_at=None).order_by("-created_at")
-    context = {"tokens": tokens}
+    context = {"tokens": tokens, **await second_factor.account_sections(request)}
     context["feed_section"] = await account_feed_section(request)
     context.update(extra)
     return context
@@ -214,22 +181,28 @@ async def account(request: Request) -> Response:
     return render(request, "accounts/account.html", await _account_context(request))
 
 
+async def account_page_with(request: Request, *, status_code: int = 200, **extra) -> Response:
+    return render(request, "accounts/account.html", await _account_context(request, **extra), status_code=status_code)
+
+
+async def people_page_with(request: Request, *, status_code: int = 200, **extra) -> Response:
+    users = await User.all().order_by("role", "display_name")
+    return render(request, "accounts/people.html", {"people": users, "roles": list(Role), **extra},
+                  status_code=status_code)
+
+
 @auth.requires()
 async def change_password(request: Request) -> Response:
     user = auth.user_of(request)
     form = await form_data(request)
-    passwords = request.app.state.passwords
     try:
-        if not await passwords.verify(user, form.get("current_password", "")):
-            raise BadRequest("Your current password is not right.", fields={"current_password": "Check it."})
-        if form.get("password") != form.get("password_again"):
-            raise BadRequest("The two new passwords differ.", fields={"password_again": "Type the same password twice."})
-        user.password_hash = await passwords.hash(form.get("password", ""))
+        await sign_in.change_password(
+            request.app.state.passwords, user, keep=auth.session_of(request), current=form.get("current_password", ""),
+            password=form.get("password", ""), password_again=form.get("password_again", ""),
+        )
     except BadRequest as exc:
         return render(request, "accounts/account.html", await _account_context(request, error=exc.message), status_code=400)
-    user.session_epoch += 1
-    await user.save(update_fields=["password_hash", "session_epoch"])
-    auth.log_in(request, user)  # keep this session, end the others
+    auth.keep_session_after_password_change(request, user)
     return render(request, "accounts/account.html", await _account_context(request, notice="Your password was changed. Other sessions were logged out."))
 
 
@@ -237,9 +210,11 @@ async def change_password(request: Request) -> Response:
 async def create_token(request: Request) -> Response:
     form = await form_data(request)
     try:
+        await auth.confirm_recent(request, form.get("proof"))
         token, secret = await accounts.create_api_token(auth.user_of(request), form.get("name", ""))
     except BadRequest as exc:
-        return render(request, "accounts/account.html", await _account_context(request, error=exc.message), status_code=400)
+        return render(request, "accounts/account.html", await _account_context(
+            request, error=exc.message, token_name=form.get("name", ""), token_needs_proof=True), status_code=400)
     return render(request, "accounts/account.html", await _account_context(request, new_token=secret, new_token_name=token.name))
 
 
@@ -270,4 +245,5 @@ routes = [
     Route("/people", people, methods=["GET"]),
     Route("/people/invite", invite, methods=["POST"]),
     Route("/people/{user_id:id}/password-reset", issue_reset, methods=["POST"]),
+    *second_factor.routes,
 ]
