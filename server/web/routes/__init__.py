@@ -15,9 +15,10 @@ from server.web.routes import (
     measures,
     meetings,
     portal,
+    records,
     safety,
     templates,
 )
 
 # Feeds first: calendar clients poll them most, and Starlette matches routes in order.
-ROUTE_MODULES = [feeds, accounts, home, api, audit, templates, cohorts, meetings, enrollment, intake, measures, safety, portal, boards, closure, closure_api]
+ROUTE_MODULES = [feeds, accounts, home, api, audit, templates, cohorts, meetings, enrollment, intake, measures, safety, portal, records, boards, closure, closure_api]
