@@ -1,4 +1,4 @@
-"""The `groupipt` command: serve, migrate, create-user, demo, token, safety-sweep, backup, restore."""
+"""The `groupipt` command: serve, migrate, create-user, demo, token, safety-sweep, backup, restore, purge."""
 from __future__ import annotations
 
 import argparse
@@ -189,6 +189,27 @@ def cmd_restore(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_purge(settings: Settings, args) -> int:
+    from server import clock
+    from server.records import retention
+
+    years = retention.retention_years(settings)
+    if years is None:
+        print("GROUPIPT_RETENTION_YEARS is not set, so nothing is ever purged. Set it to the number of years "
+              "your health-records law requires records to be kept after a member's last group ends.")
+        return 0
+    if args.dry_run:
+        due = asyncio.run(_with_db(settings, lambda: retention.members_due(now=clock.now(), years=years)))
+        print(f"{len(due)} member record(s) past {years} years' retention would be purged"
+              + "".join(f"\n  member {d.member_id}, last group ended {d.ended_at.date().isoformat()}" for d in due))
+        return 0
+    _, purged = asyncio.run(_with_db(settings, lambda: retention.purge_due(settings, now=clock.now())))
+    print(f"Purged {len(purged)} member record(s) past {years} years' retention"
+          + "".join(f"\n  member {p.member_id}: " + (", ".join(f"{v} {k}" for k, v in p.removed.items()) or "nothing clinical")
+                    for p in purged))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="groupipt", description="Run group IPT cohorts.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -235,6 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("path")
     restore.add_argument("--force", action="store_true", help="replace a database that already holds data")
     restore.set_defaults(run=cmd_restore)
+
+    purge = sub.add_parser("purge", help="purge member records past GROUPIPT_RETENTION_YEARS (audited)")
+    purge.add_argument("--due", action="store_true", required=True, help="every record whose retention has ended")
+    purge.add_argument("--dry-run", action="store_true", help="only list what is due")
+    purge.set_defaults(run=cmd_purge)
     return parser
 
 

@@ -15,11 +15,14 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import asyncpg
 from tortoise.backends.base.config_generator import expand_db_url
 
 from server.records.errors import BackupError
+
+if TYPE_CHECKING:
+    import asyncpg
 
 MEMBER = "database.pgdump"
 
@@ -51,6 +54,8 @@ class Target:
         return f"postgres://{auth}@{self.host}:{self.port}/{self.database}"
 
     def connect(self) -> asyncio.Future:
+        import asyncpg  # here, so that serving SQLite never loads it
+
         return asyncpg.connect(host=self.host, port=self.port, user=self.user, password=self.password,
                                database=self.database)
 
@@ -164,6 +169,8 @@ async def clinic_rows(target: Target) -> int:
 
 async def create_scratch(target: Target) -> Target:
     scratch = target.with_database(f"gipt_verify_{uuid.uuid4().hex[:12]}")
+    import asyncpg
+
     conn = await target.connect()
     try:
         await conn.execute(f'CREATE DATABASE "{scratch.database}"')

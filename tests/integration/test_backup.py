@@ -103,7 +103,7 @@ async def test_a_backup_taken_while_two_facilitators_write_restores_everything_a
     assert seqs == list(range(1, len(seqs) + 1))
     assert max(seq for at, seq, _ in acked if at <= began) <= seqs[-1]
 
-    restored_server = LiveServer(var_dir=tmp_path / "restored", database_url=empty_database).start()
+    restored_server = LiveServer(var_dir=tmp_path / "restored", database_url=empty_database).start(timeout=120)
     try:
         back = await BoardClient.open(restored_server.ws_url, bw.meeting_id, bw.tokens["fac1"])
         notes = {note["text"] for note in back.snapshot["state"]["notes"]}
