@@ -53,11 +53,15 @@ class Target:
         auth = quote(self.user, safe="") + (f":{quote(self.password, safe='')}" if self.password else "")
         return f"postgres://{auth}@{self.host}:{self.port}/{self.database}"
 
-    def connect(self) -> asyncio.Future:
+    async def connect(self) -> asyncpg.Connection:
         import asyncpg  # here, so that serving SQLite never loads it
 
-        return asyncpg.connect(host=self.host, port=self.port, user=self.user, password=self.password,
-                               database=self.database)
+        try:
+            return await asyncpg.connect(host=self.host, port=self.port, user=self.user, password=self.password,
+                                         database=self.database)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise BackupError(f"Could not connect to PostgreSQL database {self.database!r} at "
+                              f"{self.host}:{self.port} as {self.user} ({exc}).") from exc
 
     def command_env(self) -> dict[str, str]:
         # libpq reads these; a password in argv would show in `ps`.

@@ -33,11 +33,14 @@ def copy_database(source: Path, target: Path) -> None:
     """`source`'s committed state into the new file `target`, self-contained (no WAL beside it)."""
     if not source.is_file():
         raise BackupError(f"There is no SQLite database at {source}.")
-    with contextlib.closing(sqlite3.connect(source, timeout=30)) as src, \
-            contextlib.closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
-        dst.execute("PRAGMA journal_mode=DELETE")
-        _check_integrity(dst, target)
+    try:
+        with contextlib.closing(sqlite3.connect(source, timeout=30)) as src, \
+                contextlib.closing(sqlite3.connect(target)) as dst:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")
+            _check_integrity(dst, target)
+    except sqlite3.Error as exc:
+        raise BackupError(f"Could not copy the SQLite database at {source} ({exc}).") from exc
 
 
 def table_counts(path: Path) -> dict[str, int]:
