@@ -12,8 +12,11 @@ removed, never the data itself.
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,9 +37,13 @@ from models.clinical import (
 from models.closure import ClosureSummary
 from models.cohorts import Enrollment, EnrollmentStatus, EnrollmentTransition
 from models.mail import OutboxMessage
+from server import clock
 from server.accounts import audit
 from server.platform.settings import Settings, SettingsError
 
+log = logging.getLogger("groupipt.records")
+
+PURGE_EVERY_SECONDS = 24 * 3600
 REDACTED = "[removed]"
 # The free text a board event can carry; ids, statuses and times stay so the log replays.
 TEXT_KEYS = frozenset({"text", "scenario", "role_label", "reason", "next_step", "note", "label"})
@@ -205,3 +212,30 @@ async def purge_due(settings: Settings, *, now: datetime) -> tuple[int | None, l
     if years is None:
         return None, []
     return years, [await purge_member(due.member_id, years=years) for due in await members_due(now=now, years=years)]
+
+
+@contextlib.asynccontextmanager
+async def daily_purges(settings: Settings) -> AsyncIterator[None]:
+    """For the app's lifespan: `purge_due` at start and then once a day, only when a
+    retention is set (a bad value stops the server at start, naming the variable)."""
+    if retention_years(settings) is None:
+        yield
+        return
+
+    async def run() -> None:
+        while True:
+            try:
+                years, purged = await purge_due(settings, now=clock.now())
+                if purged:
+                    log.info("purged %d member record(s) past %s years' retention", len(purged), years)
+            except Exception:  # logged and tried again tomorrow; nothing is half-purged (one transaction each)
+                log.exception("retention purge failed")
+            await asyncio.sleep(PURGE_EVERY_SECONDS)
+
+    task = asyncio.create_task(run(), name="retention-purge")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

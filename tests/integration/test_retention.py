@@ -131,3 +131,28 @@ async def test_purge_waits_for_the_setting_then_removes_only_what_is_past_retent
     # Purging again finds nothing more to do.
     rc, out, err = await groupipt(env, "purge", "--due")
     assert rc == 0 and f"member {maria.id}:" not in out
+
+
+async def test_the_server_purges_what_is_due_once_a_retention_is_set(live_server, ended_long_ago, tmp_path):
+    bw, maria = ended_long_ago
+    server = LiveServer(var_dir=tmp_path, database_url=live_server.database_url,
+                        extra_env={"GROUPIPT_RETENTION_YEARS": "2"}).start(timeout=120)
+    try:
+        for _ in range(300):
+            if (await User.get(id=maria.id)).display_name == "Former member":
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        server.stop()
+    assert (await User.get(id=maria.id)).display_name == "Former member"
+    assert await MeasureResponse.filter(enrollment__member_id=maria.id).count() == 0
+    assert "divorce" not in await board_texts(bw.meeting_id)
+    assert await AuditEvent.filter(subject="member_record", member_id=maria.id, action="change").count() == 1
+
+
+def test_a_retention_that_is_not_a_number_of_years_stops_the_server_at_start(live_server, tmp_path):
+    server = LiveServer(var_dir=tmp_path, database_url=live_server.database_url,
+                        extra_env={"GROUPIPT_RETENTION_YEARS": "forever"})
+    with pytest.raises(RuntimeError, match="GROUPIPT_RETENTION_YEARS has value 'forever'"):
+        server.start(timeout=120)
+    server.stop()
