@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from models.accounts import AuditEvent, User
-from models.board import BoardEvent
+from models.board import BoardEvent, FacilitatorNote
 from models.clinical import Goal, MeasureResponse
 from models.closure import ClosureSummary, SummaryStatus
 from models.cohorts import Enrollment, EnrollmentStatus, EnrollmentTransition
@@ -110,6 +110,8 @@ async def test_purge_waits_for_the_setting_then_removes_only_what_is_past_retent
     for word in ("Tom on time", "Tom asks his boss", "Tom was calm"):
         assert word in texts, word
     assert await MeasureResponse.filter(enrollment_id=int(bw.members[1])).count() == 1
+    stored_notes = await FacilitatorNote.filter(meeting_id=bw.meeting_id).values_list("text", flat=True)
+    assert sorted(stored_notes) == ["Tom was calm", "[removed]"]  # the meeting record the board left
 
     # One audit entry says what went, not what it said.
     entry = await AuditEvent.filter(subject="member_record", member_id=maria.id, action="change").first()
