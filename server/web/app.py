@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             safety.configure(settings)
             async with hub.running(), sqlite_engine.checkpoints(connections.get("default")), \
                     safety_alerts.watching(app, settings), \
-                    retention.daily_purges(settings):  # GROUPIPT_RETENTION_YEARS, when set
+                    retention.daily_purges(settings):  # escalations and follow-up reminders; retention
                 yield
 
     routes = [
