@@ -1,4 +1,4 @@
-"""The `groupipt` command: serve, migrate, create-user, demo, token, safety-sweep."""
+"""The `groupipt` command: serve, migrate, create-user, demo, token, safety-sweep, backup, restore, purge."""
 from __future__ import annotations
 
 import argparse
@@ -156,6 +156,64 @@ def cmd_safety_sweep(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_backup(settings: Settings, args) -> int:
+    from pathlib import Path
+
+    from server import clock, records
+
+    path = Path(args.path)
+    if not (args.verify and path.exists()):
+        manifest = asyncio.run(records.take_backup(settings, path, now=clock.now()))
+        print(f"Backed up {manifest.total_rows} rows in {len(manifest.counts)} tables at {manifest.migration} "
+              f"to {path} (sha256 {manifest.sha256}).")
+    if not args.verify:
+        return 0
+    verified = asyncio.run(records.verify_backup(settings, path))
+    if not verified.ok:
+        for table, (listed, restored) in verified.differences.items():
+            print(f"  {table}: {listed} in the manifest, {restored} restored", file=sys.stderr)
+        print(f"groupipt: {path} does NOT restore to what its manifest lists.", file=sys.stderr)
+        return 1
+    print(f"Verified {path}: restored into a scratch database, {verified.manifest.total_rows} rows in "
+          f"{len(verified.counts)} tables, as its manifest lists; it migrates to this version.")
+    return 0
+
+
+def cmd_restore(settings: Settings, args) -> int:
+    from pathlib import Path
+
+    from server import records
+
+    restored = asyncio.run(records.restore_backup(settings, Path(args.path), force=args.force))
+    taken = restored.manifest
+    print(f"Restored {args.path} (taken {taken.created_at.isoformat(timespec='seconds')} at {taken.migration}); "
+          f"migrated to {restored.migrated_to}. Rows per table:")
+    for table, count in sorted(restored.counts.items()):
+        print(f"  {table:<28} {count}")
+    return 0
+
+
+def cmd_purge(settings: Settings, args) -> int:
+    from server import clock
+    from server.records import retention
+
+    years = retention.retention_years(settings)
+    if years is None:
+        print("GROUPIPT_RETENTION_YEARS is not set, so nothing is ever purged. Set it to the number of years "
+              "your health-records law requires records to be kept after a member's last group ends.")
+        return 0
+    if args.dry_run:
+        due = asyncio.run(_with_db(settings, lambda: retention.members_due(now=clock.now(), years=years)))
+        print(f"{len(due)} member record(s) past {years} years' retention would be purged"
+              + "".join(f"\n  member {d.member_id}, last group ended {d.ended_at.date().isoformat()}" for d in due))
+        return 0
+    _, purged = asyncio.run(_with_db(settings, lambda: retention.purge_due(settings, now=clock.now())))
+    print(f"Purged {len(purged)} member record(s) past {years} years' retention"
+          + "".join(f"\n  member {p.member_id}: " + (", ".join(f"{v} {k}" for k, v in p.removed.items()) or "nothing clinical")
+                    for p in purged))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from models.accounts import Role  # the roles, from their one definition (models are imported late here, as in every command)
 
@@ -193,6 +251,22 @@ def build_parser() -> argparse.ArgumentParser:
     token_revoke = token_sub.add_parser("revoke")
     token_revoke.add_argument("token_id", type=int)
     token.set_defaults(run=cmd_token)
+
+    backup = sub.add_parser("backup", help="write a consistent backup while the server runs")
+    backup.add_argument("path", help="the backup file to write (never overwritten)")
+    backup.add_argument("--verify", action="store_true",
+                        help="then restore it into a scratch database and compare (an existing PATH is only checked)")
+    backup.set_defaults(run=cmd_backup)
+
+    restore = sub.add_parser("restore", help="restore a backup into the configured database, then migrate")
+    restore.add_argument("path")
+    restore.add_argument("--force", action="store_true", help="replace a database that already holds data")
+    restore.set_defaults(run=cmd_restore)
+
+    purge = sub.add_parser("purge", help="purge member records past GROUPIPT_RETENTION_YEARS (audited)")
+    purge.add_argument("--due", action="store_true", required=True, help="every record whose retention has ended")
+    purge.add_argument("--dry-run", action="store_true", help="only list what is due")
+    purge.set_defaults(run=cmd_purge)
     return parser
 
 

@@ -32,6 +32,7 @@ from server.errors import TRANSLATIONS, NotAuthenticated, PlatformError, refusal
 from server.measures import safety, safety_alerts
 from server.platform import sqlite_engine
 from server.platform.settings import PROJECT_ROOT, Settings
+from server.records import retention
 from server.web import auth
 from server.web.middleware import EdgeMiddleware
 from server.web.routes import ROUTE_MODULES
@@ -49,7 +50,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with RegisterTortoise(app, config=settings.tortoise_config(), generate_schemas=False):
             safety.configure(settings)
             async with hub.running(), sqlite_engine.checkpoints(connections.get("default")), \
-                    safety_alerts.watching(app, settings):  # escalations and follow-up reminders
+                    safety_alerts.watching(app, settings), \
+                    retention.daily_purges(settings):  # escalations and follow-up reminders; retention
                 yield
 
     routes = [
