@@ -142,8 +142,9 @@ async def send_notices(item: SafetyItem, notices: Sequence[SafetyNotice], *, now
     """E-mail each notice (after the caller's commit); returns the messages made. Never
     raises: a failed message stays in the outbox with its error, and the notice is on the
     person's home page regardless. With `wait=False` inside a running server, the outbox rows
-    are written now and the SMTP delivery is left to the watcher, so a slow mail server never
-    keeps a member waiting on their thank-you page."""
+    are written now and the SMTP delivery runs beside the request, so a slow mail server never
+    keeps a member waiting on their thank-you page, and a new notice never waits behind a
+    sweep that is escalating many older items."""
     settings = settings or Settings.from_env()
     made: list[OutboxMessage] = []
     for notice in notices:
@@ -157,8 +158,10 @@ async def send_notices(item: SafetyItem, notices: Sequence[SafetyNotice], *, now
             log.exception("safety notice %s could not be written to the outbox", notice.id)
     nudge(item)
     if not wait and _watcher_running:
-        _to_deliver.extend((message, settings) for message in made)
-        _wake.set()
+        delivery = asyncio.create_task(_deliver_all([(message, settings) for message in made], now=now),
+                                       name=f"safety-notices-{item.id}")
+        _deliveries.add(delivery)
+        delivery.add_done_callback(_deliveries.discard)
     else:
         await _deliver_all([(message, settings) for message in made], now=now)
     return len(made)
@@ -235,7 +238,7 @@ async def _remind_follow_ups(*, now: datetime, settings: Settings) -> list[int]:
 # --------------------------------------------------------------------- in the server
 
 _changed_cohorts: set[int] = set()
-_to_deliver: list[tuple[OutboxMessage, Settings]] = []
+_deliveries: set[asyncio.Task] = set()  # SMTP deliveries running beside their requests
 _watcher_running = False
 _wake = asyncio.Event()
 
@@ -264,10 +267,8 @@ async def watching(app, settings: Settings):  # noqa: ANN001 (Starlette app)
         yield
     finally:
         _watcher_running = False
-        if _to_deliver:  # what was queued still goes out before the process ends
-            batch = list(_to_deliver)
-            _to_deliver.clear()
-            await _deliver_all(batch, now=clock.now())
+        if _deliveries:  # what is on its way still goes out before the process ends
+            await asyncio.gather(*_deliveries, return_exceptions=True)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
@@ -288,10 +289,6 @@ async def _watch(app, settings: Settings) -> None:  # noqa: ANN001
         _changed_cohorts.difference_update(cohorts)
         if cohorts:
             await _refresh_boards(app, cohorts)
-        if _to_deliver:
-            batch = list(_to_deliver)
-            _to_deliver.clear()
-            await _deliver_all(batch, now=clock.now())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(_wake.wait(), timeout=max(0.05, next_sweep - loop.time()))
         _wake.clear()
