@@ -6,6 +6,7 @@ schedule; members see their schedule in the portal and their calendar feed, not 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -156,6 +157,9 @@ async def _cohort_context(request: Request, user: User, cohort: Cohort) -> dict[
                    "edited": "The draft was saved.", "changed": "The schedule was changed.",
                    "status": "The status was changed."}.get(request.query_params.get("done", "")),
     }
+    if user.role == Role.COORDINATOR:
+        context["notices"] = await schedule.read_notices(request.query_params.get("notices"))
+        context["smtp"] = bool(request.app.state.settings.smtp_host)
     if not meetings and cohort.status in schedule.EDITABLE:
         try:
             facilitator_ids = [u.id for u in facilitators]
@@ -214,6 +218,8 @@ async def cohort_action(request: Request, action) -> Response:
     form = await form_data(request)
     try:
         done = await action(cohort, form, user)
+        # An action says what was done, and may add query values for the landing page.
+        done, extra = done if isinstance(done, tuple) else (done, {})
     except REFUSALS as refused:
         exc = refusal(refused)
         if isinstance(exc, (NotFound, Forbidden)):
@@ -222,7 +228,7 @@ async def cohort_action(request: Request, action) -> Response:
         context = await _cohort_context(request, user, cohort)
         context.update({"error": exc.message, "errors": exc.fields, "form": dict(form)})
         return render(request, "schedule/cohort.html", context, status_code=exc.status_code)
-    return RedirectResponse(f"/cohorts/{cohort.id}?done={done}", status_code=303)
+    return RedirectResponse(f"/cohorts/{cohort.id}?{urlencode({'done': done, **extra})}", status_code=303)
 
 
 @auth.requires(Role.COORDINATOR)

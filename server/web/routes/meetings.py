@@ -56,6 +56,9 @@ async def meeting_page(request: Request) -> Response:
     context = await _meeting_context(row)
     context["is_coordinator"] = user.role == Role.COORDINATOR
     context["notice"] = "The meeting was changed; calendar feeds show it now." if request.query_params.get("done") else None
+    if context["is_coordinator"]:
+        context["notices"] = await schedule.read_notices(request.query_params.get("notices"))
+        context["smtp"] = bool(request.app.state.settings.smtp_host)
     return render(request, "schedule/meeting.html", context)
 
 
@@ -77,7 +80,7 @@ def _meeting_action(kind: str):
             context.update({"is_coordinator": True, "error": exc.message, "errors": exc.fields, "form": dict(form)})
             return render(request, "schedule/meeting.html", context, status_code=exc.status_code)
         target = applied.added[0].id if applied.added else row.id
-        return RedirectResponse(f"/meetings/{target}?done=1", status_code=303)
+        return RedirectResponse(f"/meetings/{target}?done=1&notices={applied.notices}", status_code=303)
 
     endpoint.__name__ = f"meeting_{kind.replace('-', '_')}"
     return endpoint
@@ -164,8 +167,8 @@ async def cohort_shift(request: Request) -> Response:
     settings = request.app.state.settings
 
     async def action(cohort: Cohort, form: Any, user: User) -> str:
-        await schedule.shift_cohort(cohort, form, by=user, now=clock.now(), settings=settings)
-        return "changed"
+        applied = await schedule.shift_cohort(cohort, form, by=user, now=clock.now(), settings=settings)
+        return "changed", {"notices": applied.notices}
 
     return await cohort_action(request, action)
 
@@ -175,8 +178,8 @@ async def cohort_skip_dates(request: Request) -> Response:
     settings = request.app.state.settings
 
     async def action(cohort: Cohort, form: Any, user: User) -> str:
-        await schedule.add_cohort_skip_dates(cohort, form, by=user, now=clock.now(), settings=settings)
-        return "changed"
+        applied = await schedule.add_cohort_skip_dates(cohort, form, by=user, now=clock.now(), settings=settings)
+        return "changed", {"notices": applied.notices}
 
     return await cohort_action(request, action)
 
