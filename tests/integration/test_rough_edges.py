@@ -3,7 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import uuid
+
+from models.accounts import Role, User
+from models.cohorts import Enrollment
 from tests.integration.schedule_support import active_cohort, future_weekday
+from tests.support.world import make_cohort, make_user, unique_email
 
 
 async def test_moving_a_meeting_says_who_waits_in_the_outbox(world, live_server):
@@ -45,3 +50,22 @@ async def test_the_notices_of_a_change_are_shown_only_for_a_well_formed_range(wo
     for junk in ["x", "5-1", "1-99999", "-3"]:
         page = await client.get(f"/meetings/{s2['id']}", params={"notices": junk})
         assert page.status_code == 200 and "Who was told" not in page.text
+
+
+async def test_enrolling_a_member_and_a_typed_person_at_once_is_refused(world, live_server):
+    start = (datetime.now(timezone.utc) + timedelta(days=7)).date()
+    cohort, _ = await make_cohort(world.template, f"Both {uuid.uuid4().hex[:6]}", world.users["facilitator"],
+                                  start=start, capacity=8)
+    existing = await make_user(Role.MEMBER, "Eve Existing")
+    typed = unique_email("typed")
+    client = await world.client("coordinator")
+    page = await client.submit(f"/cohorts/{cohort.id}/enrollment", {
+        "member_id": str(existing.id), "name": "Tia Typed", "email": typed, "status": "enrolled",
+        "consent_at": (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        "consent_method": "verbal_in_person", "consent_version": "1",
+    })
+    assert page.status_code == 400
+    assert "Choose an existing member or type a new person, not both" in page.text
+    assert 'id="enroll-form"' in page.text and 'value="Tia Typed"' in page.text
+    assert await Enrollment.filter(cohort_id=cohort.id).count() == 0
+    assert not await User.filter(email=typed).exists()
