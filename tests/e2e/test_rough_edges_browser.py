@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from playwright.async_api import expect
 
+from models.clinical import Goal
+from tests.integration.test_board_support import make_board_world
 from tests.support.browser import log_in
 from tests.support.world import make_user
 
@@ -32,3 +35,39 @@ async def test_people_page_fits_a_phone_and_invites_members_by_default(live_serv
         assert await page.get_by_label("Role").input_value() == "member"
     finally:
         await context.close()
+
+
+async def _board_page(browser, base_url: str, email: str, path: str, viewport: dict):
+    context = await browser.new_context(viewport=viewport)
+    page = await context.new_page()
+    await log_in(page, base_url, email)
+    await page.goto(f"{base_url}{path}")
+    await expect(page.locator("#conn-status")).to_have_text("Live", timeout=15000)
+    return context, page
+
+
+async def test_room_display_fits_720p_with_the_goals_and_an_unnumbered_empty_queue(live_server, db, browser):
+    world = await make_board_world(n_members=6)
+    for text in ("We speak one at a time", "Everyone tries one role play", "We keep what is said here private"):
+        await Goal.create(cohort_id=world.cohort_id, enrollment=None, text=text)
+    board = f"/boards/{world.meeting_id}"
+    display_ctx, display = await _board_page(browser, live_server.url, world.emails["member"], f"{board}/display",
+                                             {"width": 1280, "height": 720})
+    board_ctx, facilitator = await _board_page(browser, live_server.url, world.emails["fac1"], board,
+                                               {"width": 1280, "height": 800})
+    try:
+        for page in (display, facilitator):
+            empty = page.locator("#queue li")
+            await expect(empty).to_have_count(1)
+            await expect(empty).to_have_text("Nobody is waiting.")
+            assert await empty.evaluate("e => getComputedStyle(e).listStyleType") == "none"
+        await expect(display.locator("#goals li")).to_have_count(4)
+        last_goal = await display.locator("#goals li").last.bounding_box()
+        assert last_goal is not None and last_goal["y"] + last_goal["height"] <= 720, last_goal
+        scroll, inner = await _overflow(display)
+        assert scroll <= inner
+        height = await display.evaluate("document.documentElement.scrollHeight")
+        assert height <= 720, height
+    finally:
+        await display_ctx.close()
+        await board_ctx.close()
