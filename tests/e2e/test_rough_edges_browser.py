@@ -68,6 +68,17 @@ async def test_room_display_fits_720p_with_the_goals_and_an_unnumbered_empty_que
         assert scroll <= inner
         height = await display.evaluate("document.documentElement.scrollHeight")
         assert height <= 720, height
+
+        # Undo and the activity list speak the facilitator's words, not event names.
+        await facilitator.locator("body").click()
+        await facilitator.keyboard.press("a")
+        await facilitator.get_by_label("Protagonist").select_option(world.members[1])
+        await facilitator.get_by_label("Role of the other person").fill("my landlord")
+        await facilitator.get_by_label("Scenario").fill("Ask for the repair")
+        await facilitator.get_by_role("button", name="Add to queue").click()
+        await expect(facilitator.locator("#undo-btn")).to_have_text("Undo: role play added to the queue")
+        await expect(facilitator.locator("#activity")).to_contain_text("role play added to the queue")
+        await expect(display.locator("#queue li.empty")).to_have_count(0)
     finally:
         await display_ctx.close()
         await board_ctx.close()

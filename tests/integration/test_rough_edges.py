@@ -22,6 +22,9 @@ async def test_moving_a_meeting_says_who_waits_in_the_outbox(world, live_server)
     assert "no mail server is set" in page.text and 'href="/outbox"' in page.text
     for person in [*made["members"], made["facilitator"]]:
         assert person.email in page.text
+    assert "changed 1×" in page.text and "Calendar version" not in page.text
+    cohort_page = await client.get(f"/cohorts/{made['id']}")
+    assert "Version" not in cohort_page.text and "as planned" in cohort_page.text and "changed 1×" in cohort_page.text
 
 
 async def test_a_change_weeks_away_says_nobody_was_emailed(world, live_server):
