@@ -82,3 +82,24 @@ async def test_room_display_fits_720p_with_the_goals_and_an_unnumbered_empty_que
     finally:
         await display_ctx.close()
         await board_ctx.close()
+
+
+async def test_a_closed_board_says_closed_offers_no_undo_and_points_to_the_record(live_server, db, browser):
+    world = await make_board_world()
+    board = f"/boards/{world.meeting_id}"
+    context, page = await _board_page(browser, live_server.url, world.emails["fac1"], board, {"width": 1280, "height": 800})
+    try:
+        for member in world.members:
+            await page.locator(f"#att-{member}").select_option("present")
+        await expect(page.locator("#undo-btn")).to_be_enabled()
+        page.on("dialog", lambda dialog: dialog.accept())
+        await page.locator("#close-btn").click()
+        for _ in range(2):  # as it closes, and reopened later
+            await expect(page.locator("#conn-status")).to_have_text("Closed", timeout=15000)
+            await expect(page.locator("#closed-note")).to_be_visible()
+            await expect(page.locator("#undo-btn")).to_be_hidden()
+            await page.reload()
+        await page.get_by_role("link", name="See what was recorded").click()
+        await expect(page.locator("#meeting-record")).to_contain_text("Present")
+    finally:
+        await context.close()

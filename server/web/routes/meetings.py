@@ -14,6 +14,8 @@ from models.accounts import Role, User
 from models.cohorts import Cohort, Enrollment, Meeting
 from server import clock, schedule
 from server.accounts import access
+from server.board.record import meeting_record
+from server.board.vocabulary import MARK_LABELS
 from server.errors import REFUSALS, Forbidden, NotFound, refusal
 from server.platform import mailer
 from server.web import auth
@@ -46,7 +48,8 @@ async def _meeting_context(row: Meeting) -> dict[str, Any]:
         enrollment = await Enrollment.get(id=row.enrollment_id).select_related("member")
         member = enrollment.member
     return {"row": row, "cohort": cohort, "value": value, "view": meeting_view(value, cohort.public_title),
-            "replaced_by": replaced_by, "member": member, "zone": cohort.time_zone}
+            "replaced_by": replaced_by, "member": member, "zone": cohort.time_zone,
+            "record": await meeting_record(row.id), "mark_labels": MARK_LABELS}
 
 
 @auth.requires(Role.COORDINATOR, Role.FACILITATOR)
