@@ -1,10 +1,12 @@
 """In a real browser, rough edges of issue 20: pages that fit a phone and a 720p room screen."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 from playwright.async_api import expect
 
-from models.clinical import Goal
+from models.clinical import Goal, MeasureResponse
 from tests.integration.test_board_support import make_board_world
 from tests.support.browser import log_in
 from tests.support.world import make_user
@@ -101,5 +103,30 @@ async def test_a_closed_board_says_closed_offers_no_undo_and_points_to_the_recor
             await page.reload()
         await page.get_by_role("link", name="See what was recorded").click()
         await expect(page.locator("#meeting-record")).to_contain_text("Present")
+    finally:
+        await context.close()
+
+
+async def test_trend_chart_labels_read_at_11px_on_a_phone(live_server, db, browser):
+    world = await make_board_world()
+    enrollment_id = int(world.members[0])
+    start = datetime.now(timezone.utc) - timedelta(days=60)
+    for week, total in enumerate((18, 15, 12, 9, 7)):
+        items = [total // 9 + (1 if i < total % 9 else 0) for i in range(9)]
+        await MeasureResponse.create(enrollment_id=enrollment_id, instrument="phq9", items=items, total=total,
+                                     band="mild", item9=0, window=f"week-{week}",
+                                     administered_at=start + timedelta(days=7 * week))
+    context = await browser.new_context(viewport=PHONE)
+    page = await context.new_page()
+    try:
+        await log_in(page, live_server.url, world.emails["fac1"])
+        await page.goto(f"{live_server.url}/enrollments/{enrollment_id}/measures")
+        chart = page.locator(".measure-trend svg").first
+        await expect(chart).to_be_visible()
+        smallest = await chart.evaluate("""svg => Math.min(...[...svg.querySelectorAll('text')].map(
+            t => parseFloat(getComputedStyle(t).fontSize) * svg.getScreenCTM().a))""")
+        assert smallest >= 11, smallest
+        scroll, inner = await _overflow(page)
+        assert scroll <= inner, (scroll, inner)
     finally:
         await context.close()
