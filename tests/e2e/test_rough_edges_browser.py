@@ -81,6 +81,13 @@ async def test_room_display_fits_720p_with_the_goals_and_an_unnumbered_empty_que
         await expect(facilitator.locator("#undo-btn")).to_have_text("Undo: role play added to the queue")
         await expect(facilitator.locator("#activity")).to_contain_text("role play added to the queue")
         await expect(display.locator("#queue li.empty")).to_have_count(0)
+
+        # With a role play running (the big timer on screen) the goals still fit.
+        await facilitator.locator("#queue").get_by_role("button", name="Start").click()
+        await expect(display.locator("#current-turn .timer-value")).to_be_visible()
+        last_goal = await display.locator("#goals li").last.bounding_box()
+        assert last_goal is not None and last_goal["y"] + last_goal["height"] <= 720, last_goal
+        assert await display.evaluate("document.documentElement.scrollHeight") <= 720
     finally:
         await display_ctx.close()
         await board_ctx.close()
