@@ -1,8 +1,10 @@
 """The meeting's record, written when its board closes, in the transaction that stores the
 `meeting_closed` event: attendance, role-play turns, goal progress and the facilitators'
-notes, from the board's final state; the meeting is then completed."""
+notes, from the board's final state; the meeting is then completed. Read back, as plain
+rows, for the meeting's page."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from models.accounts import User
@@ -59,6 +61,31 @@ async def store_meeting_record(board_id: int, state: State, actor: User, now: da
     await Meeting.filter(id=meeting_id).update(status=MeetingStatus.COMPLETED)
     await audit.record(actor, "change", "meeting_record", meeting_id,
                        detail=f"board closed: {len(state['attendance'])} attendance, {len(state['turns'])} turns")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeetingRecord:
+    closed_at: datetime
+    attendance: list[Attendance]
+    turns: list[RolePlayTurn]
+    goals: list[GoalProgress]
+    notes: list[FacilitatorNote]
+
+
+async def meeting_record(meeting_id: int) -> MeetingRecord | None:
+    """What the closed board recorded for a meeting; None while its board is open or unused."""
+    board = await Board.get_or_none(meeting_id=meeting_id)
+    if board is None or board.closed_at is None:
+        return None
+    return MeetingRecord(
+        closed_at=board.closed_at,
+        attendance=await Attendance.filter(meeting_id=meeting_id).select_related("enrollment__member")
+        .order_by("enrollment__member__display_name"),
+        turns=await RolePlayTurn.filter(meeting_id=meeting_id).select_related(
+            "protagonist__member", "counterpart_user", "counterpart_enrollment__member", "goal").order_by("position", "id"),
+        goals=await GoalProgress.filter(meeting_id=meeting_id).select_related("goal__enrollment__member").order_by("id"),
+        notes=await FacilitatorNote.filter(meeting_id=meeting_id).select_related("author").order_by("at", "id"),
+    )
 
 
 def _parse(value: str | None) -> datetime | None:

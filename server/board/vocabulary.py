@@ -96,6 +96,41 @@ FEEDBACK_LABELS = {
 }
 
 
+# What each board event did, as a facilitator reads it in the activity list and on the undo
+# button ("Undo: moved on in the check-in"); one per event type of server/board/state.py.
+EVENT_LABELS = {
+    "board_opened": "board opened",
+    "safety_items_updated": "safety items updated",
+    "attendance_marked": "attendance marked",
+    "checkin_started": "check-in started",
+    "checkin_advanced": "moved on in the check-in",
+    "checkin_ended": "check-in ended",
+    "turn_added": "role play added to the queue",
+    "turn_updated": "role play changed",
+    "queue_reordered": "queue reordered",
+    "turn_started": "role play started",
+    "turn_paused": "role play paused",
+    "turn_resumed": "role play resumed",
+    "role_reversal_started": "moved to role reversal",
+    "feedback_started": "moved to the feedback round",
+    "feedback_advanced": "moved on in the feedback round",
+    "next_step_recorded": "next step recorded",
+    "turn_ended": "role play ended",
+    "turn_skipped": "role play skipped",
+    "timer_started": "timer started",
+    "timer_paused": "timer paused",
+    "timer_resumed": "timer resumed",
+    "timer_extended": "timer extended",
+    "timer_stopped": "timer stopped",
+    "goal_rated": "goal rated",
+    "goal_status_changed": "goal status changed",
+    "note_added": "note added",
+    "display_labels_set": "display names changed",
+    "step_undone": "step undone",
+    "meeting_closed": "session closed",
+}
+
+
 def page_words() -> dict[str, Any]:
     """The words the board page offers and shows, in order, for its boot JSON."""
     return {
@@ -105,4 +140,5 @@ def page_words() -> dict[str, Any]:
         "rating_max": RATING_MAX,
         "stage_labels": {str(stage): label for stage, label in STAGE_LABELS.items()},
         "feedback_voices": [[str(stage), FEEDBACK_LABELS[stage]] for stage in FeedbackStage],
+        "event_labels": EVENT_LABELS,
     }

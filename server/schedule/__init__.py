@@ -4,6 +4,7 @@ templates     protocol templates as rows: the shipped formats and coordinators' 
 cohort_input  what a coordinator asks for, parsed from a form or JSON body (pure)
 cohorts       preview, create and edit a draft, activate; stored meetings as plain values
 changes       reschedule, cancel, make up, shift, skip dates on an active cohort
+notices       who a change's notices reached, and who waits in the outbox
 feeds         private iCal feeds: tokens, building, caching
 
 Callers use this surface (`from server import schedule`; `schedule.preview(...)`).
@@ -41,6 +42,8 @@ from server.schedule.cohorts import (
     stored_meetings,
     update_draft,
 )
+from server.schedule.notices import Notices
+from server.schedule.notices import read_param as read_notices
 from server.schedule.templates import (
     ensure_builtin_templates,
     save_template,
@@ -55,6 +58,7 @@ __all__ = [
     "PUBLIC_FIELDS",
     "Applied",
     "CohortInput",
+    "Notices",
     "activate",
     "add_cohort_skip_dates",
     "add_member_meetings",
@@ -70,6 +74,7 @@ __all__ = [
     "meeting_values",
     "parse_cohort_input",
     "preview",
+    "read_notices",
     "reschedule_meeting",
     "save_template",
     "set_status",

@@ -30,7 +30,7 @@ from server.accounts import audit
 from server.errors import BadRequest, Conflict, NotFound
 from server.platform import mailer
 from server.platform.settings import Settings
-from server.schedule import feeds
+from server.schedule import feeds, notices
 from server.schedule.cohorts import (
     busy_time,
     cohort_spec,
@@ -59,6 +59,7 @@ class Applied:
     added: list[Meeting]
     warnings: tuple[str, ...] = ()
     notified: int = 0
+    notices: str = "0"
 
 
 async def _apply(
@@ -92,10 +93,13 @@ async def _apply(
             await Cohort.filter(id=locked.id).update(skip_dates=sorted(d.isoformat() for d in result.skip_dates))
     feeds.schedule_changed()
     await audit.record(by, "change", "schedule", locked.id, detail=what[:255])
+    mark = await notices.last_id()
     notified = await mailer.notify_changes(
         cohort=locked, before=before, after=[*result.changed, *result.added], now=now, settings=settings,
     )
-    return Applied(cohort=locked, changed=changed, added=added, warnings=result.warnings, notified=notified)
+    made = notices.as_param(await notices.made_since(mark, count=notified))
+    return Applied(cohort=locked, changed=changed, added=added, warnings=result.warnings, notified=notified,
+                   notices=made)
 
 
 def _make_up(data: Mapping[str, Any], *, required: bool) -> MakeUp | None:

@@ -4,8 +4,11 @@ import { $ } from "./dom.js";
 export function setStatus(root, state, text) {
   const node = $("conn-status");
   if (!node) return;
+  // A closed board is connected but no longer live: it is kept as the session's record.
+  const closed = state === "live" && root.classList.contains("is-closed");
   node.dataset.state = state;
-  node.textContent = text;
+  node.dataset.closed = closed ? "yes" : "no";
+  node.textContent = closed ? "Closed" : text;
   root.classList.toggle("is-offline", state !== "live");
 }
 

@@ -86,7 +86,7 @@ async def test_role_play_goal_and_undo_reach_all_three_and_a_cut_page_catches_up
         await expect(b.locator(f'{group_goal} button[data-rating="3"]')).to_have_attribute("aria-pressed", "true")
 
         # undo on B takes it back everywhere
-        await expect(b.locator("#undo-btn")).to_contain_text("goal rated")
+        await expect(b.locator("#undo-btn")).to_contain_text("Undo: goal rated")
         await b.locator("#undo-btn").click()
         await expect(display.locator(f"{group_goal} .rating")).to_have_count(0)
         await expect(a.locator(f'{group_goal} button[data-rating="3"]')).to_have_attribute("aria-pressed", "false")

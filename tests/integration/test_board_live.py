@@ -20,6 +20,7 @@ from tests.integration.test_board_support import (
     present_all,
     turn_data,
 )
+from tests.support.clients import bearer
 
 PRIVATE = ("Ask for a day off", "Child is ill", "Ask my sister", "tearful", "role_dispute", "Lopez", "Hill")
 
@@ -301,6 +302,15 @@ async def test_full_meeting_then_close_stores_the_record(fac, bw, live_server):
     assert (await Board.get(meeting_id=bw.meeting_id)).closed_at is not None
     answer = await fac.command("add_note", {"text": "after close"})
     assert answer["code"] == "board_closed"
+    # The meeting's page shows what was recorded (issue 20: it showed nothing).
+    page = await bearer(live_server.url, bw.tokens["fac1"]).get(f"/meetings/{bw.meeting_id}")
+    assert page.status_code == 200 and 'id="meeting-record"' in page.text
+    record = page.text[page.text.index('id="meeting-record"'):]
+    assert record.count(": Present") == 3
+    assert "“my boss”" in record and "taken, with role reversal" in record and "Next step: Ask on Monday" in record
+    assert "“my landlord”" in record and "skipped" in record
+    assert "Ask my sister for help — progress 3 of 4" in record and "now achieved" in record
+    assert "Good session" in record and "The board (closed)" in page.text
 
 
 async def test_undo_reaches_every_client(live_server, bw, fac):

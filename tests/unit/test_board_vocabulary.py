@@ -52,6 +52,16 @@ def test_the_page_gets_every_mark_goal_status_stage_and_voice_in_order():
     assert FEEDBACK_STAGES[0] is FeedbackStage.PROTAGONIST  # IPT-G: the protagonist speaks first
 
 
+def test_every_event_has_words_a_facilitator_reads_for_undo_and_the_activity_list():
+    from server.board.state import EVENT_TYPES
+
+    labels = page_words()["event_labels"]
+    assert set(labels) == set(EVENT_TYPES)
+    assert all(label and "_" not in label and "checkin" not in label for label in labels.values())
+    assert labels["checkin_advanced"] == "moved on in the check-in"  # not "checkin advanced"
+    assert labels["turn_started"] == "role play started" and labels["role_reversal_started"] == "moved to role reversal"
+
+
 def test_attended_marks_are_marks_and_withdrawn_is_never_one():
     assert set(ATTENDED) <= set(MARKS)
     assert AttendanceStatus.WITHDRAWN not in MARKS

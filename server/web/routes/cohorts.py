@@ -5,7 +5,10 @@ schedule; members see their schedule in the portal and their calendar feed, not 
 """
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import available_timezones
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -34,6 +37,20 @@ COMMON_ZONES = (
     "Africa/Nairobi", "Asia/Kathmandu", "America/New_York", "America/Chicago", "America/Denver",
     "America/Los_Angeles", "Australia/Sydney", "UTC",
 )
+
+
+@cache
+def _all_zones() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))
+
+
+def zone_choices(current: str) -> dict[str, tuple[str, ...]]:
+    """The time zone list: the cohort's (or the coordinator's default) first, then the
+    zones clinics here use, then every IANA zone, so nobody has to type one."""
+    first = (current,) if current in _all_zones() else ()
+    common = tuple(z for z in COMMON_ZONES if z not in first)
+    return {"first": first, "common": common,
+            "all": tuple(z for z in _all_zones() if z not in first and z not in COMMON_ZONES)}
 
 
 def meeting_view(m: PlannedMeeting, group_label: str = "Group session") -> dict[str, Any]:
@@ -83,7 +100,7 @@ async def _form_context(values: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {
         "public_words": _public_words(values),
         "values": values, "templates": templates_, "facilitator_choices": await _facilitator_choices(),
-        "weekdays": list(enumerate(WEEKDAYS)), "zones": COMMON_ZONES, **extra,
+        "weekdays": list(enumerate(WEEKDAYS)), "zones": zone_choices(str(values.get("time_zone") or "")), **extra,
     }
 
 
@@ -100,7 +117,8 @@ async def _preview_context(data: Any, *, cohort: Cohort | None = None) -> dict[s
     except REFUSALS as refused:
         exc = refusal(refused)
         return {"preview_error": exc.message, "errors": exc.fields}
-    return {"plan": plan, "rows": _plan_rows(plan), "protocol": plan.protocol, "public_words": _public_words(data)}
+    return {"plan": plan, "rows": _plan_rows(plan), "protocol": plan.protocol, "public_words": _public_words(data),
+            "skip_dates": sorted(values.skip_dates), "unused_skips": set(plan.unused_skip_dates)}
 
 
 @auth.requires(Role.COORDINATOR)
@@ -156,6 +174,9 @@ async def _cohort_context(request: Request, user: User, cohort: Cohort) -> dict[
                    "edited": "The draft was saved.", "changed": "The schedule was changed.",
                    "status": "The status was changed."}.get(request.query_params.get("done", "")),
     }
+    if user.role == Role.COORDINATOR:
+        context["notices"] = await schedule.read_notices(request.query_params.get("notices"))
+        context["smtp"] = bool(request.app.state.settings.smtp_host)
     if not meetings and cohort.status in schedule.EDITABLE:
         try:
             facilitator_ids = [u.id for u in facilitators]
@@ -214,6 +235,8 @@ async def cohort_action(request: Request, action) -> Response:
     form = await form_data(request)
     try:
         done = await action(cohort, form, user)
+        # An action says what was done, and may add query values for the landing page.
+        done, extra = done if isinstance(done, tuple) else (done, {})
     except REFUSALS as refused:
         exc = refusal(refused)
         if isinstance(exc, (NotFound, Forbidden)):
@@ -222,7 +245,7 @@ async def cohort_action(request: Request, action) -> Response:
         context = await _cohort_context(request, user, cohort)
         context.update({"error": exc.message, "errors": exc.fields, "form": dict(form)})
         return render(request, "schedule/cohort.html", context, status_code=exc.status_code)
-    return RedirectResponse(f"/cohorts/{cohort.id}?done={done}", status_code=303)
+    return RedirectResponse(f"/cohorts/{cohort.id}?{urlencode({'done': done, **extra})}", status_code=303)
 
 
 @auth.requires(Role.COORDINATOR)

@@ -95,6 +95,17 @@ async def cohort_enrollment(request: Request) -> Response:
     return await _cohort_page(request, cohort)
 
 
+def _one_person(values: dict[str, str]) -> None:
+    # The form offers both a list of members and fields for a new person; with both filled in
+    # we cannot know who was meant, so nobody is enrolled rather than the typed person dropped.
+    typed = values["name"].strip() or values["email"].strip()
+    if values["member_id"].strip() and typed:
+        message = ("Choose an existing member or type a new person, not both: clear the name and e-mail, "
+                   "or set the member list back to its first entry.")
+        raise BadRequest(message, fields={"member_id": "Either this…", "name": "…or a new person.",
+                                          "email": "…or a new person."})
+
+
 @requires(*COORD)
 async def enroll_page(request: Request) -> Response:
     user = user_of(request)
@@ -103,6 +114,7 @@ async def enroll_page(request: Request) -> Response:
     values = {k: str(form.get(k) or "") for k in ("member_id", "name", "email", "status", "late_join_reason",
                                                  "consent_at", "consent_method", "consent_version")}
     try:
+        _one_person(values)
         outcome = await service.enroll(
             cohort.id, by=user, member_id=int_or_none(values["member_id"], "member_id"),
             name=values["name"], email=values["email"], status=values["status"] or EnrollmentStatus.ENROLLED,

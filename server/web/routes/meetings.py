@@ -14,6 +14,8 @@ from models.accounts import Role, User
 from models.cohorts import Cohort, Enrollment, Meeting
 from server import clock, schedule
 from server.accounts import access
+from server.board.record import meeting_record
+from server.board.vocabulary import MARK_LABELS
 from server.errors import REFUSALS, Forbidden, NotFound, refusal
 from server.platform import mailer
 from server.web import auth
@@ -46,7 +48,8 @@ async def _meeting_context(row: Meeting) -> dict[str, Any]:
         enrollment = await Enrollment.get(id=row.enrollment_id).select_related("member")
         member = enrollment.member
     return {"row": row, "cohort": cohort, "value": value, "view": meeting_view(value, cohort.public_title),
-            "replaced_by": replaced_by, "member": member, "zone": cohort.time_zone}
+            "replaced_by": replaced_by, "member": member, "zone": cohort.time_zone,
+            "record": await meeting_record(row.id), "mark_labels": MARK_LABELS}
 
 
 @auth.requires(Role.COORDINATOR, Role.FACILITATOR)
@@ -56,6 +59,9 @@ async def meeting_page(request: Request) -> Response:
     context = await _meeting_context(row)
     context["is_coordinator"] = user.role == Role.COORDINATOR
     context["notice"] = "The meeting was changed; calendar feeds show it now." if request.query_params.get("done") else None
+    if context["is_coordinator"]:
+        context["notices"] = await schedule.read_notices(request.query_params.get("notices"))
+        context["smtp"] = bool(request.app.state.settings.smtp_host)
     return render(request, "schedule/meeting.html", context)
 
 
@@ -77,7 +83,7 @@ def _meeting_action(kind: str):
             context.update({"is_coordinator": True, "error": exc.message, "errors": exc.fields, "form": dict(form)})
             return render(request, "schedule/meeting.html", context, status_code=exc.status_code)
         target = applied.added[0].id if applied.added else row.id
-        return RedirectResponse(f"/meetings/{target}?done=1", status_code=303)
+        return RedirectResponse(f"/meetings/{target}?done=1&notices={applied.notices}", status_code=303)
 
     endpoint.__name__ = f"meeting_{kind.replace('-', '_')}"
     return endpoint
@@ -164,8 +170,8 @@ async def cohort_shift(request: Request) -> Response:
     settings = request.app.state.settings
 
     async def action(cohort: Cohort, form: Any, user: User) -> str:
-        await schedule.shift_cohort(cohort, form, by=user, now=clock.now(), settings=settings)
-        return "changed"
+        applied = await schedule.shift_cohort(cohort, form, by=user, now=clock.now(), settings=settings)
+        return "changed", {"notices": applied.notices}
 
     return await cohort_action(request, action)
 
@@ -175,8 +181,8 @@ async def cohort_skip_dates(request: Request) -> Response:
     settings = request.app.state.settings
 
     async def action(cohort: Cohort, form: Any, user: User) -> str:
-        await schedule.add_cohort_skip_dates(cohort, form, by=user, now=clock.now(), settings=settings)
-        return "changed"
+        applied = await schedule.add_cohort_skip_dates(cohort, form, by=user, now=clock.now(), settings=settings)
+        return "changed", {"notices": applied.notices}
 
     return await cohort_action(request, action)
 

@@ -8,11 +8,16 @@ import { attendance } from "./attendance.js";
 import { currentTurn, queue } from "./turn.js";
 import { forms } from "./forms.js";
 import { goals } from "./goals.js";
+import { $ } from "../dom.js";
 
 const closedState = {
   keys: ["status"],
   render(ctx) {
-    ctx.root.classList.toggle("is-closed", ctx.board.view.status === "closed");
+    const closed = ctx.board.view.status === "closed";
+    ctx.root.classList.toggle("is-closed", closed);
+    const note = $("closed-note"), conn = $("conn-status");
+    if (note) note.hidden = !closed;
+    if (closed && conn && conn.dataset.state === "live") conn.textContent = "Closed";
   },
 };
 

@@ -40,8 +40,9 @@ export const notes = {
   },
 };
 
-function describe(type) {
-  return type.replace(/_/g, " ");
+// The facilitator's words for an event (server/board/vocabulary.py, EVENT_LABELS).
+function describe(ctx, type) {
+  return (ctx.words.event_labels || {})[type] || type.replace(/_/g, " ");
 }
 
 export const undo = {
@@ -49,7 +50,7 @@ export const undo = {
   render(ctx) {
     const view = ctx.board.view, button = $("undo-btn");
     button.disabled = !view.undo || view.status !== "open";
-    button.textContent = view.undo ? `Undo: ${describe(view.undo.type)}` : "Undo";
+    button.textContent = view.undo ? `Undo: ${describe(ctx, view.undo.type)}` : "Undo";
     button.dataset.seq = view.undo ? view.undo.seq : "";
   },
 };
@@ -62,7 +63,7 @@ export const activity = {
   event(ctx, event) {
     const list = $("activity");
     const row = fill(fromTemplate("tpl-activity"), {
-      seq: `#${event.seq}`, at: (event.at || "").slice(11, 19), what: describe(event.type),
+      seq: `#${event.seq}`, at: (event.at || "").slice(11, 19), what: describe(ctx, event.type),
       actor: event.actor ? ` · ${event.actor.name}` : null,
     });
     row.dataset.seq = event.seq;
