@@ -43,6 +43,8 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
+from bench._serving import Server  # noqa: E402
+
 TARGETS = {"200 warm": 0.5, "304 warm": 0.8}
 COHORTS_LED = 10
 COLD_CONNECTIONS = 4
@@ -74,28 +76,6 @@ def serve(port: int) -> None:
                 timeout_graceful_shutdown=5)
 
 
-class Server:
-    def __init__(self, env: dict[str, str], log: Path):
-        from tests.support.server import free_port
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(log, "ab")
-        self.process = subprocess.Popen([sys.executable, __file__, "--serve", str(self.port)], cwd=ROOT,
-                                        env={**os.environ, **env, "GROUPIPT_BASE_URL": self.url},
-                                        stdout=self.log, stderr=subprocess.STDOUT)
-        for _ in range(600):
-            try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError(f"bench server did not start; see {log}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
-        self.log.close()
 
 
 # ---------------------------------------------------------------- seeding
@@ -172,7 +152,7 @@ def main() -> int:
     secrets = asyncio.run(seed(database_url))
     env = {"GROUPIPT_VAR_DIR": str(var), "GROUPIPT_DATABASE_URL": database_url, "GROUPIPT_BROADCAST_URL": "memory://",
            "GROUPIPT_SECRET_KEY": "bench-secret"}
-    server = Server(env, var / "server.log")
+    server = Server(__file__, env, var / "server.log")
     http = httpx.Client(timeout=120)  # after a cold path the server may still drain queued builds
     try:
         paths: dict[str, tuple[str, str, dict[str, str]]] = {"hello": ("warm", "/healthz", {})}

@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+
+from bench._serving import Server  # noqa: E402
 
 MEMBERS_PER_COHORT = 10
 COHORTS_PER_FACILITATOR = 10
@@ -83,28 +84,6 @@ def serve(port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=5)
 
 
-class Server:
-    def __init__(self, env: dict[str, str], log: Path):
-        from tests.support.server import free_port
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(log, "ab")
-        self.process = subprocess.Popen([sys.executable, __file__, "--serve", str(self.port)], cwd=ROOT,
-                                        env={**os.environ, **env, "GROUPIPT_BASE_URL": self.url},
-                                        stdout=self.log, stderr=subprocess.STDOUT)
-        for _ in range(900):
-            try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError(f"bench server did not start; see {log}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
-        self.log.close()
 
 
 # ---------------------------------------------------------------- building the clinic
@@ -233,7 +212,7 @@ def main() -> int:
         began = time.perf_counter()
         built = asyncio.run(build(database_url, cohorts))
         print(f"built {cohorts} cohorts x {MEMBERS_PER_COHORT} members in {time.perf_counter() - began:.0f} s", flush=True)
-        server = Server(env, var / f"server-{cohorts}.log")
+        server = Server(__file__, env, var / f"server-{cohorts}.log", start_seconds=90)
         try:
             figures[cohorts] = asyncio.run(measure(server, built, args.requests))
         finally:
