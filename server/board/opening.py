@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from server.board.state import Event, State
-from server.board.vocabulary import GoalStatus
+from server.board.vocabulary import AttendanceStatus, GoalStatus
 
 
 def opening_event(roster: Mapping[str, Any], *, now: datetime) -> Event:
@@ -19,15 +19,18 @@ def opening_event(roster: Mapping[str, Any], *, now: datetime) -> Event:
     `roster` = {"meeting": {...}, "members": [{"id", "name", "first_name", "initials",
     "problem_area", "prior_turns"}], "facilitators": [{"id", "name", "first_name"}],
     "goals": [{"id", "member" (None for a group goal), "text", "status"}],
-    "safety": [{"id", "member", "item9", "opened_at"}]}. Facilitators only: it names
-    problem areas and safety items.
+    "safety": [{"id", "member", "item9", "opened_at"}], "absences": [{"member", "reason"}]}.
+    Facilitators only: it names problem areas and safety items.
     """
+    members = {str(m["id"]) for m in roster.get("members", ())}
     data = {
         "meeting": dict(roster.get("meeting") or {}),
         "members": [_member_entry(m) for m in roster.get("members", ())],
         "facilitators": [_facilitator_entry(f) for f in roster.get("facilitators", ())],
         "goals": [_goal_entry(g) for g in roster.get("goals", ())],
         "safety": [dict(s, id=str(s["id"]), member=_id(s.get("member"))) for s in roster.get("safety", ())],
+        "attendance": {str(a["member"]): {"status": AttendanceStatus.ABSENT_NOTIFIED, "reason": a.get("reason", "")}
+                       for a in roster.get("absences", ()) if str(a["member"]) in members},
     }
     return Event(seq=1, type="board_opened", data=data, audience="facilitators", actor=None, at=now)
 

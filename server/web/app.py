@@ -26,7 +26,7 @@ from starlette.websockets import WebSocket
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
-from server import accounts
+from server import accounts, reminders
 from server.board.hub import Hub
 from server.errors import TRANSLATIONS, NotAuthenticated, PlatformError, refusal
 from server.measures import safety, safety_alerts
@@ -49,7 +49,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with RegisterTortoise(app, config=settings.tortoise_config(), generate_schemas=False):
             safety.configure(settings)
             async with hub.running(), sqlite_engine.checkpoints(connections.get("default")), \
-                    safety_alerts.watching(app, settings):  # escalations and follow-up reminders
+                    safety_alerts.watching(app, settings), \
+                    reminders.sweeping(settings):  # escalations; reminders before meetings
                 yield
 
     routes = [

@@ -16,10 +16,11 @@ from server.web.routes import (
     measures,
     meetings,
     portal,
+    reminders,
     safety,
     safety_items,
     templates,
 )
 
 # Feeds first: calendar clients poll them most, and Starlette matches routes in order.
-ROUTE_MODULES = [feeds, accounts, home, api, audit, templates, cohorts, meetings, enrollment, enrollment_api, intake, measures, safety_items, safety, portal, boards, closure, closure_api]
+ROUTE_MODULES = [feeds, accounts, home, api, audit, templates, cohorts, meetings, enrollment, enrollment_api, intake, measures, safety_items, safety, reminders, portal, boards, closure, closure_api]

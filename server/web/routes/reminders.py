@@ -1,0 +1,89 @@
+"""Reminders and "I can't come": the signed link's page, and the member's own reminder page.
+
+The link's page needs no sign-in (a member taps it on their phone from the e-mail); the
+token names one member and one meeting and works until the meeting ends (server/reminders/links.py).
+"""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from models.accounts import Role
+from models.reminders import ReminderChoice
+from server import clock, reminders
+from server.errors import BadRequest
+from server.reminders.absences import upcoming_for_member
+from server.web.auth import requires, user_of
+from server.web.forms import form_data
+from server.web.templating import render
+
+CHOICES = {"none": [], "24": [24], "2": [2], "both": [24, 2]}
+
+
+def _choice_key(hours: list[float] | None) -> str:
+    if hours is None:
+        return ""
+    wanted = sorted((float(h) for h in hours), reverse=True)
+    return next((key for key, value in CHOICES.items() if [float(v) for v in value] == wanted), "")
+
+
+async def cant_come_page(request: Request) -> Response:
+    settings = request.app.state.settings
+    ctx = await reminders.context_for_token(request.path_params["token"], settings=settings, now=clock.now())
+    return render(request, "reminders/cant_come.html", {
+        "ctx": ctx, "zone": ctx.enrollment.member.time_zone or ctx.cohort.time_zone,
+        "started": clock.now() >= ctx.meeting.starts_at, "done": request.query_params.get("done", ""),
+    })
+
+
+async def cant_come_submit(request: Request) -> Response:
+    settings = request.app.state.settings
+    now = clock.now()
+    ctx = await reminders.context_for_token(request.path_params["token"], settings=settings, now=now)
+    form = await form_data(request)
+    action = form.get("action", "")
+    if action == "cant_come":
+        await reminders.say_cant_come(ctx, reason=str(form.get("reason", "")), now=now, settings=settings)
+    elif action == "can_come":
+        await reminders.say_can_come(ctx, now=now, settings=settings)
+    else:
+        raise BadRequest("Choose “I can't come” or “I can come after all”.", fields={"action": "Required."})
+    return RedirectResponse(f"{request.url.path}?done={action}", status_code=303)
+
+
+@requires(Role.MEMBER)
+async def member_reminders(request: Request) -> Response:
+    user = user_of(request)
+    choice = await ReminderChoice.get_or_none(user_id=user.id)
+    settings = request.app.state.settings
+    return render(request, "reminders/portal.html", {
+        "choice": _choice_key(choice.hours) if choice else "",
+        "clinic_hours": settings.reminder_hours, "saved": request.query_params.get("saved") == "1",
+        "upcoming": await upcoming_for_member(user, now=clock.now(), settings=settings),
+    })
+
+
+@requires(Role.MEMBER)
+async def member_reminders_save(request: Request) -> Response:
+    user = user_of(request)
+    form = await form_data(request)
+    key = str(form.get("choice", ""))
+    if key == "clinic":
+        await ReminderChoice.filter(user_id=user.id).delete()
+    elif key in CHOICES:
+        choice, created = await ReminderChoice.get_or_create(user_id=user.id, defaults={"hours": CHOICES[key]})
+        if not created:
+            choice.hours = CHOICES[key]
+            await choice.save(update_fields=["hours", "updated_at"])
+    else:
+        raise BadRequest("Choose when you would like reminders.", fields={"choice": "Choose one."})
+    return RedirectResponse("/portal/reminders?saved=1", status_code=303)
+
+
+routes = [
+    Route("/reminders/cant-come/{token}", cant_come_page, methods=["GET"]),
+    Route("/reminders/cant-come/{token}", cant_come_submit, methods=["POST"]),
+    Route("/portal/reminders", member_reminders, methods=["GET"]),
+    Route("/portal/reminders", member_reminders_save, methods=["POST"]),
+]
