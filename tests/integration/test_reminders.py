@@ -1,0 +1,206 @@
+"""Reminders before meetings and "I can't come" (issue 16), on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+from calendars.discretion import clinical_words
+from models.cohorts import MeetingStatus
+from models.mail import OutboxMessage
+from models.reminders import NotifiedAbsence, ReminderChoice, ReminderSent
+from server import reminders
+from server.board import apply, empty_state, opening_event
+from server.board.roster import roster
+from server.platform.settings import Settings
+from server.reminders.links import cant_come_token
+from server.web.templating import templates  # noqa: F401  (the app's import order)
+from tests.integration.test_board_support import BoardClient, make_board_world
+from tests.support.clients import Browserish
+from tests.support.world import enroll, make_cohort, make_template, make_user
+
+
+def settings_of(live_server, **changes) -> Settings:
+    base = Settings(database_url=live_server.database_url, secret_key=live_server.env["GROUPIPT_SECRET_KEY"],
+                    base_url=live_server.url, organizer_name="Riverside appointments")
+    return replace(base, **changes)
+
+
+async def group_soon(hours_ahead: float, *, members: int = 3):
+    """A cohort whose session 4 starts `hours_ahead` from now, with `members` enrolled members."""
+    facilitator = await make_user("facilitator", "Fay Reminders")
+    cohort, meetings = await make_cohort(await make_template(), "Reminder group", facilitator)
+    meeting = meetings[3]
+    meeting.starts_at = datetime.now(timezone.utc) + timedelta(hours=hours_ahead)
+    meeting.ends_at = meeting.starts_at + timedelta(minutes=90)
+    await meeting.save()
+    names = ["Alma Quist", "Bruno Vale", "Cleo Marsh", "Dev Okafor"]
+    enrollments = [await enroll(cohort, await make_user("member", name)) for name in names[:members]]
+    return cohort, meeting, enrollments, facilitator
+
+
+async def test_a_reminder_holds_nothing_clinical_and_no_other_members_name(live_server, db):
+    cohort, meeting, enrollments, _ = await group_soon(30)
+    built = await reminders.reminders_for_meeting(meeting, settings=settings_of(live_server))
+    assert [r.to for r in built] == [e.member.email for e in enrollments]
+    for reminder, enrollment in zip(built, enrollments, strict=True):
+        text = reminder.subject + "\n" + reminder.body
+        assert clinical_words(text) == [], text
+        assert "Group session 4 of 8" in text and "Room 2" in text
+        assert f"Hello {enrollment.member.first_name}," in text
+        for other in enrollments:
+            if other.id != enrollment.id:
+                assert other.member.first_name not in text and other.member.display_name not in text
+        assert reminder.cant_come_url in reminder.body
+        assert cohort.name not in text  # the cohort's internal name is not its neutral title
+
+
+async def test_two_sweeps_at_once_send_each_reminder_once(live_server, db):
+    # 30 h ahead with a 48 h lead time: outside the live server's own 24 h sweep.
+    _, meeting, enrollments, _ = await group_soon(30)
+    settings = settings_of(live_server, reminder_hours=(48.0, 2.0))
+    now = datetime.now(timezone.utc)
+    first, second = await asyncio.gather(reminders.sweep(now=now, settings=settings),
+                                         reminders.sweep(now=now, settings=settings))
+    mine = [r for r, _ in first.sent + second.sent if r.meeting_id == meeting.id]
+    assert sorted(r.to for r in mine) == sorted(e.member.email for e in enrollments)
+    assert await ReminderSent.filter(meeting_id=meeting.id).count() == len(enrollments)
+    assert await OutboxMessage.filter(meeting_id=meeting.id).count() == len(enrollments)
+    again = await reminders.sweep(now=now + timedelta(minutes=1), settings=settings)
+    assert not [r for r, _ in again.sent if r.meeting_id == meeting.id]
+    # Two hours before, the second lead time sends one more each.
+    later = await reminders.sweep(now=meeting.starts_at - timedelta(hours=1.5), settings=settings)
+    assert len([r for r, h in later.sent if r.meeting_id == meeting.id and h == 2.0]) == len(enrollments)
+
+
+async def test_a_member_who_chose_no_reminders_gets_none(live_server, db):
+    _, meeting, enrollments, _ = await group_soon(30, members=2)
+    await ReminderChoice.create(user_id=enrollments[0].member_id, hours=[])
+    settings = settings_of(live_server, reminder_hours=(48.0,))
+    result = await reminders.sweep(now=datetime.now(timezone.utc), settings=settings)
+    assert [r.to for r, _ in result.sent if r.meeting_id == meeting.id] == [enrollments[1].member.email]
+
+
+async def test_reminders_go_through_a_real_smtp_server(live_server, db, smtp_server):
+    controller, collector = smtp_server
+    _, meeting, enrollments, _ = await group_soon(30, members=2)
+    settings = settings_of(live_server, reminder_hours=(48.0,), smtp_host="127.0.0.1", smtp_port=controller.port,
+                           mail_from="calendar@clinic.example")
+    await reminders.sweep(now=datetime.now(timezone.utc), settings=settings)
+    for _ in range(50):
+        if len(collector.messages) >= 2:
+            break
+        await asyncio.sleep(0.05)
+    got = {rcpt[0]: message for rcpt, message in collector.messages}
+    assert set(got) == {e.member.email for e in enrollments}
+    for message in got.values():
+        assert message["Subject"].startswith("Reminder: Group session 4 of 8")
+        assert "/reminders/cant-come/" in message.get_payload()
+    sent = await OutboxMessage.filter(meeting_id=meeting.id)
+    assert all(m.sent_at is not None and m.error == "" for m in sent)
+
+
+async def test_the_cant_come_link_records_the_absence_and_tells_the_facilitator(live_server, db):
+    _, meeting, enrollments, facilitator = await group_soon(30, members=2)
+    settings = settings_of(live_server)
+    (reminder, _) = await reminders.reminders_for_meeting(meeting, settings=settings)
+    async with Browserish(live_server.url) as browser:
+        page = await browser.get(reminder.cant_come_url)
+        assert page.status_code == 200 and "I can't come" in page.text
+        sent = await browser.submit(reminder.cant_come_url, {"action": "cant_come", "reason": "Night shift"})
+        assert sent.status_code == 303
+        absence = await NotifiedAbsence.get(meeting_id=meeting.id, enrollment_id=enrollments[0].id)
+        assert absence.reason == "Night shift" and absence.withdrawn_at is None
+        told = await OutboxMessage.filter(to_email=facilitator.email, meeting_id=meeting.id)
+        assert len(told) == 1
+        assert "Night shift" not in told[0].body and enrollments[0].member.first_name not in told[0].body
+        assert clinical_words(told[0].subject + told[0].body) == []
+        page = await browser.get(reminder.cant_come_url)
+        assert "I can come after all" in page.text
+        # The reminder, built again, says so.
+        again = (await reminders.reminders_for_meeting(meeting, settings=settings))[0]
+        assert "You have told us you can't come" in again.body
+        changed = await browser.submit(reminder.cant_come_url, {"action": "can_come"})
+        assert changed.status_code == 303
+        await absence.refresh_from_db()
+        assert absence.withdrawn_at is not None
+        assert await OutboxMessage.filter(to_email=facilitator.email, meeting_id=meeting.id).count() == 2
+        # Changing one's mind again works with the same link.
+        assert (await browser.submit(reminder.cant_come_url, {"action": "cant_come"})).status_code == 303
+        await absence.refresh_from_db()
+        assert absence.withdrawn_at is None
+
+
+async def test_the_link_stops_after_the_meeting_and_forged_links_are_unknown(live_server, db):
+    cohort, meeting, enrollments, _ = await group_soon(30, members=1)
+    secret = live_server.env["GROUPIPT_SECRET_KEY"]
+    past = await cohort.meetings.filter(status=MeetingStatus.COMPLETED).order_by("number").first()
+    ended = cant_come_token(secret, meeting_id=past.id, enrollment_id=enrollments[0].id, ends_at=past.ends_at)
+    good = cant_come_token(secret, meeting_id=meeting.id, enrollment_id=enrollments[0].id, ends_at=meeting.ends_at)
+    forged = good[:-4] + ("0000" if not good.endswith("0000") else "1111")
+    other = await group_soon(30, members=1)
+    not_theirs = cant_come_token(secret, meeting_id=other[1].id, enrollment_id=enrollments[0].id,
+                                 ends_at=other[1].ends_at)
+    async with Browserish(live_server.url) as browser:
+        gone = await browser.get(f"/reminders/cant-come/{ended}")
+        assert gone.status_code == 410 and "ended" in gone.text
+        for token in (forged, "abc", "1.2.3.", "9" * 40, not_theirs, "%00", "x" * 300):
+            answer = await browser.get(f"/reminders/cant-come/{token}")
+            assert answer.status_code in (400, 404), (token, answer.status_code)
+            posted = await browser.submit(f"/reminders/cant-come/{token}", {"action": "cant_come"})
+            assert posted.status_code in (400, 404), (token, posted.status_code)
+        assert (await browser.submit(f"/reminders/cant-come/{good}", {"action": "maybe"})).status_code == 400
+    assert not await NotifiedAbsence.filter(enrollment_id=enrollments[0].id).exists()
+
+
+async def test_after_the_start_the_page_says_to_tell_the_facilitator(live_server, db):
+    _, meeting, enrollments, _ = await group_soon(-0.5, members=1)
+    token = cant_come_token(live_server.env["GROUPIPT_SECRET_KEY"], meeting_id=meeting.id,
+                            enrollment_id=enrollments[0].id, ends_at=meeting.ends_at)
+    async with Browserish(live_server.url) as browser:
+        page = await browser.get(f"/reminders/cant-come/{token}")
+        assert page.status_code == 200 and "already begun" in page.text
+        refused = await browser.submit(f"/reminders/cant-come/{token}", {"action": "cant_come"})
+        assert refused.status_code == 409
+
+
+async def test_a_notified_absence_is_prefilled_on_the_board(live_server, db):
+    bw = await make_board_world()
+    await NotifiedAbsence.create(meeting_id=bw.meeting_id, enrollment_id=int(bw.members[1]), reason="Away",
+                                 notified_at=datetime.now(timezone.utc))
+    client = await BoardClient.open(live_server.ws_url, bw.meeting_id, bw.tokens["fac1"])
+    try:
+        attendance = client.snapshot["state"]["attendance"]
+        assert attendance == {bw.members[1]: {"status": "absent_notified", "reason": "Away"}}
+        # Still the facilitator's to change.
+        answer = await client.command("mark_attendance", {"member": bw.members[1], "status": "present"})
+        assert answer["type"] == "ack"
+    finally:
+        await client.close()
+
+
+async def test_the_roster_leaves_out_withdrawn_absences(live_server, db):
+    _, meeting, enrollments, _ = await group_soon(30, members=2)
+    now = datetime.now(timezone.utc)
+    await NotifiedAbsence.create(meeting_id=meeting.id, enrollment_id=enrollments[0].id, notified_at=now)
+    await NotifiedAbsence.create(meeting_id=meeting.id, enrollment_id=enrollments[1].id, notified_at=now,
+                                 withdrawn_at=now)
+    state = apply(empty_state(), opening_event(await roster(meeting), now=now))
+    assert state["attendance"] == {str(enrollments[0].id): {"status": "absent_notified", "reason": ""}}
+
+
+async def test_the_portal_page_lists_next_meetings_and_keeps_the_choice(live_server, db, world):
+    client = await world.client("member")
+    page = await client.get("/portal/reminders")
+    assert page.status_code == 200 and "I can't come" in page.text
+    links = re.findall(r'href="(/reminders/cant-come/[^"]+)"', page.text)
+    assert links
+    saved = await client.submit("/portal/reminders", {"choice": "both"})
+    assert saved.status_code == 303
+    assert (await ReminderChoice.get(user_id=world.users["member"].id)).hours == [24, 2]
+    assert 'value="both" checked' in (await client.get("/portal/reminders")).text
+    assert (await client.submit("/portal/reminders", {"choice": "often"})).status_code == 400
+    assert (await client.submit("/portal/reminders", {"choice": "clinic"})).status_code == 303
+    assert not await ReminderChoice.filter(user_id=world.users["member"].id).exists()
+    assert "/portal/reminders" in (await client.get("/portal")).text
