@@ -152,6 +152,18 @@ def cmd_safety_sweep(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_reminders_sweep(settings: Settings, args) -> int:
+    """One pass of the server's reminder sweep, for a cron job when no server runs it."""
+    from server import clock, reminders
+
+    async def work():
+        return await reminders.sweep(now=clock.now(), settings=settings)
+
+    result = asyncio.run(_with_db(settings, work))
+    print(f"Sent {len(result.sent)} reminder(s).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from models.accounts import Role  # the roles, from their one definition (models are imported late here, as in every command)
 
@@ -180,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("safety-sweep", help="escalate overdue safety items and remind follow-ups (one pass)").set_defaults(
         run=cmd_safety_sweep)
+    sub.add_parser("reminders-sweep", help="send the meeting reminders that are due (one pass)").set_defaults(
+        run=cmd_reminders_sweep)
 
     token = sub.add_parser("token", help="create or revoke a personal API token")
     token_sub = token.add_subparsers(dest="action", required=True)
