@@ -204,3 +204,15 @@ async def test_the_portal_page_lists_next_meetings_and_keeps_the_choice(live_ser
     assert (await client.submit("/portal/reminders", {"choice": "clinic"})).status_code == 303
     assert not await ReminderChoice.filter(user_id=world.users["member"].id).exists()
     assert "/portal/reminders" in (await client.get("/portal")).text
+
+
+async def test_a_genuine_link_answers_whoever_holds_it_and_a_random_one_no_one(live_server, db, world):
+    meeting = world.meetings[4]
+    token = cant_come_token(live_server.env["GROUPIPT_SECRET_KEY"], meeting_id=meeting.id,
+                            enrollment_id=world.enrollment.id, ends_at=meeting.ends_at)
+    async with Browserish(live_server.url) as anonymous:
+        clients = [anonymous] + [await world.client(role) for role in world.users]
+        for client in clients:
+            assert (await client.get(f"/reminders/cant-come/{token}")).status_code == 200
+            assert (await client.submit(f"/reminders/cant-come/{token}", {})).status_code == 400
+            assert (await client.get("/reminders/cant-come/" + "A" * 43)).status_code == 404
