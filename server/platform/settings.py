@@ -170,7 +170,7 @@ def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
 
 
 def _reminder_hours(env: Mapping[str, str]) -> tuple[float, ...]:
-    value = env.get("GROUPIPT_REMINDER_HOURS", "24").strip()
+    value = (env.get("GROUPIPT_REMINDER_HOURS") or "24").strip()
     if value in ("", "none"):
         return ()
     try:
