@@ -56,6 +56,8 @@ class Settings:
     extra: Mapping[str, str] = field(default_factory=dict)
     # Reminders before each meeting (server/reminders): hours before, largest first.
     reminder_hours: tuple[float, ...] = (24.0,)
+    # Members see the Join button of an online meeting from this many minutes before its start.
+    join_minutes_before: int = 30
 
     @property
     def origin(self) -> str:
@@ -118,6 +120,7 @@ class Settings:
             safety_response_hours=_positive_float(env, "GROUPIPT_SAFETY_RESPONSE_HOURS", 24.0),
             login_attempts_per_15_min=_int(env, "GROUPIPT_LOGIN_ATTEMPTS", 5),
             reminder_hours=_reminder_hours(env),
+            join_minutes_before=_int(env, "GROUPIPT_JOIN_MINUTES_BEFORE", 30),
             extra={k: v for k, v in env.items() if k.startswith("GROUPIPT_")},
         )
 

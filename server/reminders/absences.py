@@ -22,6 +22,7 @@ from models.reminders import NotifiedAbsence
 from server.errors import BadRequest, Conflict, NotFound, PlatformError
 from server.platform import mailer
 from server.platform.settings import Settings
+from server.reminders.join import is_join_link, join_open
 from server.reminders.links import cant_come_path, read_cant_come_token
 from server.reminders.messages import neutral_title
 
@@ -164,6 +165,7 @@ class UpcomingMeeting:
     zone: str
     said_cant_come: bool
     cant_come_path: str
+    join_url: str | None  # only inside the join window
 
 
 async def upcoming_for_member(user: User, *, now: datetime, settings: Settings, limit: int = 6) -> list[UpcomingMeeting]:
@@ -186,6 +188,9 @@ async def upcoming_for_member(user: User, *, now: datetime, settings: Settings, 
         upcoming.append(UpcomingMeeting(
             meeting=m, title=neutral_title(m, cohort, cohort.template.n_pregroup_individual),
             zone=user.time_zone or cohort.time_zone, said_cant_come=m.id in absent,
+            join_url=cohort.video_link if is_join_link(cohort.video_link) and join_open(
+                starts_at=m.starts_at, ends_at=m.ends_at, now=now,
+                minutes_before=settings.join_minutes_before) else None,
             cant_come_path=cant_come_path(settings.secret_key, meeting_id=m.id, enrollment_id=enrollment.id,
                                           ends_at=m.ends_at)))
     return upcoming

@@ -16,6 +16,7 @@ from models.accounts import User
 from models.cohorts import Cohort, Enrollment, EnrollmentStatus, Meeting
 from models.reminders import NotifiedAbsence
 from server.platform.settings import Settings
+from server.reminders.join import is_join_link
 from server.reminders.links import cant_come_path
 
 # Who a meeting reminds: the cohort's members for a group session; the one member for an
@@ -63,7 +64,7 @@ def compose_reminder(*, meeting: Meeting, cohort: Cohort, member: User, enrollme
     url = settings.base_url + cant_come_path(settings.secret_key, meeting_id=meeting.id,
                                              enrollment_id=enrollment_id, ends_at=meeting.ends_at)
     where = []
-    if cohort.video_link:
+    if is_join_link(cohort.video_link):
         where.append(f"Join online: {cohort.video_link}")
     place = meeting.location or cohort.location
     if place:

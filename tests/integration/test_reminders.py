@@ -216,3 +216,46 @@ async def test_a_genuine_link_answers_whoever_holds_it_and_a_random_one_no_one(l
             assert (await client.get(f"/reminders/cant-come/{token}")).status_code == 200
             assert (await client.submit(f"/reminders/cant-come/{token}", {})).status_code == 400
             assert (await client.get("/reminders/cant-come/" + "A" * 43)).status_code == 404
+
+
+async def test_the_command_line_runs_one_sweep(live_server, db):
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.server import ROOT
+
+    _, meeting, enrollments, _ = await group_soon(40, members=1)
+    env = {**os.environ, "GROUPIPT_DATABASE_URL": live_server.database_url, "GROUPIPT_SECRET_KEY": "cli",
+           "GROUPIPT_VAR_DIR": str(live_server.var_dir), "GROUPIPT_BASE_URL": live_server.url,
+           "GROUPIPT_REMINDER_HOURS": "48"}
+    result = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "server.cli", "reminders-sweep"],
+                                     cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"Sent \d+ reminder\(s\)\.", result.stdout)
+    assert await ReminderSent.filter(meeting_id=meeting.id, member_id=enrollments[0].member_id).exists()
+
+
+async def test_the_join_button_shows_only_inside_its_window_and_the_link_is_in_the_reminder(live_server, db):
+    from models.cohorts import Cohort
+    from tests.support.clients import logged_in
+    from tests.support.world import PASSWORD
+
+    cohort, meeting, enrollments, _ = await group_soon(0.25, members=1)
+    await Cohort.filter(id=cohort.id).update(video_link="https://meet.example.org/room-4")
+    member = enrollments[0].member
+    client = await logged_in(live_server.url, member.email, PASSWORD)
+    try:
+        page = await client.get("/portal/reminders")
+        assert 'href="https://meet.example.org/room-4"' in page.text and ">Join</a>" in page.text
+        meeting.starts_at = datetime.now(timezone.utc) + timedelta(minutes=45)
+        meeting.ends_at = meeting.starts_at + timedelta(minutes=90)
+        await meeting.save()
+        assert ">Join</a>" not in (await client.get("/portal/reminders")).text
+    finally:
+        await client.aclose()
+    (reminder,) = await reminders.reminders_for_meeting(meeting, settings=settings_of(live_server))
+    assert "Join online: https://meet.example.org/room-4" in reminder.body
+    await Cohort.filter(id=cohort.id).update(video_link="http://meet.example.org/room-4")
+    (reminder,) = await reminders.reminders_for_meeting(meeting, settings=settings_of(live_server))
+    assert "meet.example.org" not in reminder.body

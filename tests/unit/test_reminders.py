@@ -101,3 +101,22 @@ async def test_the_console_sender_logs_the_text(caplog):
     with caplog.at_level(logging.INFO, logger="groupipt.sms"):
         await ConsoleSms().send(to="+441234", text=sms_text(reminder()))
     assert "+441234" in caplog.text and "Can't come?" in caplog.text
+
+
+@pytest.mark.parametrize(("url", "ok"), [("https://meet.example.org/room-4", True), ("http://meet.example.org/x", False),
+                                         ("javascript:alert(1)", False), ("https://", False), ("", False),
+                                         ("https://meet.example.org/a b", False), ("https://[::1", False)])
+def test_only_https_addresses_are_join_links(url, ok):
+    from server.reminders.join import is_join_link
+
+    assert is_join_link(url) is ok
+
+
+def test_the_join_window_opens_before_the_start_and_closes_at_the_end():
+    from server.reminders.join import join_open
+
+    end = START + timedelta(minutes=90)
+    assert not join_open(starts_at=START, ends_at=end, now=START - timedelta(minutes=31), minutes_before=30)
+    assert join_open(starts_at=START, ends_at=end, now=START - timedelta(minutes=30), minutes_before=30)
+    assert join_open(starts_at=START, ends_at=end, now=end - timedelta(seconds=1), minutes_before=30)
+    assert not join_open(starts_at=START, ends_at=end, now=end, minutes_before=30)
