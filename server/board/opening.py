@@ -44,6 +44,19 @@ def safety_event(state: State, items: list[Mapping[str, Any]], *, now: datetime)
                  audience="facilitators", actor=None, at=now)
 
 
+def notified_absence_event(state: State, member: str, reason: str, *, now: datetime) -> Event | None:
+    """A member said they can't come while the board is open: marked so unless the facilitator
+    has marked them otherwise already (theirs is the last word)."""
+    mark = state.get("attendance", {}).get(member)
+    if state.get("status") != "open" or member not in state.get("members", {}) or (
+            mark is not None and mark["status"] != AttendanceStatus.ABSENT_NOTIFIED):
+        return None
+    data = {"member": member, "status": AttendanceStatus.ABSENT_NOTIFIED.value, "reason": reason}
+    if mark == {"status": data["status"], "reason": reason}:
+        return None
+    return Event(seq=state["seq"] + 1, type="attendance_marked", data=data, audience="facilitators", actor=None, at=now)
+
+
 def _id(value: Any) -> str | None:
     return None if value is None else str(value)
 

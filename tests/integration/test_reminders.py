@@ -259,3 +259,30 @@ async def test_the_join_button_shows_only_inside_its_window_and_the_link_is_in_t
     await Cohort.filter(id=cohort.id).update(video_link="http://meet.example.org/room-4")
     (reminder,) = await reminders.reminders_for_meeting(meeting, settings=settings_of(live_server))
     assert "meet.example.org" not in reminder.body
+
+
+async def test_saying_so_while_the_board_is_open_marks_it_live_unless_the_facilitator_has(live_server, db):
+    from models.cohorts import Meeting
+
+    bw = await make_board_world()
+    starts = datetime.now(timezone.utc) + timedelta(hours=5)
+    await Meeting.filter(id=bw.meeting_id).update(starts_at=starts, ends_at=starts + timedelta(minutes=90))
+    secret = live_server.env["GROUPIPT_SECRET_KEY"]
+
+    def link(member: str) -> str:
+        return "/reminders/cant-come/" + cant_come_token(secret, meeting_id=bw.meeting_id, enrollment_id=int(member),
+                                                         ends_at=starts + timedelta(minutes=90))
+
+    client = await BoardClient.open(live_server.ws_url, bw.meeting_id, bw.tokens["fac1"])
+    try:
+        assert (await client.command("mark_attendance", {"member": bw.members[2], "status": "present"}))["type"] == "ack"
+        async with Browserish(live_server.url) as browser:
+            assert (await browser.submit(link(bw.members[1]), {"action": "cant_come", "reason": "Exam"})).status_code == 303
+            assert (await browser.submit(link(bw.members[2]), {"action": "cant_come"})).status_code == 303
+        later = await BoardClient.open(live_server.ws_url, bw.meeting_id, bw.tokens["fac2"])
+        attendance = later.snapshot["state"]["attendance"]
+        await later.close()
+        assert attendance[bw.members[1]] == {"status": "absent_notified", "reason": "Exam"}
+        assert attendance[bw.members[2]]["status"] == "present"  # the facilitator's mark stands
+    finally:
+        await client.close()

@@ -10,12 +10,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from models.accounts import Role
+from models.board import Board
 from models.reminders import ReminderChoice
 from server import clock, reminders
 from server.errors import BadRequest
 from server.reminders.absences import upcoming_for_member
 from server.web.auth import requires, user_of
 from server.web.forms import form_data
+from server.web.routes.boards import board_service
 from server.web.templating import render
 
 CHOICES = {"none": [], "24": [24], "2": [2], "both": [24, 2]}
@@ -44,7 +46,10 @@ async def cant_come_submit(request: Request) -> Response:
     form = await form_data(request)
     action = form.get("action", "")
     if action == "cant_come":
-        await reminders.say_cant_come(ctx, reason=str(form.get("reason", "")), now=now, settings=settings)
+        absence = await reminders.say_cant_come(ctx, reason=str(form.get("reason", "")), now=now, settings=settings)
+        board = await Board.get_or_none(meeting_id=ctx.meeting.id, closed_at=None)
+        if board is not None:  # opened early: the facilitators see it at once
+            await board_service(request.app).mark_notified_absence(board.id, ctx.enrollment.id, absence.reason)
     elif action == "can_come":
         await reminders.say_can_come(ctx, now=now, settings=settings)
     else:
