@@ -8,6 +8,7 @@ from server.reminders.absences import (
     AbsenceContext,
     MeetingPassed,
     context_for,
+    context_for_member,
     context_for_token,
     notified_absences,
     say_can_come,
@@ -19,6 +20,6 @@ from server.reminders.sweep import MEMBER_CHOICES, lead_time_due, sweep, sweepin
 
 __all__ = [
     "MEMBER_CHOICES", "AbsenceContext", "MeetingPassed", "Reminder", "cant_come_path", "cant_come_token",
-    "context_for", "context_for_token", "lead_time_due", "notified_absences", "read_cant_come_token",
+    "context_for", "context_for_member", "context_for_token", "lead_time_due", "notified_absences", "read_cant_come_token",
     "reminders_for_meeting", "say_can_come", "say_cant_come", "sweep", "sweeping",
 ]

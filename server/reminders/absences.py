@@ -194,3 +194,18 @@ async def upcoming_for_member(user: User, *, now: datetime, settings: Settings, 
             cant_come_path=cant_come_path(settings.secret_key, meeting_id=m.id, enrollment_id=enrollment.id,
                                           ends_at=m.ends_at)))
     return upcoming
+
+
+async def context_for_member(user: User, meeting_id: int, *, now: datetime) -> AbsenceContext:
+    """The member's own place in a meeting (their enrollment attending it), or NotFound."""
+    meeting = await Meeting.get_or_none(id=meeting_id)
+    if meeting is None:
+        raise NotFound("There is no such meeting of yours.")
+    if meeting.kind == MeetingKind.GROUP:
+        enrollment = await Enrollment.get_or_none(cohort_id=meeting.cohort_id, member_id=user.id,
+                                                  status=EnrollmentStatus.ENROLLED)
+    else:
+        enrollment = await Enrollment.get_or_none(id=meeting.enrollment_id or 0, member_id=user.id)
+    if enrollment is None:
+        raise NotFound("There is no such meeting of yours.")
+    return await context_for(meeting.id, enrollment.id, now=now)

@@ -286,3 +286,41 @@ async def test_saying_so_while_the_board_is_open_marks_it_live_unless_the_facili
         assert attendance[bw.members[2]]["status"] == "present"  # the facilitator's mark stands
     finally:
         await client.close()
+
+
+async def test_the_api_says_i_cant_come_and_i_can_after_all(live_server, db):
+    from tests.support.clients import logged_in
+    from tests.support.world import PASSWORD
+
+    _, meeting, enrollments, facilitator = await group_soon(30, members=2)
+    client = await logged_in(live_server.url, enrollments[0].member.email, PASSWORD)
+    other = await logged_in(live_server.url, enrollments[1].member.email, PASSWORD)
+    try:
+        listed = (await client.get("/api/v1/me/meetings")).json()
+        mine = next(m for m in listed if m["meeting_id"] == meeting.id)
+        assert mine["said_cant_come"] is False and mine["title"] == "Group session 4 of 8"
+        assert mine["cant_come_url"].startswith(live_server.url + "/reminders/cant-come/")
+        put = await client.send_json("PUT", f"/api/v1/me/meetings/{meeting.id}/absence", {"reason": "Away"})
+        assert put.status_code == 200 and put.json() == {"meeting_id": meeting.id, "said_cant_come": True,
+                                                         "reason": "Away"}
+        assert next(m for m in (await client.get("/api/v1/me/meetings")).json()
+                    if m["meeting_id"] == meeting.id)["said_cant_come"] is True
+        bad = await client.send_json("PUT", f"/api/v1/me/meetings/{meeting.id}/absence", {"reason": 5})
+        assert bad.status_code == 400
+        # The other member's view of the same meeting is their own.
+        assert next(m for m in (await other.get("/api/v1/me/meetings")).json()
+                    if m["meeting_id"] == meeting.id)["said_cant_come"] is False
+        deleted = await client.send_json("DELETE", f"/api/v1/me/meetings/{meeting.id}/absence")
+        assert deleted.status_code == 200 and deleted.json()["said_cant_come"] is False
+        absence = await NotifiedAbsence.get(meeting_id=meeting.id, enrollment_id=enrollments[0].id)
+        assert absence.withdrawn_at is not None
+        from models.cohorts import Meeting
+
+        past = await Meeting.filter(cohort_id=meeting.cohort_id, status=MeetingStatus.COMPLETED).first()
+        ended = await client.send_json("PUT", f"/api/v1/me/meetings/{past.id}/absence", {})
+        assert ended.status_code == 410 and ended.json()["code"] == "meeting_passed"
+        gone = await client.send_json("PUT", "/api/v1/me/meetings/999999/absence", {})
+        assert gone.status_code == 404
+    finally:
+        await client.aclose()
+        await other.aclose()

@@ -20,9 +20,18 @@ def members_only(method: str, path: str, **kw) -> Row:
                facilitator=DENY, coordinator=DENY, **kw)
 
 
+NEXT_WEEK = {"meeting_id": lambda world: world.meetings[4].id}  # session 5: not begun whatever the hour
+
 ROWS = [
     unknown_token("GET", "/reminders/cant-come/{token}"),
     unknown_token("POST", "/reminders/cant-come/{token}"),
     members_only("GET", "/portal/reminders"),
     members_only("POST", "/portal/reminders"),
+    members_only("GET", "/api/v1/me/meetings"),
+    # The member's own meeting (session 4 of cohort A): the member may say so (200, or 409 once
+    # it has begun); the other member has no such meeting (404); staff are not members.
+    Row("PUT", "/api/v1/me/meetings/{meeting_id}/absence", anon=LOGIN, member=OK, other_member=DENY,
+        other_facilitator=DENY, facilitator=DENY, coordinator=DENY, json=True, params=NEXT_WEEK),
+    Row("DELETE", "/api/v1/me/meetings/{meeting_id}/absence", anon=LOGIN, member=OK, other_member=DENY,
+        other_facilitator=DENY, facilitator=DENY, coordinator=DENY, json=True, params=NEXT_WEEK),
 ]
