@@ -324,3 +324,22 @@ async def test_the_api_says_i_cant_come_and_i_can_after_all(live_server, db):
     finally:
         await client.aclose()
         await other.aclose()
+
+
+async def test_a_running_server_sweeps_by_itself(live_server, db, tmp_path):
+    from tests.support.server import LiveServer
+
+    _, meeting, enrollments, _ = await group_soon(40, members=1)
+    own = LiveServer(var_dir=tmp_path, database_url=live_server.database_url,
+                     extra_env={"GROUPIPT_REMINDER_HOURS": "48"})
+    await asyncio.to_thread(own.start)
+    try:
+        for _ in range(300):
+            if await ReminderSent.filter(meeting_id=meeting.id).exists():
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await asyncio.to_thread(own.stop)
+    sent = await ReminderSent.filter(meeting_id=meeting.id).prefetch_related("message")
+    assert [(r.member_id, r.hours_before) for r in sent] == [(enrollments[0].member_id, 48.0)]
+    assert "/reminders/cant-come/" in sent[0].message.body
