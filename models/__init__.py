@@ -7,4 +7,5 @@ MODEL_MODULES = [
     "models.board",
     "models.closure",
     "models.mail",
+    "models.reminders",
 ]

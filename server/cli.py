@@ -1,4 +1,4 @@
-"""The `groupipt` command: serve, migrate, create-user, demo, token, safety-sweep, backup, restore, purge."""
+"""The `groupipt` command: serve, migrate, create-user, demo, token, safety-sweep, reminders-sweep, backup, restore, purge."""
 from __future__ import annotations
 
 import argparse
@@ -214,6 +214,18 @@ def cmd_purge(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_reminders_sweep(settings: Settings, args) -> int:
+    """One pass of the server's reminder sweep, for a cron job when no server runs it."""
+    from server import clock, reminders
+
+    async def work():
+        return await reminders.sweep(now=clock.now(), settings=settings)
+
+    result = asyncio.run(_with_db(settings, work))
+    print(f"Sent {len(result.sent)} reminder(s).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from models.accounts import Role  # the roles, from their one definition (models are imported late here, as in every command)
 
@@ -242,6 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("safety-sweep", help="escalate overdue safety items and remind follow-ups (one pass)").set_defaults(
         run=cmd_safety_sweep)
+    sub.add_parser("reminders-sweep", help="send the meeting reminders that are due (one pass)").set_defaults(
+        run=cmd_reminders_sweep)
 
     token = sub.add_parser("token", help="create or revoke a personal API token")
     token_sub = token.add_subparsers(dest="action", required=True)

@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 
 from models.accounts import ApiToken, FactorKind, Role, SecondFactor, User
 from models.clinical import Goal, SafetyItem
+from models.reminders import NotifiedAbsence
 from models.cohorts import (
     Cohort,
     CohortStatus,
@@ -30,7 +31,7 @@ from models.cohorts import (
     MeetingStatus,
     ProtocolTemplate,
 )
-from server import accounts, clock, schedule
+from server import accounts, clock, reminders, schedule
 from server.board.hub import Hub
 from server.board.service import BoardService
 from server.board.state import Command
@@ -185,6 +186,7 @@ async def _load(settings: Settings, *, coordinator: User | None, now: datetime) 
         "users": users_json,
         "cohorts": [await _cohort_json(settings, halfway, now), await _cohort_json(settings, enrolling, now)],
         "boards": await _boards_json(settings, halfway, now),
+        "reminders": await _reminders_json(settings, halfway, now),
     }
 
 async def _template(slug: str) -> ProtocolTemplate:
@@ -387,3 +389,17 @@ async def _boards_json(settings: Settings, cohort: Cohort, now: datetime) -> lis
         "number": meeting.number,
         "starts_at": meeting.starts_at.isoformat(),
     }]
+
+
+async def _reminders_json(settings: Settings, cohort: Cohort, now: datetime) -> list[dict]:
+    """Each member's reminder for the active cohort's next session, as the sweep will send it;
+    one member has already said they can't come (issue 16)."""
+    meeting = await Meeting.filter(cohort_id=cohort.id, kind=MeetingKind.GROUP, status=MeetingStatus.SCHEDULED,
+                                   starts_at__gt=now).order_by("starts_at").first()
+    if meeting is None:
+        return []
+    enrolled = await Enrollment.filter(cohort_id=cohort.id, status="enrolled").order_by("id")
+    if enrolled and not await NotifiedAbsence.filter(meeting_id=meeting.id).exists():
+        await NotifiedAbsence.create(meeting_id=meeting.id, enrollment_id=enrolled[-1].id, notified_at=now,
+                                     reason="Visiting family that week")
+    return [r.as_json() for r in await reminders.reminders_for_meeting(meeting, settings=settings)]

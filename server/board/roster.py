@@ -7,6 +7,7 @@ from typing import Any
 from models.board import RolePlayTurn, TurnStatus
 from models.clinical import Goal, GoalStatus, SafetyItem, SafetyItemStatus
 from models.cohorts import Cohort, Enrollment, EnrollmentStatus, Meeting
+from server.reminders.absences import notified_absences
 
 
 async def safety_items(cohort_id: int) -> list[dict[str, Any]]:
@@ -52,4 +53,7 @@ async def roster(meeting: Meeting) -> dict[str, Any]:
         "goals": [{"id": g["id"], "member": g["enrollment_id"], "text": g["text"], "status": str(g["status"])}
                   for g in [*goals, *group_goals]],
         "safety": await safety_items(cohort.id),
+        # Members who said ahead they can't come (server/reminders): pre-filled, still changeable.
+        "absences": [{"member": a.enrollment_id, "reason": a.reason}
+                     for a in (await notified_absences(meeting.id)).values()],
     }

@@ -29,7 +29,7 @@ from server import clock
 from server.board import store, wire
 from server.board.decide import decide
 from server.board.hub import Hub
-from server.board.opening import opening_event, safety_event
+from server.board.opening import notified_absence_event, opening_event, safety_event
 from server.board.record import store_meeting_record
 from server.board.roster import roster, safety_items
 from server.board.state import Command, Event, State, apply, empty_state
@@ -237,6 +237,17 @@ class BoardService:
 
         async with self._lock(board_id):
             before, states, events = await self._write(board_id, refreshed)
+            if events:
+                await self.publish(board_id, before, states, events)
+
+    async def mark_notified_absence(self, board_id: int, enrollment_id: int, reason: str) -> None:
+        """A member's "I can't come" (server/reminders) reaches a board that is already open."""
+        async def marked(state: State) -> list[tuple[Event, str | None, State]]:
+            event = notified_absence_event(state, str(enrollment_id), reason, now=clock.now())
+            return [(event, None, apply(state, event))] if event is not None else []
+
+        async with self._lock(board_id):
+            before, states, events = await self._write(board_id, marked)
             if events:
                 await self.publish(board_id, before, states, events)
 

@@ -106,7 +106,7 @@ def _apply_opened(state: State, e: Event) -> State:
         members={m["id"]: m for m in d["members"]},
         facilitators={f["id"]: f for f in d["facilitators"]},
         goals={g["id"]: g for g in d["goals"]}, safety=list(d["safety"]),
-        attendance={}, checkin=None, turns={}, queue=[], active_turn=None, timers={},
+        attendance=dict(d.get("attendance") or {}), checkin=None, turns={}, queue=[], active_turn=None, timers={},
         notes=[], display_labels="first_name", history=[], next_turn=1, opened_at=e.at.isoformat(),
     )
 

@@ -54,6 +54,11 @@ class Settings:
     safety_response_hours: float = 24.0
     login_attempts_per_15_min: int = 5
     extra: Mapping[str, str] = field(default_factory=dict)
+    # Reminders before each meeting (server/reminders): hours before, largest first.
+    reminder_hours: tuple[float, ...] = (24.0,)
+    # Members see the Join button of an online meeting from this many minutes before its start.
+    join_minutes_before: int = 30
+
     # --- sign-in limits and second factors (issue 18; read by _sign_in_settings) -----------
     # Staff read and write clinical records: NIST SP 800-63B (AAL2) asks for re-authentication
     # after 30 minutes without activity and 12 hours after sign-in.
@@ -132,6 +137,8 @@ class Settings:
             help_text_from_env=bool(env.get("GROUPIPT_HELP_TEXT")),
             safety_response_hours=_positive_float(env, "GROUPIPT_SAFETY_RESPONSE_HOURS", 24.0),
             login_attempts_per_15_min=_int(env, "GROUPIPT_LOGIN_ATTEMPTS", 5),
+            reminder_hours=_reminder_hours(env),
+            join_minutes_before=_int(env, "GROUPIPT_JOIN_MINUTES_BEFORE", 30),
             extra={k: v for k, v in env.items() if k.startswith("GROUPIPT_")},
             **_sign_in_settings(env),
         )
@@ -198,6 +205,20 @@ def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
     if not number > 0 or number == float("inf"):
         raise SettingsError(f"{name} has value {value!r}. Expected a positive number of hours, such as 24 or 0.002.")
     return number
+
+
+def _reminder_hours(env: Mapping[str, str]) -> tuple[float, ...]:
+    value = (env.get("GROUPIPT_REMINDER_HOURS") or "24").strip()
+    if value in ("", "none"):
+        return ()
+    try:
+        hours = sorted({float(part) for part in value.split(",")}, reverse=True)
+    except ValueError:
+        hours = [-1.0]
+    if any(not 0 < h <= 24 * 14 for h in hours):
+        raise SettingsError(f"GROUPIPT_REMINDER_HOURS has value {value!r}. Expected hours before the "
+                            "meeting separated by commas, such as 24 or 24,2 (or none).")
+    return tuple(hours)
 
 
 def _secret_key_from(var_dir: Path) -> str:

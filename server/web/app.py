@@ -26,7 +26,7 @@ from starlette.websockets import WebSocket
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
-from server import accounts
+from server import accounts, reminders
 from server.board.hub import Hub
 from server.errors import TRANSLATIONS, NotAuthenticated, PlatformError, refusal
 from server.measures import safety, safety_alerts
@@ -51,7 +51,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             safety.configure(settings)
             async with hub.running(), sqlite_engine.checkpoints(connections.get("default")), \
                     safety_alerts.watching(app, settings), \
-                    retention.daily_purges(settings):  # escalations and follow-up reminders; retention
+                    retention.daily_purges(settings), \
+                    reminders.sweeping(settings):  # escalations, follow-ups; retention; reminders
                 yield
 
     routes = [

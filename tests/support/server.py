@@ -72,6 +72,9 @@ class LiveServer:
             "GROUPIPT_PASSWORD_PROFILE": "cheapest",
             "GROUPIPT_SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
             "GROUPIPT_LOGIN_ATTEMPTS": "50",
+            # The shared test server sends no meeting reminders of its own, so tests that count
+            # outbox rows are not raced by its sweep (test_reminders.py starts one that does).
+            "GROUPIPT_REMINDER_HOURS": "none",
             **(extra_env or {}),
         }
         self.process: subprocess.Popen | None = None
