@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q
 
-from models.accounts import AuditEvent, User
+from models.accounts import User
 from models.clinical import Goal, GoalProgress
 from models.cohorts import Cohort, Enrollment, EnrollmentStatus, Meeting, MeetingKind
+from server.accounts import audit
 from server.measures import responses as measure_responses
 from server.measures.instruments import Instrument
 from server.measures.progress import episode_responses, measures_view
@@ -104,7 +105,7 @@ async def member_portal(user: User, now: datetime) -> list[PortalGroup]:
             total_sessions=enrollment.cohort.n_group_sessions,
             waitlist_position=ahead.get(enrollment.id),
         ))
-    await _record_reads(user, reads, now=now)
+    await audit.record_many(user, "read", reads, member=user)
     return groups
 
 
@@ -120,19 +121,3 @@ async def _waitlist_ahead(enrollments: list[Enrollment]) -> dict[int, int]:
         e.id: 1 + sum(1 for cohort_id, at in line if cohort_id == e.cohort_id and at < e.waitlisted_at)
         for e in waiting
     }
-
-
-async def _record_reads(user: User, reads: list[tuple[str, int, str]], *, now: datetime) -> None:
-    """The audit events audit.record would write, one per read, in a single INSERT."""
-    db = AuditEvent._choose_db(for_write=True)
-    executor = db.executor_class(model=AuditEvent, db=db)
-    meta = AuditEvent._meta
-    names = ("actor_id", "action", "subject", "subject_id", "member_id", "detail", "at")
-    query = db.query_class.into(meta.basetable).columns(*[meta.fields_db_projection[n] for n in names])
-    values: list[Any] = []
-    for subject, subject_id, detail in reads:
-        query = query.insert(*[executor.parameter(len(values) + i) for i in range(len(names))])
-        event = AuditEvent(actor_id=user.id, action="read", subject=subject, subject_id=str(subject_id),
-                           member_id=user.id, detail=detail[:255], at=now)
-        values.extend(meta.fields_map[n].to_db_value(getattr(event, n), event) for n in names)
-    await db.execute_query(query.get_sql(), values)
