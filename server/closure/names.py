@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,15 +38,15 @@ def names_mentioned(summary: SummaryRecord, other_member_names: Iterable[str], *
 RECORD_SECTIONS = ("overview", "problem_areas", "goals", "symptoms", "skills", "safety")
 
 
-def redact_record_names(summary: SummaryRecord, other_member_names: Iterable[str], *,
-                        own_name: str = "") -> SummaryRecord:
-    """A copy with other members' names in the record sections replaced by initials."""
+def name_redactor(other_member_names: Iterable[str], *, own_name: str = "",
+                  keep: Iterable[str] = ()) -> Callable[[Any], Any]:
+    """A function that copies a JSON value with other members' names in its strings replaced
+    by initials, leaving the values under the keys in `keep` as they are."""
     patterns = _name_patterns(other_member_names, own_name)
-    if not patterns:
-        return summary
+    kept = set(keep)
 
     def scrub(value: Any, key: str = "") -> Any:
-        if key == "member_words":  # the facilitator's own writing: checked, not rewritten
+        if key in kept:
             return value
         if isinstance(value, str):
             for _, pattern, initials in patterns:
@@ -58,6 +58,16 @@ def redact_record_names(summary: SummaryRecord, other_member_names: Iterable[str
             return [scrub(v) for v in value]
         return value
 
+    return scrub
+
+
+def redact_record_names(summary: SummaryRecord, other_member_names: Iterable[str], *,
+                        own_name: str = "") -> SummaryRecord:
+    """A copy with other members' names in the record sections replaced by initials."""
+    if not _name_patterns(other_member_names, own_name):
+        return summary
+    # member_words are the facilitator's own writing: checked, not rewritten.
+    scrub = name_redactor(other_member_names, own_name=own_name, keep=("member_words",))
     data = summary.to_json()
     for section in RECORD_SECTIONS:
         data[section] = scrub(data[section])

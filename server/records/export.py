@@ -25,7 +25,7 @@ from models.closure import ClosureSummary, SummaryStatus
 from models.cohorts import Enrollment, Meeting, MeetingKind
 from server.accounts import audit
 from server.closure import SummaryRecord, member_view, other_member_names
-from server.closure.names import _name_patterns  # the one place a name becomes initials
+from server.closure.names import name_redactor  # the one place a name becomes initials
 from server.errors import NotFound
 
 RenderSummaryPdf = Callable[[ClosureSummary, User], Awaitable[bytes]]
@@ -93,20 +93,7 @@ async def member_record_export(member: User, *, actor: User, now: datetime,
 
 
 def _redactor(other_names: set[str], *, own_name: str) -> Callable[[Any], Any]:
-    patterns = _name_patterns(sorted(other_names), own_name)
-
-    def redact(value: Any) -> Any:
-        if isinstance(value, str):
-            for _, pattern, initials in patterns:
-                value = pattern.sub(initials, value)
-            return value
-        if isinstance(value, dict):
-            return {k: redact(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [redact(v) for v in value]
-        return value
-
-    return redact
+    return name_redactor(sorted(other_names), own_name=own_name)
 
 
 def _account(member: User) -> dict[str, Any]:
