@@ -75,7 +75,7 @@ def _charts(doc: SummaryRecord) -> dict[str, Any]:
     }
 
 
-def _document_context(row: ClosureSummary, audience: str, user: User) -> dict[str, Any]:
+def document_context(row: ClosureSummary, audience: str, user: User) -> dict[str, Any]:
     doc = _document(row, audience)
     return {
         "row": row,
@@ -137,7 +137,7 @@ async def view_summary(request: Request) -> Response:
     versions = await closure.versions_of(row.enrollment)
     if audience == "member":
         versions = [v for v in versions if v.is_final]
-    context = _document_context(row, audience, user)
+    context = document_context(row, audience, user)
     context.update({
         "versions": versions,
         "latest": versions[-1] if versions else row,
@@ -150,7 +150,7 @@ async def view_summary(request: Request) -> Response:
 
 
 def _editor_context(row: ClosureSummary, user: User, doc: SummaryRecord, form: Any = None) -> dict[str, Any]:
-    context = _document_context(row, "staff", user)
+    context = document_context(row, "staff", user)
     context.update({
         "edit": doc,
         "form": form,
@@ -264,7 +264,7 @@ async def print_summary(request: Request) -> Response:
     audience = _print_audience(request, user)
     await audit.record(user, "read", "closure_summary", row.id, member=row.enrollment.member_id,
                        detail=f"version {row.version} printed ({audience} copy)")
-    return render(request, "closure/print.html", {**_document_context(row, audience, user), "for_pdf": False})
+    return render(request, "closure/print.html", {**document_context(row, audience, user), "for_pdf": False})
 
 
 @auth.requires()
@@ -275,7 +275,7 @@ async def summary_pdf(request: Request) -> Response:
     await audit.record(user, "read", "closure_summary", row.id, member=row.enrollment.member_id,
                        detail=f"version {row.version} PDF ({audience} copy)")
     html = templates.get_template("closure/print.html").render(
-        {**_document_context(row, audience, user), "for_pdf": True, "request": request, "user": user}
+        {**document_context(row, audience, user), "for_pdf": True, "request": request, "user": user}
     )
     pdf = await render_pdf(html)
     suffix = "" if row.is_final else "-draft"

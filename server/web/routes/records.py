@@ -14,14 +14,14 @@ from server.errors import NotFound
 from server.platform.pdf import render_pdf
 from server.records.export import RecordExport, member_record_export
 from server.web import auth
-from server.web.routes.closure import _document_context  # the member's copy, as /summaries/{id}/pdf renders it
+from server.web.routes.closure import document_context  # the member's copy, as /summaries/{id}/pdf renders it
 from server.web.templating import templates
 
 
 def _summary_renderer(request: Request):
     async def render_summary_pdf(row: ClosureSummary, member: User) -> bytes:
         html = templates.get_template("closure/print.html").render(
-            {**_document_context(row, "member", member), "for_pdf": True, "request": request, "user": member})
+            {**document_context(row, "member", member), "for_pdf": True, "request": request, "user": member})
         return await render_pdf(html)
 
     return render_summary_pdf
