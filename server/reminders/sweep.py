@@ -46,6 +46,10 @@ async def sweep(*, now: datetime, settings: Settings) -> SweepResult:
     horizon = max([*settings.reminder_hours, *MEMBER_CHOICES])
     meetings = await Meeting.filter(status=MeetingStatus.SCHEDULED, starts_at__gt=now,
                                     starts_at__lte=now + timedelta(hours=horizon)).order_by("starts_at", "id")
+    # What went out on an earlier pass is skipped here, not refused by the unique row on every
+    # pass for the day before each meeting; the claim still settles two sweeps racing.
+    sent = set(await ReminderSent.filter(meeting_id__in=[m.id for m in meetings], channel="email").values_list(
+        "meeting_id", "member_id", "hours_before")) if meetings else set()
     for meeting in meetings:
         reminders = await reminders_for_meeting(meeting, settings=settings)
         if not reminders:
@@ -55,7 +59,7 @@ async def sweep(*, now: datetime, settings: Settings) -> SweepResult:
         for reminder in reminders:
             hours = [float(h) for h in choices.get(reminder.member_id, settings.reminder_hours)]
             due = lead_time_due(meeting.starts_at, hours, now)
-            if due is None:
+            if due is None or (meeting.id, reminder.member_id, due) in sent:
                 continue
             if await _send(reminder, meeting, due, settings=settings, now=now):
                 result.sent.append((reminder, due))
