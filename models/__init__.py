@@ -8,4 +8,6 @@ MODEL_MODULES = [
     "models.closure",
     "models.mail",
     "models.reminders",
+    "models.supervision",
+    "models.fidelity",
 ]

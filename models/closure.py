@@ -12,7 +12,14 @@ from tortoise.models import Model
 
 
 class SummaryStatus(StrEnum):
+    """draft -> finalized, or where the cohort requires a supervisor's sign-off (issue 17):
+    draft -> awaiting_signoff -> approved -> finalized, or awaiting_signoff -> returned
+    (with the supervisor's comment) -> awaiting_signoff again."""
+
     DRAFT = "draft"
+    AWAITING_SIGNOFF = "awaiting_signoff"
+    RETURNED = "returned"
+    APPROVED = "approved"
     FINALIZED = "finalized"
 
 

@@ -15,6 +15,10 @@ from server.accounts.access import (
     facilitates,
     staff_cohort,
     staff_enrollment,
+    supervised_facilitator_ids,
+    supervises,
+    viewable_cohort,
+    viewable_enrollment,
     visible_enrollment,
 )
 from server.accounts.links import LINK_LIFETIME, LINK_PATH, find_link, issue_link
@@ -52,6 +56,10 @@ __all__ = [
     "sha256",
     "staff_cohort",
     "staff_enrollment",
+    "supervised_facilitator_ids",
+    "supervises",
     "user_for_api_token",
+    "viewable_cohort",
+    "viewable_enrollment",
     "visible_enrollment",
 ]

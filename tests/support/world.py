@@ -2,7 +2,8 @@
 
 Two active cohorts (A and B), a facilitator for each, a member in each, a coordinator.
 "member" is the member of cohort A; "other_member" belongs to cohort B;
-"facilitator" leads cohort A; "other_facilitator" leads cohort B.
+"facilitator" leads cohort A; "other_facilitator" leads cohort B; "supervisor" is a
+facilitator who leads no cohort and supervises "facilitator" (so reads cohort A).
 """
 from __future__ import annotations
 
@@ -25,12 +26,13 @@ from models.cohorts import (
     MeetingStatus,
     ProtocolTemplate,
 )
+from models.supervision import Supervision
 from server import accounts
 from tests.support import totp
 
 PASSWORD = "correct horse battery"
 REAUTHENTICATE_AFTER = 4 * 60  # seconds; the server asks after five minutes
-ROLES = ("member", "other_member", "other_facilitator", "facilitator", "coordinator")
+ROLES = ("member", "other_member", "other_facilitator", "facilitator", "supervisor", "coordinator")
 
 
 @dataclass
@@ -162,7 +164,9 @@ async def build_world(base_url: str) -> World:
         "other_facilitator": await make_user(Role.FACILITATOR, "Gus Otherfacilitator"),
         "member": await make_user(Role.MEMBER, "Mina Member"),
         "other_member": await make_user(Role.MEMBER, "Nils Othermember"),
+        "supervisor": await make_user(Role.FACILITATOR, "Sam Supervisor"),
     }
+    await Supervision.create(supervisor=users["supervisor"], facilitator=users["facilitator"])
     template = await make_template()
     cohort, meetings = await make_cohort(template, "Tuesday evening group", users["facilitator"])
     other_cohort, other_meetings = await make_cohort(template, "Thursday morning group", users["other_facilitator"])

@@ -27,6 +27,9 @@ class Row:
     other_facilitator: str
     facilitator: str
     coordinator: str
+    # Supervises cohort A's facilitator and leads no cohort. None: as other_facilitator (a
+    # facilitator of no cohort here), so only rows that admit supervisors need say so.
+    supervisor: str | None = None
     # Overrides for path parameters: name -> function(world) -> value
     params: dict[str, Callable] = field(default_factory=dict)
     # Form or JSON body to send for unsafe methods (default: nothing, so validation fails)
@@ -35,6 +38,8 @@ class Row:
     note: str = ""
 
     def expected(self, role: str) -> str:
+        if role == "supervisor" and self.supervisor is None:
+            return self.other_facilitator
         return getattr(self, role)
 
 
@@ -48,6 +53,12 @@ def staff_any_cohort(method: str, path: str, **kw) -> Row:
     """Coordinators and every facilitator (each sees only their own cohorts' records); members denied."""
     return Row(method, path, anon=LOGIN, member=DENY, other_member=DENY, other_facilitator=OK,
                facilitator=OK, coordinator=OK, **kw)
+
+
+def staff_or_supervisor(method: str, path: str, **kw) -> Row:
+    """Read-only for supervisors: coordinators, this cohort's facilitators, and their supervisors."""
+    return Row(method, path, anon=LOGIN, member=DENY, other_member=DENY, other_facilitator=DENY,
+               facilitator=OK, coordinator=OK, supervisor=OK, **kw)
 
 
 def coordinator_only(method: str, path: str, **kw) -> Row:

@@ -1,0 +1,7 @@
+"""Supervision of facilitators (issue 17; domain-ipt.md section 13).
+
+assignments  who supervises whom, set by a coordinator
+
+Read access for supervisors lives with the rest of access rules in `server.accounts.access`
+(`supervises`, `viewable_cohort`, `viewable_enrollment`, `supervised_facilitator_ids`).
+"""
