@@ -1,3 +1,13 @@
+"""Supervision (issue 17): who supervises whom, the session checklist, and the sign-off
+statuses of closure summaries.
+
+On SQLite, Tortoise alters the status column by rebuilding `closure_summaries`, and the
+rebuilt table lacks the UNIQUE on (enrollment_id, version) that the model and PostgreSQL
+have (as 0002 once did to `boards`, see 0003). `keep_one_version_number` puts it back as a
+unique index, so two saves of a summary cannot both become version N.
+"""
+from typing import Any
+
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from models.closure import SummaryStatus
@@ -5,6 +15,22 @@ from orjson import loads
 from tortoise.fields.base import OnDelete
 from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
+
+INDEX = "closure_summaries_enrollment_id_version_key"
+
+
+async def keep_one_version_number(apps: Any, schema_editor: Any) -> None:
+    db = schema_editor.client
+    if db.capabilities.dialect == "sqlite":
+        await db.execute_script(
+            f'CREATE UNIQUE INDEX IF NOT EXISTS "{INDEX}" ON "closure_summaries" ("enrollment_id", "version")')
+
+
+async def drop_the_index(apps: Any, schema_editor: Any) -> None:
+    db = schema_editor.client
+    if db.capabilities.dialect == "sqlite":
+        await db.execute_script(f'DROP INDEX IF EXISTS "{INDEX}"')
+
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0007_reminders')]
@@ -45,4 +71,5 @@ class Migration(migrations.Migration):
             name='status',
             field=fields.CharEnumField(default=SummaryStatus.DRAFT, description='DRAFT: draft\nAWAITING_SIGNOFF: awaiting_signoff\nRETURNED: returned\nAPPROVED: approved\nFINALIZED: finalized', enum_type=SummaryStatus, max_length=16),
         ),
+        ops.RunPython(keep_one_version_number, drop_the_index),
     ]
