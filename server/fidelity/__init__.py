@@ -15,7 +15,7 @@ from datetime import datetime
 from tortoise.expressions import Subquery
 
 from models.cohorts import Meeting, MeetingStatus
-from models.fidelity import SessionChecklist
+from models.fidelity import ChecklistAnswer, SessionChecklist
 from server.fidelity.adherence import RULE, FacilitatorAdherence, adherence, visible_facilitators
 from server.fidelity.checklists import (
     ANSWER_LABELS,
@@ -44,6 +44,7 @@ __all__ = [
     "ANSWER_LABELS",
     "RULE",
     "Answer",
+    "ChecklistAnswer",
     "FacilitatorAdherence",
     "MeetingChecklist",
     "adherence",
