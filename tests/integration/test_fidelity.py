@@ -232,9 +232,11 @@ async def test_adherence_counts_done_apart_from_partly_and_leaves_out_not_applic
     page = await fw.clients["supervisor"].get("/supervision/adherence")
     assert page.status_code == 200 and 'role="img"' in page.text and "Faye Fidelity" in page.text
     assert "Share done" in page.text and "never as done" in page.text
-    for bad in ("since=yesterday", "since=2027-02-01&until=2027-01-01"):
-        assert (await fw.api["supervisor"].get(f"/api/v1/supervision/adherence?{bad}")).status_code == 400
-        assert (await fw.clients["supervisor"].get(f"/supervision/adherence?{bad}")).status_code == 400
+    for bad, status in (("since=yesterday", 400), ("until=", 400), ("since=2027-02-01&until=2027-01-01", 422)):
+        assert (await fw.api["supervisor"].get(f"/api/v1/supervision/adherence?{bad}")).status_code == status, bad
+    for bad, status in (("since=yesterday", 400), ("since=2027-02-01&until=2027-01-01", 422)):
+        assert (await fw.clients["supervisor"].get(f"/supervision/adherence?{bad}")).status_code == status, bad
+    assert (await fw.clients["supervisor"].get("/supervision/adherence?since=&until=")).status_code == 200
     later = (await fw.api["supervisor"].get("/api/v1/supervision/adherence?since=2200-01-01")).json()
     assert all(f["checklists"] == 0 for f in later["facilitators"])
     assert (await fw.api["member"].get("/api/v1/supervision/adherence")).status_code == 403

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from models.accounts import Role
 from models.fidelity import ChecklistAnswer
 from server import clock, fidelity
-from server.errors import REFUSALS, BadRequest, Forbidden, NotFound, refusal
+from server.errors import REFUSALS, BadRequest, Forbidden, NotFound, Unprocessable, refusal
 from server.fidelity import checklists as checklist_service
 from server.fidelity.charts import adherence_chart, percent
 from server.web import auth
@@ -91,24 +91,29 @@ async def api_checklist(request: Request) -> Response:
     return JSONResponse(saved.to_json())
 
 
-def _period(request: Request) -> tuple[date | None, date | None]:
+def _period(request: Request, *, blank_allowed: bool) -> tuple[date | None, date | None]:
+    """?since= and ?until= (ISO dates). The page's form sends blanks for "no limit"; the API
+    takes the parameter left out instead."""
     values = []
     for name in ("since", "until"):
-        raw = (request.query_params.get(name) or "").strip()
+        raw = request.query_params.get(name)
+        if raw is None or (blank_allowed and not raw.strip()):
+            values.append(None)
+            continue
         try:
-            values.append(date.fromisoformat(raw) if raw else None)
+            values.append(date.fromisoformat(raw.strip()))
         except ValueError:
             raise BadRequest(f"{name} must be a date like 2027-01-05.", fields={name: "A date like 2027-01-05."}) from None
     since, until = values
     if since and until and since > until:
-        raise BadRequest("since must not be after until.", fields={"since": "Not after until."})
+        raise Unprocessable("since must not be after until.", fields={"since": "Not after until."})
     return since, until
 
 
 @auth.requires(Role.COORDINATOR, Role.FACILITATOR)
 async def adherence_page(request: Request) -> Response:
     user = auth.user_of(request)
-    since, until = _period(request)
+    since, until = _period(request, blank_allowed=True)
     people = await fidelity.adherence(user, since=since, until=until)
     charts = {p.facilitator.id: adherence_chart(p.facilitator.display_name, p.week_rows(),
                                                  chart_id=f"adherence-{p.facilitator.id}") for p in people}
@@ -128,9 +133,10 @@ async def api_adherence(request: Request) -> Response:
         - {name: until, in: query, required: false, schema: {type: string, format: date}}
       responses:
         200: {description: "rule, facilitators [{facilitator, checklists, mean_rating, overall, items, weeks}]"}
+        422: {description: since is after until}
     """
     user = auth.user_of(request)
-    since, until = _period(request)
+    since, until = _period(request, blank_allowed=False)
     people = await fidelity.adherence(user, since=since, until=until)
     return JSONResponse({"rule": fidelity.RULE, "since": since.isoformat() if since else None,
                          "until": until.isoformat() if until else None,
