@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 from server.fidelity.adherence import WeekAdherence
 
 _WIDTH, _HEIGHT = 560, 260
-_LEFT, _RIGHT, _TOP, _BOTTOM = 48, 24, 16, 48
+_LEFT, _RIGHT, _TOP, _BOTTOM = 48, 40, 16, 48  # room for the last week's label
 _MAX_X_LABELS = 10
 
 
