@@ -18,6 +18,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from calendars.checklists import (
+    ChecklistItem,
+    Checklists,
+    checklist_problems,
+    checklists_dict,
+    parse_checklists,
+)
 from calendars.errors import TemplateError
 from calendars.protocol_rules import (
     PhaseRange,
@@ -73,9 +80,12 @@ class ProtocolTemplate:
     description: str = ""
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=(), compare=False)
+    # The session fidelity checklists (calendars/checklists.py), and where they come from.
+    checklists: Checklists = field(default=(), compare=False)
+    checklist_notes: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
-        problems = template_problems(self)
+        problems = template_problems(self) + checklist_problems(self.checklists, self.checklist_notes)
         if problems:
             raise TemplateError(problems)
 
@@ -101,6 +111,9 @@ class ProtocolTemplate:
     @property
     def grief_enabled(self) -> bool:
         return ProblemArea.GRIEF in self.problem_areas
+
+    def checklist(self, name: str) -> tuple[ChecklistItem, ...]:
+        return dict(self.checklists).get(name, ())
 
     def problem_area_labels(self) -> dict[ProblemArea, str]:
         labels = PROBLEM_AREA_LABELS[self.label_style]
@@ -206,6 +219,8 @@ class ProtocolTemplate:
             "measures_schedule": dict(self.measures),
             "sources": list(self.sources),
             "notes": list(self.notes),
+            "checklists": checklists_dict(self.checklists),
+            "checklist_notes": self.checklist_notes,
         }
 
     @classmethod
@@ -244,6 +259,8 @@ class ProtocolTemplate:
                 ),
                 sources=tuple(str(s) for s in data.get("sources", ())),
                 notes=tuple(str(n) for n in data.get("notes", ())),
+                checklists=parse_checklists(data.get("checklists")),
+                checklist_notes=str(data.get("checklist_notes") or ""),
             )
         except TemplateError:
             raise

@@ -46,6 +46,10 @@ class ProtocolTemplate(Model):
     homework_enabled = fields.BooleanField(default=False)
     # {"phq9": "baseline,every_group_session,closure", "gad7": "baseline,midpoint,closure"}
     measures_schedule = fields.JSONField(default=dict)
+    # Session fidelity checklists, {"group:middle": [{"key": ..., "label": ...}], "pregroup": [...]}
+    # (calendars/checklists.py); null: none. And where their items come from.
+    checklists = fields.JSONField(null=True)
+    checklist_notes = fields.TextField(default="", db_default="")
     created_by = fields.ForeignKeyField("models.User", related_name="templates", null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

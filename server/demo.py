@@ -32,6 +32,7 @@ from models.cohorts import (
     ProtocolTemplate,
 )
 from server import accounts, clock, reminders, schedule
+from server import fidelity
 from server.board.hub import Hub
 from server.board.service import BoardService
 from server.board.state import Command
@@ -235,6 +236,7 @@ async def _halfway_cohort(people: dict[str, User], members: list[User], now: dat
         await Goal.create(cohort=cohort, enrollment=None, text=text, position=position, created_by=f1)
     await _measures(cohort, enrollments, f1, now)
     await _run_held_sessions(cohort, enrollments, f1, f2, now)
+    await _session_checklists(cohort, f1, now)
     return cohort
 
 async def _intake(enrollment: Enrollment, template: ProtocolTemplate, spec, *, by: User) -> None:
@@ -403,3 +405,30 @@ async def _reminders_json(settings: Settings, cohort: Cohort, now: datetime) -> 
         await NotifiedAbsence.create(meeting_id=meeting.id, enrollment_id=enrolled[-1].id, notified_at=now,
                                      reason="Visiting family that week")
     return [r.as_json() for r in await reminders.reminders_for_meeting(meeting, settings=settings)]
+
+
+# Session fidelity (issue 17): what the facilitator answered after each meeting held, by
+# session number -> {item key: (answer, note)}; items not named were done.
+CHECKLIST_ANSWERS = {
+    2: {"homework-every-member": ("partly", "Two members left before we agreed theirs.")},
+    3: {"decision-analysis": ("not_done", "Ran out of time after a long check-in."),
+        "on-time": ("partly", "Started ten minutes late: the room was booked.")},
+}
+CHECKLIST_RATINGS = {1: 4, 2: 3, 3: 3}
+
+
+async def _session_checklists(cohort: Cohort, facilitator: User, now: datetime) -> None:
+    """The checklists filled in after the meetings held, through the service the page uses;
+    the latest session's is still to do (a missing checklist for the supervision agenda)."""
+    held = await Meeting.filter(cohort_id=cohort.id, status=MeetingStatus.COMPLETED).order_by("starts_at")
+    latest = max((m.number for m in held if m.kind == MeetingKind.GROUP), default=None)
+    for meeting in held:
+        if meeting.kind == MeetingKind.GROUP and meeting.number == latest:
+            continue
+        current = await fidelity.meeting_checklist(facilitator, meeting.id, now=now)
+        given = CHECKLIST_ANSWERS.get(meeting.number, {}) if meeting.kind == MeetingKind.GROUP else {}
+        answers = {item.key: fidelity.Answer(answer=fidelity.ChecklistAnswer(given.get(item.key, ("done", ""))[0]),
+                                             note=given.get(item.key, ("done", ""))[1]) for item in current.items}
+        await fidelity.save_checklist(facilitator, meeting.id, answers=answers, note="",
+                                      rating=CHECKLIST_RATINGS.get(meeting.number, 4) if meeting.kind == MeetingKind.GROUP else 4,
+                                      now=meeting.ends_at + timedelta(minutes=20))

@@ -11,6 +11,7 @@ from calendars import (
     TemplateError,
     shipped_templates,
 )
+from calendars.checklists import checklists_dict, parse_checklists
 from calendars.protocol_rules import PhaseRange
 from calendars.protocols import GroupSize
 from calendars.vocabulary import CompositionRule, LabelStyle, ProblemArea
@@ -58,6 +59,8 @@ def template_row_values(t: ProtocolTemplate) -> dict[str, Any]:
         "homework_enabled": t.homework,
         "consent_required": t.consent_required,
         "measures_schedule": t.measures_schedule,
+        "checklists": checklists_dict(t.checklists),
+        "checklist_notes": t.checklist_notes,
     }
 
 
@@ -97,6 +100,8 @@ def template_from_row(row: TemplateRow) -> ProtocolTemplate:
             description=shipped.description if shipped else "",
             sources=shipped.sources if shipped else (),
             notes=shipped.notes if shipped else (),
+            checklists=parse_checklists(row.checklists),
+            checklist_notes=row.checklist_notes or "",
         )
     except TemplateError:
         raise  # a refusal server.errors translates, with the fields at fault

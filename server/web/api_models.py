@@ -25,10 +25,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from calendars.checklists import CHECKLIST_NAMES
 from calendars.vocabulary import CompositionRule, Instrument, LabelStyle, Phase as PhaseName, ProblemArea
 from models.accounts import Role
 from models.clinical import ContactMethod, RiskAction, RiskLevel, SuicidalThoughts
 from models.cohorts import ConsentMethod, EnrollmentStatus
+from models.fidelity import ChecklistAnswer
 from server.closure.record import NEXT_STEP_KINDS
 from server.enrollment.intake import FORMULATION_AGREEMENT
 from server.measures.instruments import questionnaire
@@ -158,6 +160,11 @@ class GroupSize(ApiBody):
     maximum: Count
 
 
+class ChecklistItemBody(ApiBody):
+    key: str = Field(min_length=1, max_length=64, description="Stable within its checklist: lower-case letters, digits, hyphens")
+    label: str = Field(min_length=1, max_length=300, description="The wording the facilitator is asked")
+
+
 class ProtocolTemplateBody(ApiBody):
     """A protocol template as GET returns it, without `id` and `builtin`."""
 
@@ -188,6 +195,10 @@ class ProtocolTemplateBody(ApiBody):
     )
     sources: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=50)
     notes: list[Annotated[str, Field(max_length=2000)]] = Field(default_factory=list, max_length=50)
+    checklists: dict[one_of(*CHECKLIST_NAMES), list[ChecklistItemBody]] = Field(
+        default_factory=dict, description='Session fidelity checklists: {"group:middle": [{"key", "label"}, ...], "pregroup": [...]}',
+    )
+    checklist_notes: str = Field("", max_length=4000, description="Where the checklists' items come from")
 
 
 class Reschedule(ApiBody):
@@ -376,3 +387,19 @@ class SummaryEdit(ApiBody):
 
 class Amendment(ApiBody):
     reason: Reason = Field(min_length=1)
+
+
+# --- session fidelity -------------------------------------------------------------------
+
+class ChecklistAnswerBody(ApiBody):
+    key: str = Field(min_length=1, max_length=64, description="An item key of the meeting's checklist")
+    answer: one_of(*ChecklistAnswer)
+    note: str = Field("", max_length=2000)
+
+
+class SessionChecklistBody(ApiBody):
+    """A meeting's checklist answers: one per item of the checklist GET shows."""
+
+    answers: list[ChecklistAnswerBody] = Field(max_length=100)
+    rating: whole(1, 5) = Field(description="How the session went, 1 (poorly) to 5 (very well)")
+    note: str = Field("", max_length=4000)

@@ -95,3 +95,19 @@ async def test_demo_members_have_consent_and_the_second_facilitator_is_explained
         assert "1 facilitator; 2 are assigned" in section and "co-facilitates while he completes" in section
     finally:
         await client.aclose()
+
+
+async def test_demo_has_checklists_for_the_meetings_held_but_the_latest_session(demo):
+    server, data = demo
+    facilitator = next(u for u in data["users"] if u["role"] == "facilitator")
+    halfway = data["cohorts"][0]
+    async with bearer(server.url, facilitator["api_token"]) as api:
+        meetings = (await api.get(f"/api/v1/cohorts/{halfway['id']}/meetings")).json()["meetings"]
+        held = [m for m in meetings if m["status"] == "completed" and m["kind"] == "group"]
+        assert len(held) >= 2
+        answered = [(await api.get(f"/api/v1/meetings/{m['id']}/checklist")).json() for m in held]
+        assert all(c["submitted"] for c in answered[:-1]) and not answered[-1]["submitted"]
+        assert any(i["answer"] == "partly" for c in answered for i in c["items"])
+        report = (await api.get("/api/v1/supervision/adherence")).json()
+        mine = report["facilitators"][0]
+        assert mine["checklists"] >= len(held) - 1 and 0 < mine["overall"]["share_done"] < 1

@@ -12,7 +12,8 @@ from starlette.routing import Route
 
 from models.accounts import Role, User
 from models.cohorts import Cohort, Enrollment, Meeting
-from server import clock, schedule
+from models.fidelity import SessionChecklist
+from server import clock, fidelity, schedule
 from server.accounts import access
 from server.board.record import meeting_record
 from server.board.vocabulary import MARK_LABELS
@@ -49,7 +50,9 @@ async def _meeting_context(row: Meeting) -> dict[str, Any]:
         member = enrollment.member
     return {"row": row, "cohort": cohort, "value": value, "view": meeting_view(value, cohort.public_title),
             "replaced_by": replaced_by, "member": member, "zone": cohort.time_zone,
-            "record": await meeting_record(row.id), "mark_labels": MARK_LABELS}
+            "record": await meeting_record(row.id), "mark_labels": MARK_LABELS,
+            "checklist": await SessionChecklist.get_or_none(meeting_id=row.id),
+            "checklist_due": fidelity.meeting_held(row, now=clock.now())}
 
 
 @auth.requires(Role.COORDINATOR, Role.FACILITATOR)

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from calendars import shipped_templates
+from calendars.checklists import CHECKLIST_NAMES, CHECKLIST_TITLES, checklists_dict, form_field, items_from_lines
 from calendars.vocabulary import Instrument
 from calendars.protocols import ProtocolTemplate
 from models.accounts import Role
@@ -34,10 +35,11 @@ async def template_list(request: Request) -> Response:
 @auth.requires(Role.COORDINATOR, Role.FACILITATOR)
 async def template_view(request: Request) -> Response:
     row = await schedule.template_row(request.path_params["template_id"])
-    return render(request, "schedule/template.html", {"row": row, "template": schedule.template_from_row(row)})
+    return render(request, "schedule/template.html", {"row": row, "template": schedule.template_from_row(row),
+                                                       "checklist_titles": CHECKLIST_TITLES})
 
 
-def _template_from_form(form: Any, *, key: str) -> ProtocolTemplate:
+def _template_from_form(form: Any, *, key: str, keep: ProtocolTemplate | None = None) -> ProtocolTemplate:
     def number(name: str, default: int | None = None) -> int | None:
         raw = (form.get(name) or "").strip()
         if not raw:
@@ -83,6 +85,12 @@ def _template_from_form(form: Any, *, key: str) -> ProtocolTemplate:
         "label_style": form.get("label_style") or "clinical",
         "homework": bool(form.get("homework_enabled")),
         "measures_schedule": measures,
+        # One item per line; unchanged wording keeps its key (calendars.checklists.items_from_lines).
+        "checklists": checklists_dict(tuple(
+            (name, items_from_lines(form.get(form_field(name)) or "", keep=keep.checklist(name) if keep else ()))
+            for name in CHECKLIST_NAMES
+        )),
+        "checklist_notes": (form.get("checklist_notes") or "").strip(),
     }
     return ProtocolTemplate.from_dict(data)
 
@@ -107,6 +115,8 @@ def _template_form_values(t: ProtocolTemplate | None) -> dict[str, Any]:
         "grief_enabled": t.grief_enabled, "homework_enabled": t.homework, "label_style": t.label_style.value,
         "consent_not_required": not t.consent_required,
         "measures_phq9": d["measures_schedule"].get("phq9", ""), "measures_gad7": d["measures_schedule"].get("gad7", ""),
+        "checklist_notes": t.checklist_notes,
+        **{form_field(name): "\n".join(item.label for item in t.checklist(name)) for name in CHECKLIST_NAMES},
     }
 
 
@@ -120,15 +130,20 @@ async def template_new(request: Request) -> Response:
         values = _template_form_values(source)
         if source is not None:
             values["name"] = f"{source.name} (our version)"
-        return render(request, "schedule/template_form.html", {"values": values, "row": None})
+            values["from"] = request.query_params["from"]
+        return render(request, "schedule/template_form.html", {"checklist_titles": CHECKLIST_TITLES, "values": values, "row": None})
     form = await form_data(request)
     try:
-        template = _template_from_form(form, key="custom-" + _slug(form.get("name") or ""))
+        # A copy's checklist items keep the keys of the protocol it was copied from.
+        source = None
+        if (form.get("from") or "").strip():
+            source = schedule.template_from_row(await schedule.template_row(form.get("from")))
+        template = _template_from_form(form, key="custom-" + _slug(form.get("name") or ""), keep=source)
         row = await schedule.save_template(template, by=user)
     except REFUSALS as refused:
         exc = refusal(refused)
         return render(request, "schedule/template_form.html",
-                      {"values": dict(form), "row": None, "error": exc.message, "errors": exc.fields}, status_code=400)
+                      {"checklist_titles": CHECKLIST_TITLES, "values": dict(form), "row": None, "error": exc.message, "errors": exc.fields}, status_code=400)
     return RedirectResponse(f"/templates/{row.id}", status_code=303)
 
 
@@ -140,16 +155,16 @@ async def template_edit(request: Request) -> Response:
         raise Conflict("Published protocols stay as published; make your own copy to change it.")
     if request.method == "GET":
         template = schedule.template_from_row(row)
-        return render(request, "schedule/template_form.html", {
+        return render(request, "schedule/template_form.html", {"checklist_titles": CHECKLIST_TITLES,
             "values": _template_form_values(template), "row": row, "late_join_warnings": template.late_join_warnings()})
     form = await form_data(request)
     try:
-        template = _template_from_form(form, key=row.slug)
+        template = _template_from_form(form, key=row.slug, keep=schedule.template_from_row(row))
         await schedule.save_template(template, by=user, row=row)
     except REFUSALS as refused:
         exc = refusal(refused)
         return render(request, "schedule/template_form.html",
-                      {"values": dict(form), "row": row, "error": exc.message, "errors": exc.fields},
+                      {"checklist_titles": CHECKLIST_TITLES, "values": dict(form), "row": row, "error": exc.message, "errors": exc.fields},
                       status_code=exc.status_code)
     return RedirectResponse(f"/templates/{row.id}", status_code=303)
 
