@@ -6,10 +6,10 @@ room's screen on their own device), never another cohort's people.
 """
 from __future__ import annotations
 
-from tests.integration.authz_rows import own_member, staff_only, staff_or_supervisor
+from tests.integration.authz_rows import OK, own_member, staff_or_supervisor
 
 ROWS = [
     staff_or_supervisor("GET", "/boards/{meeting_id}"),
-    own_member("GET", "/boards/{meeting_id}/display"),
+    own_member("GET", "/boards/{meeting_id}/display", supervisor=OK, note="a supervisor observes either view"),
     staff_or_supervisor("WS", "/boards/{meeting_id}/ws", note="?view=display also admits the cohort's members"),
 ]

@@ -1,4 +1,4 @@
-from tests.integration.authz_rows import DENY, LOGIN, OK, PUBLIC, Row, any_user, coordinator_only, public, staff_only, staff_or_supervisor
+from tests.integration.authz_rows import DENY, LOGIN, OK, PUBLIC, Row, any_user, coordinator_only, public, staff_or_supervisor
 
 ROWS = [
     public("GET", "/healthz"),
