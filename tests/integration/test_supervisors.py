@@ -71,8 +71,9 @@ async def test_refused_supervision_forms_say_why_and_change_nothing(world):
     assert a_member.status_code == 400 and "must be an active facilitator" in a_member.text
     themself = await coordinator.submit(f"/people/{clinician.id}/supervisees", {"facilitator_ids": str(clinician.id)})
     assert themself.status_code == 400 and "Nobody supervises themself" in themself.text
-    garbage = await coordinator.submit(f"/people/{clinician.id}/supervisees", {"facilitator_ids": "seven"})
-    assert garbage.status_code == 400
+    for garbage in ("seven", "99999999999999999999", "-1", "²"):
+        answer = await coordinator.submit(f"/people/{clinician.id}/supervisees", {"facilitator_ids": garbage})
+        assert answer.status_code == 400 and "Choose facilitators from the list" in answer.text, garbage
     assert await Supervision.filter(supervisor_id=clinician.id).values_list("facilitator_id", flat=True) == [lay.id]
 
     facilitator = await world.client("facilitator")

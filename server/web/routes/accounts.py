@@ -13,10 +13,10 @@ from server.accounts import setup as first_run
 from server.accounts import sign_in
 from server.accounts.setup import invite_person  # noqa: F401  (routes/api.py imports it from here)
 from server.errors import REFUSALS, BadRequest, Conflict, NotFound, TooManyRequests, refusal
+from server.supervision import assignments
 from server.web import auth
 from server.web.forms import form_data, require_text
 from server.web.routes import second_factor
-from server.supervision import assignments
 from server.web.routes.feeds import (
     account_feed_section,  # the calendar card belongs to the feeds area
 )
@@ -239,17 +239,15 @@ async def person_page(request: Request) -> Response:
 async def set_supervisees(request: Request) -> Response:
     person = await _person(request)
     form = await form_data(request)
-    raw = form.getlist("facilitator_ids")
+    raw = [str(value) for value in form.getlist("facilitator_ids")]
+    wanted = [number for number in map(_row_id, raw) if number is not None]
     try:
-        try:
-            wanted = [int(value) for value in raw]
-        except ValueError:
-            raise BadRequest("Choose facilitators from the list.", fields={"facilitator_ids": "Not a person."}) from None
+        if len(wanted) != len(raw):
+            raise BadRequest("Choose facilitators from the list.", fields={"facilitator_ids": "Not a person."})
         current = await assignments.set_supervisees(person, wanted, by=auth.user_of(request))
     except REFUSALS as refused:
         exc = refusal(refused)
-        chosen = [int(v) for v in raw if v.isdigit()]
-        return await _person_page(request, person, error=exc.message, chosen=chosen, status_code=exc.status_code)
+        return await _person_page(request, person, error=exc.message, chosen=wanted, status_code=exc.status_code)
     notice = (f"{person.display_name} now supervises " + ", ".join(p.display_name for p in current) + "."
               if current else f"{person.display_name} supervises nobody now.")
     return await _person_page(request, person, notice=notice)
@@ -286,6 +284,14 @@ async def create_token(request: Request) -> Response:
 async def revoke_token(request: Request) -> Response:
     await accounts.revoke_api_token(auth.user_of(request), _int(request.path_params["token_id"]))
     return RedirectResponse("/account", status_code=303)
+
+
+def _row_id(value: str) -> int | None:
+    """A form's id, or None for anything no row could have (text, 0, beyond 32 bits)."""
+    if not value.isascii() or not value.isdigit():
+        return None
+    number = int(value)
+    return number if 0 < number < 2**31 else None
 
 
 def _int(value: str) -> int:
