@@ -151,12 +151,15 @@ async def test_a_supervisor_reads_safety_items_but_records_no_risk_check(world):
     supervisor = await world.client("supervisor")
     page = await supervisor.get(f"/safety/{item.id}")
     assert page.status_code == 200 and 'id="risk-check-form"' not in page.text and READ_ONLY_NOTE in page.text
+    listing = await supervisor.get("/safety")
+    assert listing.status_code == 200 and f'href="/safety/{item.id}">Read the item' in listing.text
     form = await supervisor.submit(f"/safety/{item.id}/risk-check", {"outcome": "reached", "checked_at": "2030-01-01T10:00"})
     assert form.status_code == 403
     assert (await SafetyItem.get(id=item.id)).status.value == "open"
     # The cohort's own facilitator still may.
     facilitator = await world.client("facilitator")
     assert 'id="risk-check-form"' in (await facilitator.get(f"/safety/{item.id}")).text
+    assert f'href="/safety/{item.id}">Record risk check' in (await facilitator.get("/safety")).text
 
 
 async def test_a_supervisor_lists_supervised_cohorts_in_the_api(world):

@@ -114,6 +114,11 @@ async def may_act_on(viewer: User, item_id: int) -> bool:
     return await _may_see(viewer, item_id)
 
 
+async def actionable_ids(viewer: User, item_ids: list[int]) -> set[int]:
+    """Of these items, those `viewer` acts on (the rest they read as a supervisor): one query."""
+    return set(await _visible_ids(viewer, SafetyItem.filter(id__in=item_ids))) if item_ids else set()
+
+
 async def get_item(viewer: User, item_id: int) -> SafetyItem:
     item = await SafetyItem.get_or_none(id=item_id).prefetch_related(
         "enrollment", "enrollment__member", "enrollment__cohort", "meeting", "response", "closed_by", "opened_by"

@@ -17,7 +17,7 @@ from server import clock
 from server.errors import REFUSALS, Forbidden, NotFound, refusal
 from server.measures import safety
 from server.measures.instruments import ANSWER_SCALE, item9_statement
-from server.measures.safety.reading import may_act_on
+from server.measures.safety.reading import actionable_ids, may_act_on
 from server.web.api_models import RiskCheckBody
 from server.web.api_schema import body, read_body
 from server.web.auth import requires, user_of
@@ -31,8 +31,9 @@ async def safety_list(request: Request) -> Response:
     user = user_of(request)
     items = await safety.open_items(user)
     follow_ups = await safety.follow_ups(user, today=clock.now().date())
+    acts = await actionable_ids(user, [i.id for i in items])
     return render(request, "measures/safety_list.html", {
-        "items": items, "follow_ups": follow_ups, "action_labels": safety.ACTION_LABELS, "today": clock.now().date(),
+        "items": items, "observed": {i.id for i in items if i.id not in acts}, "follow_ups": follow_ups, "action_labels": safety.ACTION_LABELS, "today": clock.now().date(),
     })
 
 
