@@ -139,6 +139,9 @@ def cmd_demo(settings: Settings, args) -> int:
         print(f"Demo loaded. Open {result['base_url']} and log in as:")
         for user in result["users"]:
             print(f"  {user['role']:<12} {user['name']:<22} {user['email']:<32} password: {user['password']}")
+        if result.get("supervisor"):
+            user = result["supervisor"]
+            print(f"  {'supervisor':<12} {user['name']:<22} {user['email']:<32} password: {user['password']}")
     return 0
 
 

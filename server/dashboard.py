@@ -21,6 +21,7 @@ from models.accounts import Role, User
 from models.board import Attendance, AttendanceStatus
 from models.cohorts import (
     Cohort,
+    CohortStatus,
     Enrollment,
     EnrollmentStatus,
     Meeting,
@@ -108,6 +109,43 @@ async def cohort_overview(user: User, cohorts: Sequence[Cohort], *, now: datetim
                     "consent record (when, how, agreement version).")
         out[cohort.id] = overview
     return out
+
+
+@dataclass
+class SupervisedCohort:
+    id: int
+    name: str
+    status: str
+
+
+@dataclass
+class Supervisee:
+    """A facilitator `user` supervises, and their cohorts that are enrolling or running."""
+
+    id: int
+    name: str
+    cohorts: list[SupervisedCohort] = field(default_factory=list)
+
+
+SUPERVISED_STATUSES = (CohortStatus.ENROLLING, CohortStatus.ACTIVE)
+
+
+async def supervision_overview(user: User) -> list[Supervisee]:
+    """The start page's "Supervision" section: two queries, whatever the number of rows."""
+    if user.role == Role.MEMBER or not user.is_clinician:
+        return []
+    people = await User.filter(supervisors__supervisor_id=user.id, is_active=True).order_by(
+        "display_name", "id").values_list("id", "display_name")
+    if not people:
+        return []
+    out = {person_id: Supervisee(person_id, name) for person_id, name in people}
+    rows = await Cohort.filter(facilitators__id__in=list(out), status__in=list(SUPERVISED_STATUSES)).order_by(
+        "name", "id").values_list("id", "name", "status", "facilitators__id")
+    for cohort_id, name, status, facilitator_id in rows:
+        if facilitator_id in out:
+            out[facilitator_id].cohorts.append(
+                SupervisedCohort(cohort_id, name, str(status.value if hasattr(status, "value") else status)))
+    return list(out.values())
 
 
 async def next_group_meetings(

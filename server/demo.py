@@ -2,7 +2,8 @@
 
 Two cohorts: one half-way through the WHO format (sessions 1-4 held on the live board, with
 attendance, role plays, goal progress and weekly PHQ-9 history), one still enrolling
-(Uganda format). Eight members with problem areas, two facilitators, one coordinator.
+(Uganda format). Eight members with problem areas, two facilitators, one coordinator, and
+a supervisor (a clinician) who supervises both facilitators (issue 17).
 Everything here is invented; no real person is described.
 
 Running it again resets the demo people's passwords and mints new API tokens and feed URLs;
@@ -41,6 +42,7 @@ from server.enrollment import ConsentGiven, enroll
 from server.measures import responses, safety
 from server.platform.settings import Settings
 from server.schedule import feeds
+from server.supervision import assignments
 
 DOMAIN = "demo.groupipt.example"
 HALFWAY = "Demo: Tuesday evening group"
@@ -59,6 +61,9 @@ STAFF = [
     Person("facilitator1", "Farah Haddad", Role.FACILITATOR),
     Person("facilitator2", "Tomasz Nowak", Role.FACILITATOR),
 ]
+# A clinician who facilitates no demo cohort and supervises both facilitators. Not in
+# `users` of `demo --json` (which promises two facilitators) but beside it, as "supervisor".
+SUPERVISOR = Person("supervisor", "Dr Nadia Rahman", Role.FACILITATOR)
 
 # Member, problem areas, goals in their own words, inventory entries (role labels only),
 # and a weekly PHQ-9 total trajectory: baseline, then before sessions 1-4.
@@ -167,28 +172,49 @@ async def _load(settings: Settings, *, coordinator: User | None, now: datetime) 
     if enrolling is None:
         enrolling = await _enrolling_cohort(people, members, now)
 
+    supervisor_password = _password()
+    supervisor = await _supervisor(people, supervisor_password)
+
     users_json = []
-    feed_urls = await feeds.mint_feed_urls(people.values(), base_url=settings.base_url)
+    feed_urls = await feeds.mint_feed_urls([*people.values(), supervisor], base_url=settings.base_url)
     passwords = {login["key"]: login["password"] for login in logins}
     for key, user in people.items():
         if key not in passwords:
             continue  # the coordinator who ran setup keeps their own password
-        await ApiToken.filter(user=user, name="demo", revoked_at=None).update(revoked_at=now)
-        _, token = await accounts.create_api_token(user, "demo")
-        entry = {
-            "email": user.email, "password": passwords[key], "role": user.role.value, "name": user.display_name,
-            "api_token": token, "feed_url": feed_urls.get(user.email),
-        }
-        if user.role != Role.MEMBER:  # staff sign in with a second factor: scripts compute codes from this
-            entry["totp_secret"] = await _demo_totp(user, now)
-        users_json.append(entry)
+        users_json.append(await _login_json(user, passwords[key], feed_urls.get(user.email), now))
+    supervisor_json = await _login_json(supervisor, supervisor_password, feed_urls.get(supervisor.email), now)
+    supervisor_json["supervises"] = [people["facilitator1"].email, people["facilitator2"].email]
     return {
         "base_url": settings.base_url,
         "users": users_json,
+        "supervisor": supervisor_json,
         "cohorts": [await _cohort_json(settings, halfway, now), await _cohort_json(settings, enrolling, now)],
         "boards": await _boards_json(settings, halfway, now),
         "reminders": await _reminders_json(settings, halfway, now),
     }
+
+async def _login_json(user: User, password: str, feed_url: str | None, now: datetime) -> dict:
+    await ApiToken.filter(user=user, name="demo", revoked_at=None).update(revoked_at=now)
+    _, token = await accounts.create_api_token(user, "demo")
+    entry = {
+        "email": user.email, "password": password, "role": user.role.value, "name": user.display_name,
+        "api_token": token, "feed_url": feed_url,
+    }
+    if user.role != Role.MEMBER:  # staff sign in with a second factor: scripts compute codes from this
+        entry["totp_secret"] = await _demo_totp(user, now)
+    return entry
+
+
+async def _supervisor(people: dict[str, User], password: str) -> User:
+    """The demo's supervisor, marked a clinician, supervising both facilitators."""
+    user = await _person(SUPERVISOR, password)
+    if user.clinician is not True:
+        user.clinician = True
+        await user.save(update_fields=["clinician"])
+    await assignments.set_supervisees(user, [people["facilitator1"].id, people["facilitator2"].id],
+                                      by=people["coordinator"])
+    return user
+
 
 async def _template(slug: str) -> ProtocolTemplate:
     return await ProtocolTemplate.get(slug=slug)

@@ -6,8 +6,10 @@ after sign-in (NIST SP 800-63B, AAL2 reauthentication); members' after longer li
 """
 from __future__ import annotations
 
+import logging
 import re
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from models.accounts import Role, SignInSession, User
@@ -16,6 +18,26 @@ from server.accounts.audit import security_event
 from server.accounts.tokens import sha256
 from server.errors import NotFound
 from server.platform.settings import Settings
+
+log = logging.getLogger("groupipt.sessions")
+
+# Told (user id, ended session ids) when sessions end in this process: the live board closes
+# those sessions' sockets at once (server/board/connection.py). Listeners must not block.
+SessionsEnded = Callable[[int, list[int]], None]
+_listeners: list[SessionsEnded] = []
+
+
+def on_end(listener: SessionsEnded) -> None:
+    _listeners.append(listener)
+
+
+def _tell(user_id: int, session_ids: list[int]) -> None:
+    for listener in list(_listeners):
+        try:
+            listener(user_id, session_ids)
+        except Exception:  # a listener's bug must not stop a sign-out
+            log.exception("a sessions-ended listener failed")
+
 
 # last_seen_at is written at most this often, so a page with many requests costs one write.
 TOUCH_EVERY = timedelta(seconds=60)
@@ -73,6 +95,7 @@ async def end(session: SignInSession, reason: str, *, actor: User | None = None)
     updated = await SignInSession.filter(id=session.id, ended_at=None).update(ended_at=stamp, end_reason=reason)
     session.ended_at, session.end_reason = stamp, reason
     if updated:
+        _tell(session.user_id, [session.id])
         await security_event("session_ended", person=await _user(session), actor=actor,
                              detail=f"{reason}; {session.device}; {session.client_ip}")
 
@@ -81,7 +104,11 @@ async def end_all(user: User, reason: str, *, actor: User | None = None, keep: S
     query = SignInSession.filter(user=user, ended_at=None)
     if keep is not None:
         query = query.exclude(id=keep.id)
-    count = await query.update(ended_at=clock.now(), end_reason=reason)
+    ids = list(await query.values_list("id", flat=True))
+    count = await SignInSession.filter(id__in=ids, ended_at=None).update(ended_at=clock.now(), end_reason=reason) \
+        if ids else 0
+    if ids:
+        _tell(user.id, ids)
     if count:
         await security_event("sessions_ended", person=user, actor=actor, detail=f"{count} session(s); {reason}")
     return count

@@ -4,6 +4,11 @@ Everything this socket sends goes through its hub subscription's queue, in order
 `ack` is queued before the event it produced, so a facilitator sees their ack first.
 When the queue overflows the socket is closed with 1013 and the client resumes with
 `hello`; the other clients never wait for it (tech-notes.md 4.4).
+
+A supervisor observing a supervised cohort's board (`observer`) receives everything the view
+carries and changes nothing: every command is answered `read_only`. A socket opened with a
+sign-in session closes (4401, "signed out") as soon as that session ends in this process
+(`server.accounts.sessions.on_end`), and within ACCESS_RECHECK_SECONDS in any other.
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from models.accounts import User
 from models.board import Board
 from models.cohorts import Meeting
 from server.accounts import audit
+from server.accounts import sessions as sign_in_sessions
 from server.board import access, frames, store
 from server.board.hub import SlowConsumer, Subscription
 from server.board.service import BoardService, Outcome
@@ -52,12 +58,26 @@ def _rate(websocket: WebSocket) -> float:
         return RATE_PER_SECOND
 
 
+# The open sockets of each sign-in session in this process, closed when it ends.
+_by_session: dict[int, set[BoardConnection]] = {}
+
+
+def _session_ended(user_id: int, session_ids: list[int]) -> None:
+    for session_id in session_ids:
+        for connection in list(_by_session.get(session_id, ())):
+            connection.stop(access.SIGNED_OUT, access.SIGNED_OUT_REASON)
+
+
+sign_in_sessions.on_end(_session_ended)
+
+
 class BoardConnection:
     def __init__(self, websocket: WebSocket, service: BoardService, *, board: Board, meeting: Meeting,
-                 user: User, view: str, credential: dict[str, Any]):
+                 user: User, view: str, credential: dict[str, Any], observer: bool = False):
         self.ws, self.service = websocket, service
         self.board, self.meeting, self.user, self.view = board, meeting, user, view
         self.credential = credential
+        self.observer = observer  # a supervisor: reads the board, changes nothing
         self.sent_seq: int | None = None  # last seq this client has, once it said hello
         self.close_code: tuple[int, str] | None = None
         self.scope: anyio.CancelScope | None = None
@@ -73,21 +93,26 @@ class BoardConnection:
 
     async def run(self) -> None:
         await self.ws.accept()
+        session_id = self.credential.get(access.SESSION)
+        if session_id is not None:
+            _by_session.setdefault(session_id, set()).add(self)
         hub = self.service.hub
         self.sub = hub.subscribe(self.board.id, on_overflow=self._overflowed, on_resync=self._resync,
                                  on_shutdown=self._shutdown)
         try:
             self._queue(_frame(type="welcome", board=self.board.id, meeting=self.meeting.id, view=self.view,
                                epoch=self.epoch, user=self._who(),
+                               read_only=self.view != FACILITATOR or self.observer, observer=self.observer,
                                limits={"max_frame_chars": MAX_FRAME_CHARS, "frames_per_second": self.rate},
                                now=now_ms()))
             if self.view == FACILITATOR:
                 # The facilitator view carries notes and safety items: reading it is audited.
                 await audit.record(self.user, "read", "board", self.board.id, detail="live board socket")
-                try:
-                    await self.service.refresh_safety(self.board.id, self.meeting)
-                except PlatformError:
-                    pass
+                if not self.observer:
+                    try:
+                        await self.service.refresh_safety(self.board.id, self.meeting)
+                    except PlatformError:
+                        pass
             async with anyio.create_task_group() as tg:
                 self.scope = tg.cancel_scope
                 if self.close_code is not None:  # stopped before the loops started
@@ -97,6 +122,12 @@ class BoardConnection:
                 tg.start_soon(self._send_loop)
                 tg.start_soon(self._watch_access)
         finally:
+            if session_id is not None:
+                watchers = _by_session.get(session_id)
+                if watchers is not None:
+                    watchers.discard(self)
+                    if not watchers:
+                        del _by_session[session_id]
             self.sub.hub._remove(self.sub)
             if self.close_code is not None:
                 code, reason = self.close_code
@@ -280,6 +311,10 @@ class BoardConnection:
         if self.view != FACILITATOR:
             self._error("read_only", "The participant display is read-only.", command_id)
             return
+        if self.observer:
+            self._error("read_only", "The board is read-only for a supervisor: you are observing, "
+                        "and this changed nothing.", command_id)
+            return
         if self.sent_seq is None:
             self._error("hello_first", "Say hello first, so that you see the board you change.", command_id)
             return
@@ -353,9 +388,13 @@ class BoardConnection:
 
     async def _watch_access(self) -> None:
         # Displays send no commands; look again now and then so a revoked person is dropped.
+        settings = self.ws.app.state.settings
         while True:
             await anyio.sleep(ACCESS_RECHECK_SECONDS)
+            if not await access.session_live(self.credential, settings):
+                self.stop(access.SIGNED_OUT, access.SIGNED_OUT_REASON)
+                return
             if not await access.still_allowed(self.user, self.credential, self.meeting.cohort_id, self.view,
-                                              staff=self.staff_guard):
+                                              staff=self.staff_guard, observer=self.observer):
                 self.stop(1008, "Access to this board has ended.")
                 return

@@ -116,6 +116,10 @@ class Invitation(ApiBody):
     role: one_of(*Role)
 
 
+class Supervisees(ApiBody):
+    facilitator_ids: list[RowId] = Field(max_length=200, description="The active facilitators this person supervises (replaces the list); [] names none")
+
+
 # --- schedule ---------------------------------------------------------------------------
 
 class CohortSettings(ApiBody):

@@ -17,14 +17,16 @@ import { startTicking } from "./sections/timer.js";
 
 function start(root, boot) {
   const isFacilitator = boot.client.view === "facilitator";
+  // A supervisor observes the facilitator view: everything it shows, no command (PROTOCOL.md).
+  const readOnly = Boolean(boot.client.read_only);
   const words = boot.words;
   const board = new BoardView(boot.state, isFacilitator, words);
   const clock = new ServerClock();
   const faces = new TimerFaces(clock);
-  const ctx = { root, board, faces, words, isFacilitator, command: null, renderer: null };
+  const ctx = { root, board, faces, words, isFacilitator, readOnly, command: null, renderer: null };
   const renderer = new BoardRenderer(ctx);
   const socket = new BoardSocket(boot.client.ws_path, {
-    board, clock, canCommand: isFacilitator,
+    board, clock, canCommand: isFacilitator && !readOnly,
     on: {
       snapshot(frame) {
         board.takeSnapshot(frame.state, frame.seq);
@@ -43,7 +45,7 @@ function start(root, boot) {
   });
   ctx.command = (name, data) => socket.command(name, data);
   ctx.renderer = renderer;
-  if (isFacilitator) listen(ctx);
+  if (isFacilitator && !readOnly) listen(ctx);
   // Exposed for tests and for a curious facilitator's console; not an API.
   window.groupiptBoard = {
     get lastSeq() { return board.lastSeq; },

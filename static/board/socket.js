@@ -4,6 +4,7 @@
 
 const HEARTBEAT_MS = 10000;
 const SILENT_MS = 25000; // no frame for this long after a ping: the connection is dead
+const SIGNED_OUT = 4401; // the server closed it because this sign-in ended (PROTOCOL.md)
 
 export class BoardSocket {
   #path;
@@ -94,6 +95,11 @@ export class BoardSocket {
     };
     ws.onclose = (ev) => {
       this.#ws = null;
+      if (ev.code === SIGNED_OUT) { // sign-out, idle or expired session: reconnecting would be refused
+        this.#stopped = true;
+        this.#on.status("signed-out", "Signed out: your sign-in has ended. Sign in again, then reload the board.");
+        return;
+      }
       if (ev.code === 1008) { // policy: access ended or flooding; retrying would not help
         this.#stopped = true;
         this.#on.status("stopped", `Disconnected: ${ev.reason || "access to this board has ended"}. Reload the page to try again.`);

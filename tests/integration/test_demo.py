@@ -111,3 +111,26 @@ async def test_demo_has_checklists_for_the_meetings_held_but_the_latest_session(
         report = (await api.get("/api/v1/supervision/adherence")).json()
         mine = report["facilitators"][0]
         assert mine["checklists"] >= len(held) - 1 and 0 < mine["overall"]["share_done"] < 1
+
+
+async def test_demo_supervisor_signs_in_and_reads_both_facilitators_cohorts(demo):
+    server, data = demo
+    supervisor = data["supervisor"]
+    assert set(supervisor) >= {"email", "password", "role", "name", "api_token", "feed_url", "totp_secret"}
+    facilitators = [u["email"] for u in data["users"] if u["role"] == "facilitator"]
+    assert sorted(supervisor["supervises"]) == sorted(facilitators)
+    client = await logged_in(server.url, supervisor["email"], supervisor["password"],
+                             totp_secret=supervisor["totp_secret"])
+    home = await client.get("/")
+    assert home.status_code == 200 and 'id="supervision"' in home.text
+    for cohort in data["cohorts"]:
+        page = await client.get(f"/cohorts/{cohort['id']}")
+        assert page.status_code == 200 and "You supervise this cohort (read-only)" in page.text
+        assert f'href="/cohorts/{cohort["id"]}"' in home.text
+    await client.aclose()
+    async with bearer(server.url, supervisor["api_token"]) as api:
+        listed = (await api.get("/api/v1/cohorts")).json()["cohorts"]
+        assert {c["id"] for c in listed} == {c["id"] for c in data["cohorts"]}
+        denied = await api.put(f"/api/v1/users/{listed[0]['facilitator_ids'][0]}/supervisees",
+                               json={"facilitator_ids": []})
+        assert denied.status_code == 403

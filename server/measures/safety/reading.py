@@ -19,17 +19,22 @@ from server.errors import Forbidden, NotFound
 from server.measures.safety.opening import alert_settings
 
 
-def _visible(viewer: User) -> Q | None:
-    """A filter on SafetyItem for what `viewer` may see; None means everything."""
+def _visible(viewer: User, *, reading: bool = False) -> Q | None:
+    """A filter on SafetyItem for what `viewer` may see (and act on); None means everything.
+    `reading`: also the items of cohorts whose facilitators `viewer` supervises (issue 17),
+    which a supervisor reads but does not act on."""
     if viewer.role == Role.COORDINATOR or (viewer.on_duty and viewer.role != Role.MEMBER):
         return None
     if viewer.role == Role.FACILITATOR:
-        return Q(enrollment__cohort__facilitators__id=viewer.id) | Q(notices__recipient_id=viewer.id)
+        rule = Q(enrollment__cohort__facilitators__id=viewer.id) | Q(notices__recipient_id=viewer.id)
+        if reading and viewer.is_clinician:
+            rule |= Q(enrollment__cohort__facilitators__supervisors__supervisor_id=viewer.id)
+        return rule
     raise Forbidden("Safety items are for the clinic's staff.")
 
 
-async def _visible_ids(viewer: User, query) -> list[int]:  # noqa: ANN001 (a SafetyItem queryset)
-    rule = _visible(viewer)
+async def _visible_ids(viewer: User, query, *, reading: bool = False) -> list[int]:  # noqa: ANN001 (a SafetyItem queryset)
+    rule = _visible(viewer, reading=reading)
     if rule is not None:
         query = query.filter(rule)
     return list(set(await query.values_list("id", flat=True)))
@@ -39,7 +44,7 @@ async def open_items(viewer: User, *, cohort_id: int | None = None) -> list[Safe
     query = SafetyItem.filter(status=SafetyItemStatus.OPEN)
     if cohort_id is not None:
         query = query.filter(enrollment__cohort_id=cohort_id)
-    ids = await _visible_ids(viewer, query)
+    ids = await _visible_ids(viewer, query, reading=True)
     items = await SafetyItem.filter(id__in=ids).order_by("opened_at", "id").prefetch_related(
         "enrollment", "enrollment__member", "enrollment__cohort", "meeting", "response"
     ) if ids else []
@@ -73,7 +78,7 @@ async def open_items_by_id(viewer: User, ids: list[int]) -> list[SafetyItem]:
 
 async def follow_ups(viewer: User, *, today: date, days_back: int = 7) -> list[RiskCheck]:
     """Follow-ups set by risk checks, from a week ago on, for the items `viewer` may see."""
-    ids = await _visible_ids(viewer, SafetyItem.all())
+    ids = await _visible_ids(viewer, SafetyItem.all(), reading=True)
     if not ids:
         return []
     checks = await RiskCheck.filter(safety_item_id__in=ids, follow_up_date__gte=today - timedelta(days=days_back)).order_by(
@@ -101,7 +106,17 @@ async def open_item_count(member_id: int) -> int:
 
 
 async def _may_see(viewer: User, item_id: int) -> bool:
+    """May `viewer` act on the item (record a risk check): not a supervisor's read."""
     return bool(await _visible_ids(viewer, SafetyItem.filter(id=item_id)))
+
+
+async def may_act_on(viewer: User, item_id: int) -> bool:
+    return await _may_see(viewer, item_id)
+
+
+async def actionable_ids(viewer: User, item_ids: list[int]) -> set[int]:
+    """Of these items, those `viewer` acts on (the rest they read as a supervisor): one query."""
+    return set(await _visible_ids(viewer, SafetyItem.filter(id__in=item_ids))) if item_ids else set()
 
 
 async def get_item(viewer: User, item_id: int) -> SafetyItem:
@@ -110,7 +125,7 @@ async def get_item(viewer: User, item_id: int) -> SafetyItem:
     )
     if item is None:
         raise NotFound("There is no such safety item.")
-    if not await _may_see(viewer, item.id):
+    if not await _visible_ids(viewer, SafetyItem.filter(id=item.id), reading=True):
         raise Forbidden("You do not facilitate this member's cohort.")
     item.timing = timing(item, clock.now())
     await audit.record(viewer, "read", "safety_item", item.id, member=item.enrollment.member_id)

@@ -7,11 +7,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from models.accounts import ApiToken, LinkPurpose, Role, User
+from models.supervision import Supervision
 from server import accounts
 from server.accounts import setup as first_run
 from server.accounts import sign_in
 from server.accounts.setup import invite_person  # noqa: F401  (routes/api.py imports it from here)
-from server.errors import BadRequest, Conflict, NotFound, TooManyRequests
+from server.errors import REFUSALS, BadRequest, Conflict, NotFound, TooManyRequests, refusal
+from server.supervision import assignments
 from server.web import auth
 from server.web.forms import form_data, require_text
 from server.web.routes import second_factor
@@ -141,12 +143,7 @@ async def invite(request: Request) -> Response:
             email=form.get("email", ""), display_name=name, role=role, invited_by=auth.user_of(request)
         )
     except BadRequest as exc:
-        users = await User.all().order_by("role", "display_name")
-        return render(
-            request, "accounts/people.html",
-            {"people": users, "roles": list(Role), "error": exc.message, "values": dict(form)},
-            status_code=exc.status_code,
-        )
+        return await people_page_with(request, error=exc.message, values=dict(form), status_code=exc.status_code)
     return render(
         request, "accounts/link_issued.html",
         {"person": person, "link": request.app.state.settings.base_url + path, "purpose": "invitation"},
@@ -187,8 +184,73 @@ async def account_page_with(request: Request, *, status_code: int = 200, **extra
 
 async def people_page_with(request: Request, *, status_code: int = 200, **extra) -> Response:
     users = await User.all().order_by("role", "display_name")
-    return render(request, "accounts/people.html", {"people": users, "roles": list(Role), **extra},
+    return render(request, "accounts/people.html",
+                  {"people": users, "roles": list(Role), "supervision": await _supervision_words(), **extra},
                   status_code=status_code)
+
+
+async def _supervision_words() -> dict[int, str]:
+    """'supervises 2' / 'supervised by Sam Supervisor' per person, from one query."""
+    counts: dict[int, int] = {}
+    names: dict[int, list[str]] = {}
+    for row in await Supervision.all().select_related("supervisor"):
+        counts[row.supervisor_id] = counts.get(row.supervisor_id, 0) + 1
+        names.setdefault(row.facilitator_id, []).append(row.supervisor.display_name)
+    words: dict[int, str] = {}
+    for person_id in counts.keys() | names.keys():
+        parts = []
+        if person_id in counts:
+            parts.append(f"supervises {counts[person_id]}")
+        if person_id in names:
+            parts.append("supervised by " + ", ".join(sorted(names[person_id])))
+        words[person_id] = "; ".join(parts)
+    return words
+
+
+# --- one person: who they supervise (coordinators) ----------------------------------------
+
+async def _person(request: Request) -> User:
+    person = await User.get_or_none(id=_int(request.path_params["user_id"]))
+    if person is None:
+        raise NotFound("There is no such person.")
+    return person
+
+
+async def _person_page(request: Request, person: User, *, status_code: int = 200, **extra) -> Response:
+    chosen = extra.pop("chosen", None)
+    current = await assignments.supervisees(person)
+    facilitators = await User.filter(role=Role.FACILITATOR, is_active=True).exclude(id=person.id) \
+        .order_by("display_name", "id")
+    return render(request, "accounts/person.html", {
+        "person": person, "facilitators": facilitators,
+        "chosen": set(chosen) if chosen is not None else {f.id for f in current},
+        "supervisees": current, "supervisors": await assignments.supervisors_of(person),
+        "may_supervise": person.role != Role.MEMBER and person.is_active and person.is_clinician,
+        **extra,
+    }, status_code=status_code)
+
+
+@auth.requires(Role.COORDINATOR)
+async def person_page(request: Request) -> Response:
+    return await _person_page(request, await _person(request))
+
+
+@auth.requires(Role.COORDINATOR)
+async def set_supervisees(request: Request) -> Response:
+    person = await _person(request)
+    form = await form_data(request)
+    raw = [str(value) for value in form.getlist("facilitator_ids")]
+    wanted = [number for number in map(_row_id, raw) if number is not None]
+    try:
+        if len(wanted) != len(raw):
+            raise BadRequest("Choose facilitators from the list.", fields={"facilitator_ids": "Not a person."})
+        current = await assignments.set_supervisees(person, wanted, by=auth.user_of(request))
+    except REFUSALS as refused:
+        exc = refusal(refused)
+        return await _person_page(request, person, error=exc.message, chosen=wanted, status_code=exc.status_code)
+    notice = (f"{person.display_name} now supervises " + ", ".join(p.display_name for p in current) + "."
+              if current else f"{person.display_name} supervises nobody now.")
+    return await _person_page(request, person, notice=notice)
 
 
 @auth.requires()
@@ -224,6 +286,14 @@ async def revoke_token(request: Request) -> Response:
     return RedirectResponse("/account", status_code=303)
 
 
+def _row_id(value: str) -> int | None:
+    """A form's id, or None for anything no row could have (text, 0, beyond 32 bits)."""
+    if not value.isascii() or not value.isdigit():
+        return None
+    number = int(value)
+    return number if 0 < number < 2**31 else None
+
+
 def _int(value: str) -> int:
     try:
         return int(value)
@@ -245,5 +315,7 @@ routes = [
     Route("/people", people, methods=["GET"]),
     Route("/people/invite", invite, methods=["POST"]),
     Route("/people/{user_id:id}/password-reset", issue_reset, methods=["POST"]),
+    Route("/people/{user_id:id}", person_page, methods=["GET"]),
+    Route("/people/{user_id:id}/supervisees", set_supervisees, methods=["POST"]),
     *second_factor.routes,
 ]

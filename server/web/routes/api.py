@@ -13,7 +13,8 @@ from models.cohorts import Cohort, Enrollment
 from server.accounts import access
 from server.errors import BadRequest, NotFound
 from server.web import auth
-from server.web.api_models import Invitation
+from server.supervision import assignments
+from server.web.api_models import Invitation, Supervisees
 from server.web.api_schema import ApiSchemaGenerator, body, read_body
 
 OPENAPI_BASE = {
@@ -152,10 +153,42 @@ async def user_detail(request: Request) -> Response:
     return JSONResponse(user_json(person))
 
 
+def _supervisees_json(supervisor: User, people: list[User]) -> dict:
+    return {"supervisor_id": supervisor.id, "facilitator_ids": [p.id for p in people],
+            "facilitators": [{"id": p.id, "name": p.display_name} for p in people]}
+
+
+@auth.requires(Role.COORDINATOR)
+@body(Supervisees)
+async def user_supervisees(request: Request) -> Response:
+    """
+    get:
+      summary: The facilitators this person supervises (coordinators only)
+      tags: [people, supervision]
+      responses:
+        200: {description: "{supervisor_id, facilitator_ids, facilitators: [{id, name}]}"}
+    put:
+      summary: Set the facilitators this person supervises (coordinators only; replaces the list, audited)
+      tags: [people, supervision]
+      responses:
+        200: {description: The list now}
+        422: {description: "The person is not an active clinician, or an id is not an active facilitator; nothing changed"}
+    """
+    supervisor = await User.get_or_none(id=request.path_params["user_id"])
+    if supervisor is None:
+        raise NotFound("There is no such person.")
+    if request.method == "GET":
+        return JSONResponse(_supervisees_json(supervisor, await assignments.supervisees(supervisor)))
+    wanted = await read_body(request, Supervisees)
+    people = await assignments.set_supervisees(supervisor, wanted.facilitator_ids, by=auth.user_of(request))
+    return JSONResponse(_supervisees_json(supervisor, people))
+
+
 async def visible_cohorts(user: User) -> list[Cohort]:
     query = Cohort.all().order_by("id").prefetch_related("facilitators")
     if user.role == Role.FACILITATOR:
-        query = query.filter(facilitators__id=user.id)
+        # Their own cohorts, and those of the facilitators they supervise (read-only).
+        query = query.filter(facilitators__id__in=[user.id, *await access.supervised_facilitator_ids(user)])
     elif user.role == Role.MEMBER:
         query = query.filter(enrollments__member_id=user.id)
     return await query.distinct()
@@ -165,7 +198,7 @@ async def visible_cohorts(user: User) -> list[Cohort]:
 async def cohorts(request: Request) -> Response:
     """
     get:
-      summary: Cohorts visible to you (coordinators all, facilitators their own, members the ones they are enrolled in)
+      summary: Cohorts visible to you (coordinators all, facilitators their own and those of the facilitators they supervise, members the ones they are enrolled in)
       tags: [cohorts]
       responses:
         200: {description: A list of cohorts}
@@ -185,7 +218,7 @@ async def cohort_detail(request: Request) -> Response:
       tags: [cohorts]
       responses:
         200: {description: The cohort}
-        403: {description: A facilitator of another cohort}
+        403: {description: Neither a facilitator of this cohort nor their supervisor}
         404: {description: No such cohort, or not yours}
     """
     user = auth.user_of(request)
@@ -195,7 +228,7 @@ async def cohort_detail(request: Request) -> Response:
         if cohort is None:
             raise NotFound("There is no such cohort.")
         return JSONResponse(cohort_json(cohort))
-    cohort = await access.staff_cohort(user, cohort_id)
+    cohort = await access.viewable_cohort(user, cohort_id)
     facilitator_ids = await cohort.facilitators.all().values_list("id", flat=True)
     return JSONResponse(cohort_json(cohort, list(facilitator_ids)))
 
@@ -204,13 +237,13 @@ async def cohort_detail(request: Request) -> Response:
 async def cohort_enrollments(request: Request) -> Response:
     """
     get:
-      summary: Enrollments of a cohort (its facilitators and coordinators)
+      summary: Enrollments of a cohort (its facilitators, their supervisors, and coordinators)
       tags: [enrollments]
       responses:
         200: {description: A list of enrollments}
-        403: {description: A facilitator of another cohort}
+        403: {description: Neither a facilitator of this cohort nor their supervisor}
     """
-    cohort = await access.staff_cohort(auth.user_of(request), request.path_params["cohort_id"])
+    cohort = await access.viewable_cohort(auth.user_of(request), request.path_params["cohort_id"])
     rows = await Enrollment.filter(cohort=cohort).order_by("id")
     return JSONResponse({"enrollments": [enrollment_json(e) for e in rows]})
 
@@ -228,6 +261,7 @@ routes = [
     Route("/api/v1/me", me, methods=["GET"]),
     Route("/api/v1/users", users, methods=["GET", "POST"]),
     Route("/api/v1/users/{user_id:id}", user_detail, methods=["GET"]),
+    Route("/api/v1/users/{user_id:id}/supervisees", user_supervisees, methods=["GET", "PUT"]),
     Route("/api/v1/cohorts", cohorts, methods=["GET"]),
     Route("/api/v1/cohorts/{cohort_id:id}", cohort_detail, methods=["GET"]),
     Route("/api/v1/cohorts/{cohort_id:id}/enrollments", cohort_enrollments, methods=["GET"]),

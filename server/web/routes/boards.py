@@ -14,7 +14,8 @@ from starlette.websockets import WebSocket
 from models.accounts import Role, User
 from models.cohorts import Enrollment, EnrollmentStatus, Meeting
 from server.accounts import audit
-from server.accounts.access import facilitates
+from server.accounts.access import facilitates, supervises
+from server.board.access import SESSION
 from server.board import (
     DISPLAY,
     FACILITATOR,
@@ -42,11 +43,13 @@ def board_service(app) -> BoardService:  # noqa: ANN001 (Starlette app)
     return service
 
 
-async def authorize_board(user: User | None, meeting_id: int | str, view: str) -> Meeting:
-    """The meeting whose board `user` may open in `view`, or the reason why not.
+async def authorize_board(user: User | None, meeting_id: int | str, view: str) -> tuple[Meeting, bool]:
+    """The meeting whose board `user` may open in `view`, and whether only to observe it
+    (a supervisor), or the reason why not.
 
-    Facilitator view: coordinators and the cohort's facilitators. Display: those, and the
-    cohort's enrolled members (a member may follow the room's screen on their own device).
+    Facilitator view: coordinators and the cohort's facilitators, and (observing, read-only)
+    the supervisors of its facilitators. Display: those, and the cohort's enrolled members
+    (a member may follow the room's screen on their own device).
     """
     if user is None:
         raise NotAuthenticated("Please log in to open the board.")
@@ -58,18 +61,20 @@ async def authorize_board(user: User | None, meeting_id: int | str, view: str) -
     if meeting is None:
         raise NotFound("There is no such session.")
     if user.role == Role.COORDINATOR:
-        return meeting
+        return meeting, False
     if user.role == Role.FACILITATOR:
         if await facilitates(user, meeting.cohort_id):
-            return meeting
-        raise Forbidden("You do not facilitate this group.")
+            return meeting, False
+        if await supervises(user, meeting.cohort_id):
+            return meeting, True
+        raise Forbidden("You do not facilitate or supervise this group.")
     enrolled = await Enrollment.filter(cohort_id=meeting.cohort_id, member_id=user.id,
                                        status=EnrollmentStatus.ENROLLED).exists()
     if not enrolled:
         raise NotFound("There is no such session.")
     if view != DISPLAY:
         raise Forbidden("Members can follow the participant display of their group's board.")
-    return meeting
+    return meeting, False
 
 
 @requires(Role.COORDINATOR, Role.FACILITATOR)
@@ -84,7 +89,7 @@ async def display_page(request: Request) -> Response:
 
 async def _page(request: Request, view: str, template: str) -> Response:
     user = user_of(request)
-    meeting = await authorize_board(user, request.path_params["meeting_id"], view)
+    meeting, observer = await authorize_board(user, request.path_params["meeting_id"], view)
     service = board_service(request.app)
     board = await service.board_for(meeting)
     state = await service.state(board.id)
@@ -92,9 +97,9 @@ async def _page(request: Request, view: str, template: str) -> Response:
         await audit.record(user, "read", "board", board.id, detail=f"meeting {meeting.id}")
     body = facilitator_view(state) if view == FACILITATOR else display_view(state)
     return render(request, template, {
-        "meeting": meeting, "board": board, "state": body, "words": page_words(),
+        "meeting": meeting, "board": board, "state": body, "words": page_words(), "observing": observer,
         "client": {"meeting_id": meeting.id, "ws_path": f"/boards/{meeting.id}/ws?view={view}", "view": view,
-                   "user": {"id": str(user.id), "name": user.display_name}},
+                   "read_only": observer, "user": {"id": str(user.id), "name": user.display_name}},
     })
 
 
@@ -111,22 +116,23 @@ async def board_socket(websocket: WebSocket) -> None:
             raise Forbidden("This board does not accept connections from another site.")
         conn_user = websocket.scope.get("user")
         user = conn_user.user if conn_user is not None and conn_user.is_authenticated else None
-        meeting = await authorize_board(user, websocket.path_params["meeting_id"], view)
+        meeting, observer = await authorize_board(user, websocket.path_params["meeting_id"], view)
         board = await board_service(websocket.app).board_for(meeting)
     except PlatformError as exc:
         await _deny(websocket, exc)
         return
     credential = _credential(websocket, conn_user)
     await BoardConnection(websocket, board_service(websocket.app), board=board, meeting=meeting, user=user,
-                          view=view, credential=credential).run()
+                          view=view, credential=credential, observer=observer).run()
 
 
 def _credential(websocket: WebSocket, conn_user) -> dict:  # noqa: ANN001
     if getattr(conn_user, "via_token", False):
         header = websocket.headers.get("authorization", "")
         return {"token": header[7:].strip()}
-    session = websocket.scope.get("session") or {}
-    return {"epoch": session.get("epoch")}
+    cookie = websocket.scope.get("session") or {}
+    record = getattr(conn_user, "session", None)
+    return {"epoch": cookie.get("epoch"), SESSION: record.id if record is not None else None}
 
 
 async def _deny(websocket: WebSocket, exc: PlatformError) -> None:

@@ -23,7 +23,7 @@ from server import clock, schedule
 from server.accounts import access
 from server.errors import REFUSALS, BadRequest, Conflict, Forbidden, NotFound, refusal
 from server.schedule import CohortInput
-from server.web import auth
+from server.web import auth, read_only
 from server.web.api_models import (
     Activation,
     CohortSettings,
@@ -196,8 +196,9 @@ async def _cohort_context(request: Request, user: User, cohort: Cohort) -> dict[
 @auth.requires(Role.COORDINATOR, Role.FACILITATOR)
 async def cohort_page(request: Request) -> Response:
     user = auth.user_of(request)
-    cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
-    return render(request, "schedule/cohort.html", await _cohort_context(request, user, cohort))
+    cohort = await access.viewable_cohort(user, request.path_params["cohort_id"])
+    context = await _cohort_context(request, user, cohort) | await read_only.viewer(user, cohort)
+    return render(request, "schedule/cohort.html", context)
 
 
 @auth.requires(Role.COORDINATOR)
@@ -391,10 +392,10 @@ async def api_meetings(request: Request) -> Response:
       tags: [schedule]
       responses:
         200: {description: "meetings: a list in time order"}
-        403: {description: Not this cohort's facilitator}
+        403: {description: Neither this cohort's facilitator nor their supervisor}
     """
     user = auth.user_of(request)
-    cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
+    cohort = await access.viewable_cohort(user, request.path_params["cohort_id"])
     rows = await Meeting.filter(cohort_id=cohort.id).order_by("starts_at", "id")
     return JSONResponse({"cohort_id": cohort.id, "meetings": [meeting_json(r) for r in rows]})
 

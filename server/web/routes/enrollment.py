@@ -20,6 +20,7 @@ from server import enrollment as service
 from server.accounts import access
 from server.enrollment import csv_import
 from server.errors import REFUSALS, BadRequest, NotFound, refusal
+from server.web import read_only
 from server.web.auth import requires, user_of
 from server.web.forms import form_data
 from server.web.templating import render
@@ -78,6 +79,7 @@ async def _cohort_page(request: Request, cohort: Cohort, *, notice: str = "", er
     consent_gaps = {e.id: service.consent_missing(e) for e in enrollments
                     if e.status in (EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED) and service.consent_missing(e)}
     return render(request, "enrollment/cohort.html", {
+        **await read_only.viewer(user, cohort),
         "consent_gaps": consent_gaps, "consent_parts": service.CONSENT_PARTS,
         "consent_methods": service.CONSENT_METHOD_LABELS,
         "cohort": cohort, "enrollments": enrollments, "overview": overview, "late": late,
@@ -91,7 +93,7 @@ async def _cohort_page(request: Request, cohort: Cohort, *, notice: str = "", er
 
 @requires(*STAFF)
 async def cohort_enrollment(request: Request) -> Response:
-    cohort = await access.staff_cohort(user_of(request), request.path_params["cohort_id"])
+    cohort = await access.viewable_cohort(user_of(request), request.path_params["cohort_id"])
     return await _cohort_page(request, cohort)
 
 
@@ -141,6 +143,7 @@ async def _enrollment_page(request: Request, enrollment: Enrollment, *, notice: 
         "labels": service.STATUS_LABELS, "allowed": sorted(service.ALLOWED[enrollment.status] - {EnrollmentStatus.WITHDRAWN}),
         "other_cohorts": others, "notice": notice, "error": error, "warnings": warnings or [],
         "can_change": user.role == Role.COORDINATOR,
+        "supervising": (await read_only.viewer(user, enrollment.cohort_id))["supervising"],
         "zone": ZoneInfo(enrollment.cohort.time_zone),
         "consent_missing": service.consent_missing(enrollment), "consent_parts": service.CONSENT_PARTS,
         "consent_methods": service.CONSENT_METHOD_LABELS,
@@ -153,7 +156,8 @@ async def _staff_enrollment(request: Request) -> Enrollment:
 
 @requires(*STAFF)
 async def enrollment_detail(request: Request) -> Response:
-    return await _enrollment_page(request, await _staff_enrollment(request))
+    return await _enrollment_page(
+        request, await access.viewable_enrollment(user_of(request), request.path_params["enrollment_id"]))
 
 
 def _enrollment_action(run):

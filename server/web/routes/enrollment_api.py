@@ -83,8 +83,9 @@ async def api_enrollment(request: Request) -> Response:
     summary: One enrollment with its full status history
     responses:
       200: {description: The enrollment and its transitions}
+      403: {description: Neither this cohort's facilitator nor their supervisor}
     """
-    enrollment = await _staff_enrollment(request)
+    enrollment = await access.viewable_enrollment(user_of(request), request.path_params["enrollment_id"])
     await enrollment.fetch_related("member")
     transitions = await service.history(enrollment)
     body = enrollment_json(enrollment)

@@ -32,6 +32,7 @@ async def home(request: Request) -> Response:
     return render(request, "home/staff.html", {
         "cohorts": rows, "overview": overview, "boards": await _next_boards([c.id for c in rows]),
         "attention": await safety.attention_for(user),
+        "supervision": await dashboard.supervision_overview(user),
         "help_text_unset": user.role == Role.COORDINATOR and not help_text.set_by_clinic,
     })
 

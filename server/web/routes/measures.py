@@ -28,6 +28,7 @@ from server.measures.occasions import WINDOW_RULE
 from server.measures.progress import member_measures
 from server.web.api_models import MeasureAnswers
 from server.web.api_schema import body, read_body
+from server.web import read_only
 from server.web.auth import requires, user_of
 from server.web.forms import form_data
 from server.web.routes.enrollment import record_id
@@ -63,7 +64,7 @@ def response_json(r: MeasureResponse) -> dict:
 @requires(*STAFF)
 async def cohort_measures(request: Request) -> Response:
     user = user_of(request)
-    cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
+    cohort = await access.viewable_cohort(user, request.path_params["cohort_id"])
     items = await safety.open_items(user, cohort_id=cohort.id)
     enrollments = await Enrollment.filter(
         cohort_id=cohort.id, status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.SCREENING, EnrollmentStatus.COMPLETED]
@@ -84,7 +85,7 @@ async def cohort_measures(request: Request) -> Response:
     return render(request, "measures/cohort.html", {
         "cohort": cohort, "items": items, "enrollments": enrollments, "latest": latest, "outcomes": outcomes,
         "standing_labels": STANDING_LABELS, "questionnaires": QUESTIONNAIRES, "next_meeting": next_meeting,
-        "action_labels": safety.ACTION_LABELS,
+        "action_labels": safety.ACTION_LABELS, **await read_only.viewer(user, cohort),
     })
 
 
@@ -95,7 +96,7 @@ async def meeting_measures(request: Request) -> Response:
     meeting = await Meeting.get_or_none(id=record_id(request.path_params["meeting_id"]))
     if meeting is None:
         raise NotFound("There is no such meeting.")
-    cohort = await access.staff_cohort(user, meeting.cohort_id)
+    cohort = await access.viewable_cohort(user, meeting.cohort_id)
     items = await safety.open_items(user, cohort_id=cohort.id)
     enrollments = await Enrollment.filter(cohort_id=cohort.id, status=EnrollmentStatus.ENROLLED).prefetch_related("member").order_by("id")
     answers = await MeasureResponse.filter(meeting_id=meeting.id, superseded=False).order_by("administered_at")
@@ -106,6 +107,7 @@ async def meeting_measures(request: Request) -> Response:
     return render(request, "measures/meeting.html", {
         "cohort": cohort, "meeting": meeting, "items": items, "enrollments": enrollments,
         "answers": by_enrollment, "questionnaires": QUESTIONNAIRES, "action_labels": safety.ACTION_LABELS,
+        **await read_only.viewer(user, cohort),
     })
 
 
@@ -120,13 +122,13 @@ async def _member_page(request: Request, enrollment: Enrollment, *, notice: str 
         **data, "enrollment": enrollment, "member": enrollment.member, "cohort": enrollment.cohort,
         "schedules": schedules, "items": items, "item9_statement": item9_statement,
         "window_rule": WINDOW_RULE, "notice": notice, "error": error, "submission": submission,
-        "action_labels": safety.ACTION_LABELS,
+        "action_labels": safety.ACTION_LABELS, **await read_only.viewer(user, enrollment.cohort_id),
     }, status_code=status_code)
 
 
 @requires(*STAFF)
 async def member_page(request: Request) -> Response:
-    enrollment = await access.staff_enrollment(user_of(request), request.path_params["enrollment_id"])
+    enrollment = await access.viewable_enrollment(user_of(request), request.path_params["enrollment_id"])
     return await _member_page(request, enrollment)
 
 
@@ -182,7 +184,9 @@ async def api_measures(request: Request) -> Response:
       404: {description: Not this person's enrollment}
     """
     user = user_of(request)
-    enrollment = await access.visible_enrollment(user, request.path_params["enrollment_id"])
+    # The member themself, or staff who may read the cohort (its supervisors too).
+    find = access.visible_enrollment if user.role == Role.MEMBER else access.viewable_enrollment
+    enrollment = await find(user, request.path_params["enrollment_id"])
     responses = await MeasureResponse.filter(
         enrollment_id__in=await measure_responses.lineage(enrollment)
     ).order_by("administered_at", "id")

@@ -19,7 +19,7 @@ from server.board.record import meeting_record
 from server.board.vocabulary import MARK_LABELS
 from server.errors import REFUSALS, Forbidden, NotFound, refusal
 from server.platform import mailer
-from server.web import auth
+from server.web import auth, read_only
 from server.web.api_models import (
     Cancellation,
     MakeUp,
@@ -36,6 +36,12 @@ from server.web.templating import render
 async def _staff_meeting(user: User, meeting_id: Any) -> Meeting:
     row = await schedule.meeting_row(meeting_id)
     await access.staff_cohort(user, row.cohort_id)
+    return row
+
+
+async def _viewable_meeting(user: User, meeting_id: Any) -> Meeting:
+    row = await schedule.meeting_row(meeting_id)
+    await access.viewable_cohort(user, row.cohort_id)
     return row
 
 
@@ -58,8 +64,8 @@ async def _meeting_context(row: Meeting) -> dict[str, Any]:
 @auth.requires(Role.COORDINATOR, Role.FACILITATOR)
 async def meeting_page(request: Request) -> Response:
     user = auth.user_of(request)
-    row = await _staff_meeting(user, request.path_params["meeting_id"])
-    context = await _meeting_context(row)
+    row = await _viewable_meeting(user, request.path_params["meeting_id"])
+    context = await _meeting_context(row) | await read_only.viewer(user, row.cohort_id)
     context["is_coordinator"] = user.role == Role.COORDINATOR
     context["notice"] = "The meeting was changed; calendar feeds show it now." if request.query_params.get("done") else None
     if context["is_coordinator"]:

@@ -14,9 +14,10 @@ from starlette.routing import Route
 
 from models.clinical import RiskAction, SafetyItemStatus
 from server import clock
-from server.errors import REFUSALS, NotFound, refusal
+from server.errors import REFUSALS, Forbidden, NotFound, refusal
 from server.measures import safety
 from server.measures.instruments import ANSWER_SCALE, item9_statement
+from server.measures.safety.reading import actionable_ids, may_act_on
 from server.web.api_models import RiskCheckBody
 from server.web.api_schema import body, read_body
 from server.web.auth import requires, user_of
@@ -30,8 +31,9 @@ async def safety_list(request: Request) -> Response:
     user = user_of(request)
     items = await safety.open_items(user)
     follow_ups = await safety.follow_ups(user, today=clock.now().date())
+    acts = await actionable_ids(user, [i.id for i in items])
     return render(request, "measures/safety_list.html", {
-        "items": items, "follow_ups": follow_ups, "action_labels": safety.ACTION_LABELS, "today": clock.now().date(),
+        "items": items, "observed": {i.id for i in items if i.id not in acts}, "follow_ups": follow_ups, "action_labels": safety.ACTION_LABELS, "today": clock.now().date(),
     })
 
 
@@ -46,13 +48,14 @@ async def _item_page(request: Request, item_id: int, *, error: str = "", notice:
     user = user_of(request)
     item = await safety.get_item(user, item_id)
     checks = await safety.checks_of(item)
+    acts = await may_act_on(user, item.id)
     return render(request, "measures/safety_item.html", {
         "item": item, "checks": checks, "actions": list(RiskAction), **_check_labels(),
         "statement": item9_statement(item.item9) if item.item9 is not None else "",
         "cohort": item.enrollment.cohort, "member": item.enrollment.member, "error": error, "notice": notice,
         "field_errors": field_errors or {}, "values": values or {},
         "scale_label": ANSWER_SCALE[item.item9].label if item.item9 is not None else "",
-        "may_record": user.is_clinician,
+        "may_record": user.is_clinician and acts, "supervising": not acts,
     }, status_code=status_code)
 
 
@@ -66,6 +69,7 @@ async def risk_check_submit(request: Request) -> Response:
     user = user_of(request)
     item_id = record_id(request.path_params["item_id"])
     item = await safety.get_item(user, item_id)
+    await _may_act(user, item_id)
     form = await form_data(request)
     zone = ZoneInfo(item.enrollment.cohort.time_zone)
     try:
@@ -81,6 +85,12 @@ async def risk_check_submit(request: Request) -> Response:
     notice = ("Risk check recorded; the safety item is closed." if data.reached else
               "The attempt is logged. The item stays open until contact is made and documented.")
     return await _item_page(request, item_id, notice=notice)
+
+
+async def _may_act(user, item_id: int) -> None:  # noqa: ANN001 (a User)
+    # Supervisors read the items of the cohorts they supervise; only those who act record checks.
+    if not await may_act_on(user, item_id):
+        raise Forbidden("You supervise this cohort: its safety items are read-only for you.")
 
 
 # --- API ----------------------------------------------------------------------------------
@@ -121,6 +131,7 @@ async def api_risk_check(request: Request) -> Response:
     user = user_of(request)
     item_id = record_id(request.path_params["item_id"])
     item = await safety.get_item(user, item_id)
+    await _may_act(user, item_id)
     safety.require_clinician(user)  # authorized before the body is read
     risk_check = await read_body(request, RiskCheckBody)
     zone = ZoneInfo(item.enrollment.cohort.time_zone)

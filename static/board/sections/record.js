@@ -49,7 +49,7 @@ export const undo = {
   keys: ["undo", "status"],
   render(ctx) {
     const view = ctx.board.view, button = $("undo-btn");
-    button.disabled = !view.undo || view.status !== "open";
+    button.disabled = ctx.readOnly || !view.undo || view.status !== "open";
     button.textContent = view.undo ? `Undo: ${describe(ctx, view.undo.type)}` : "Undo";
     button.dataset.seq = view.undo ? view.undo.seq : "";
   },

@@ -6,10 +6,10 @@ room's screen on their own device), never another cohort's people.
 """
 from __future__ import annotations
 
-from tests.integration.authz_rows import own_member, staff_only
+from tests.integration.authz_rows import OK, own_member, staff_or_supervisor
 
 ROWS = [
-    staff_only("GET", "/boards/{meeting_id}"),
-    own_member("GET", "/boards/{meeting_id}/display"),
-    staff_only("WS", "/boards/{meeting_id}/ws", note="?view=display also admits the cohort's members"),
+    staff_or_supervisor("GET", "/boards/{meeting_id}"),
+    own_member("GET", "/boards/{meeting_id}/display", supervisor=OK, note="a supervisor observes either view"),
+    staff_or_supervisor("WS", "/boards/{meeting_id}/ws", note="?view=display also admits the cohort's members"),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from models.clinical import Goal, InventoryEntry, MeasureResponse, SafetyItem
-from tests.integration.authz_rows import DENY, LOGIN, OK, Row, coordinator_only, own_member, public, staff_any_cohort, staff_only
+from tests.integration.authz_rows import DENY, LOGIN, OK, Row, coordinator_only, own_member, public, staff_any_cohort, staff_only, staff_or_supervisor
 
 
 async def _entry(world) -> int:
@@ -47,12 +47,12 @@ OCCASION = {"instrument": lambda w: "phq9", "occasion": lambda w: "baseline"}
 ROWS = [
     # enrollment pages
     public("GET", "/enrollment", note="moved: a permanent redirect to the start page, which checks the role"),
-    staff_only("GET", "/cohorts/{cohort_id}/enrollment", note="facilitators see their roster, read-only"),
+    staff_or_supervisor("GET", "/cohorts/{cohort_id}/enrollment", note="facilitators see their roster, read-only"),
     coordinator_only("POST", "/cohorts/{cohort_id}/enrollment"),
     coordinator_only("GET", "/cohorts/{cohort_id}/enrollment/import"),
     coordinator_only("POST", "/cohorts/{cohort_id}/enrollment/import/preview"),
     coordinator_only("POST", "/cohorts/{cohort_id}/enrollment/import"),
-    staff_only("GET", "/enrollments/{enrollment_id}"),
+    staff_or_supervisor("GET", "/enrollments/{enrollment_id}"),
     coordinator_only("POST", "/enrollments/{enrollment_id}/status"),
     coordinator_only("POST", "/enrollments/{enrollment_id}/withdraw"),
     coordinator_only("POST", "/enrollments/{enrollment_id}/transfer"),
@@ -60,7 +60,7 @@ ROWS = [
     # enrollment API
     coordinator_only("POST", "/api/v1/cohorts/{cohort_id}/enrollments", json=True, body={}),
     coordinator_only("POST", "/api/v1/cohorts/{cohort_id}/enrollments/import", json=True, body={}),
-    staff_only("GET", "/api/v1/enrollments/{enrollment_id}"),
+    staff_or_supervisor("GET", "/api/v1/enrollments/{enrollment_id}"),
     coordinator_only("POST", "/api/v1/enrollments/{enrollment_id}/status", json=True, body={}),
     coordinator_only("POST", "/api/v1/enrollments/{enrollment_id}/withdraw", json=True, body={}),
     coordinator_only("POST", "/api/v1/enrollments/{enrollment_id}/transfer", json=True, body={}),
@@ -79,18 +79,18 @@ ROWS = [
     staff_only("POST", "/enrollments/{enrollment_id}/intake/goals"),
     staff_only("POST", "/enrollments/{enrollment_id}/intake/goals/{goal_id}/status", params=GOAL),
     # measures and safety items (staff)
-    staff_only("GET", "/cohorts/{cohort_id}/measures"),
-    staff_only("GET", "/meetings/{meeting_id}/measures"),
-    staff_only("GET", "/enrollments/{enrollment_id}/measures"),
+    staff_or_supervisor("GET", "/cohorts/{cohort_id}/measures"),
+    staff_or_supervisor("GET", "/meetings/{meeting_id}/measures"),
+    staff_or_supervisor("GET", "/enrollments/{enrollment_id}/measures"),
     staff_only("GET", "/enrollments/{enrollment_id}/measures/{instrument}", params=PHQ9),
     staff_only("POST", "/enrollments/{enrollment_id}/measures/{instrument}", params=PHQ9),
     staff_any_cohort("GET", "/safety"),
-    staff_only("GET", "/safety/{item_id}", params=ITEM),
+    staff_or_supervisor("GET", "/safety/{item_id}", params=ITEM),
     # Only clinicians record risk checks: the world's coordinator is not marked as one (issue 13).
     Row("POST", "/safety/{item_id}/risk-check", anon=LOGIN, member=DENY, other_member=DENY, other_facilitator=DENY,
         facilitator=OK, coordinator=DENY, params=ITEM),
     # measures API
-    own_member("GET", "/api/v1/enrollments/{enrollment_id}/measures"),
+    own_member("GET", "/api/v1/enrollments/{enrollment_id}/measures", supervisor=OK),
     own_member("POST", "/api/v1/enrollments/{enrollment_id}/measures", json=True, body={}),
     staff_any_cohort("GET", "/api/v1/safety-items"),
     Row("POST", "/api/v1/safety-items/{item_id}/risk-check", anon=LOGIN, member=DENY, other_member=DENY,

@@ -1,4 +1,4 @@
-from tests.integration.authz_rows import DENY, LOGIN, OK, PUBLIC, Row, any_user, coordinator_only, public, staff_only
+from tests.integration.authz_rows import DENY, LOGIN, OK, PUBLIC, Row, any_user, coordinator_only, public, staff_or_supervisor
 
 ROWS = [
     public("GET", "/healthz"),
@@ -38,8 +38,8 @@ ROWS = [
         facilitator=DENY, coordinator=OK, note="the member reads their own record"),
     any_user("GET", "/api/v1/cohorts"),
     Row("GET", "/api/v1/cohorts/{cohort_id}", anon=LOGIN, member=OK, other_member=DENY, other_facilitator=DENY,
-        facilitator=OK, coordinator=OK),
-    staff_only("GET", "/api/v1/cohorts/{cohort_id}/enrollments"),
+        facilitator=OK, coordinator=OK, supervisor=OK),
+    staff_or_supervisor("GET", "/api/v1/cohorts/{cohort_id}/enrollments"),
     coordinator_only("GET", "/audit"),
     coordinator_only("GET", "/api/v1/audit"),
 ]

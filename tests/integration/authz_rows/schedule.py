@@ -1,5 +1,5 @@
 """Schedules, protocol templates and calendar feeds (issue 3)."""
-from tests.integration.authz_rows import DENY, Row, any_user, coordinator_only, own_member, staff_any_cohort, staff_only
+from tests.integration.authz_rows import DENY, Row, any_user, coordinator_only, own_member, staff_any_cohort, staff_only, staff_or_supervisor
 
 
 TEMPLATE = {"template_id": lambda w: w.template.id}
@@ -16,7 +16,7 @@ ROWS = [
     coordinator_only("GET", "/cohorts/new"),
     coordinator_only("POST", "/cohorts/new"),
     coordinator_only("GET", "/cohorts/new/preview"),
-    staff_only("GET", "/cohorts/{cohort_id}"),
+    staff_or_supervisor("GET", "/cohorts/{cohort_id}"),
     coordinator_only("GET", "/cohorts/{cohort_id}/edit", note="409: an active cohort is no longer a draft"),
     coordinator_only("POST", "/cohorts/{cohort_id}/edit"),
     coordinator_only("POST", "/cohorts/{cohort_id}/activate", note="409: already active"),
@@ -24,7 +24,7 @@ ROWS = [
     coordinator_only("POST", "/cohorts/{cohort_id}/shift", note="cadences is required: 400"),
     coordinator_only("POST", "/cohorts/{cohort_id}/skip-dates"),
     # single meetings
-    staff_only("GET", "/meetings/{meeting_id}"),
+    staff_or_supervisor("GET", "/meetings/{meeting_id}"),
     coordinator_only("POST", "/meetings/{meeting_id}/reschedule"),
     coordinator_only("POST", "/meetings/{meeting_id}/cancel", note="needs confirm=yes: 400"),
     coordinator_only("POST", "/meetings/{meeting_id}/make-up"),
@@ -38,7 +38,7 @@ ROWS = [
     coordinator_only("POST", "/api/v1/cohorts", json=True, body={}),
     coordinator_only("PUT", "/api/v1/cohorts/{cohort_id}/draft", json=True, body={}),
     coordinator_only("POST", "/api/v1/cohorts/{cohort_id}/activate", json=True, body={}),
-    staff_only("GET", "/api/v1/cohorts/{cohort_id}/meetings"),
+    staff_or_supervisor("GET", "/api/v1/cohorts/{cohort_id}/meetings"),
     coordinator_only("POST", "/api/v1/cohorts/{cohort_id}/shift", json=True, body={}),
     coordinator_only("POST", "/api/v1/cohorts/{cohort_id}/skip-dates", json=True, body={}),
     coordinator_only("POST", "/api/v1/meetings/{meeting_id}/reschedule", json=True, body={}),
