@@ -113,12 +113,12 @@ async def member_facts(cohorts: Sequence[CohortRow], *, now: datetime) -> dict[i
     withdrawn_chains = [i for e in current if e.status == EnrollmentStatus.WITHDRAWN for i in chains[e.id]]
     were_enrolled = set(await EnrollmentTransition.filter(
         enrollment_id__in=withdrawn_chains or [0], to_status=EnrollmentStatus.ENROLLED.value,
-    ).distinct().values_list("enrollment_id", flat=True))
+    ).distinct().order_by("enrollment_id").values_list("enrollment_id", flat=True))
 
     held_any = set(await Meeting.filter(cohort_id__in=ids, kind=MeetingKind.GROUP)
-                   .exclude(status=MeetingStatus.CANCELLED).distinct().values_list("cohort_id", flat=True))
+                   .exclude(status=MeetingStatus.CANCELLED).distinct().order_by("cohort_id").values_list("cohort_id", flat=True))
     to_come = set(await Meeting.filter(cohort_id__in=ids, kind=MeetingKind.GROUP, status=MeetingStatus.SCHEDULED,
-                                       ends_at__gt=now).distinct().values_list("cohort_id", flat=True))
+                                       ends_at__gt=now).distinct().order_by("cohort_id").values_list("cohort_id", flat=True))
     status_of = {c.id: c.status for c in cohorts}
     finished = {i for i in ids if status_of[i] == CohortStatus.COMPLETED or (i in held_any and i not in to_come)}
 

@@ -25,8 +25,12 @@ from server.web.templating import render
 STAFF = (Role.COORDINATOR, Role.FACILITATOR)
 
 
+# The page's form sends every field, empty ones as "name=": pages read those as "any";
+# the API, whose document says a parameter is an id or a date, refuses them.
+
+
 def _id(raw: str | None, name: str) -> int | None:
-    if raw is None or raw.strip() == "":
+    if raw is None:
         return None
     text = raw.strip()
     if not (text.isascii() and text.isdigit() and len(text) <= 10) or not 1 <= int(text) <= MAX_ID:
@@ -35,7 +39,7 @@ def _id(raw: str | None, name: str) -> int | None:
 
 
 def _day(raw: str | None, name: str) -> date | None:
-    if raw is None or raw.strip() == "":
+    if raw is None:
         return None
     try:
         return date.fromisoformat(raw.strip())
@@ -45,7 +49,9 @@ def _day(raw: str | None, name: str) -> date | None:
 
 def filters_of(request: Request) -> Filters:
     query = request.query_params
-    raw_grouping = query.get("group_by") or Grouping.COHORT.value
+    if not request.url.path.startswith("/api/"):
+        query = {name: value for name, value in query.items() if value.strip()}
+    raw_grouping = query.get("group_by", Grouping.COHORT.value)
     try:
         grouping = Grouping(raw_grouping)
     except ValueError:
