@@ -61,6 +61,16 @@ class Selection:
     starts_to: date | None = None
 
 
+@dataclass(frozen=True)
+class _Episode:
+    """The columns of an enrollment that `lineages` and the counting read."""
+
+    id: int
+    cohort_id: int
+    status: EnrollmentStatus
+    transferred_from_id: int | None
+
+
 def _value(raw: object) -> str:
     return str(raw.value if hasattr(raw, "value") else raw)
 
@@ -97,8 +107,10 @@ async def member_facts(cohorts: Sequence[CohortRow], *, now: datetime) -> dict[i
     ids = [c.id for c in cohorts]
     if not ids:
         return {}
-    enrollments = await Enrollment.filter(cohort_id__in=ids, status__in=list(COUNTED_ENROLLMENTS)).order_by("id")
-    moved_on = set(await Enrollment.filter(transferred_from_id__in=[e.id for e in enrollments] or [0])
+    enrollments = [_Episode(i, c, EnrollmentStatus(_value(s)), t) for i, c, s, t in await Enrollment.filter(
+        cohort_id__in=ids, status__in=list(COUNTED_ENROLLMENTS)).order_by("id").values_list(
+        "id", "cohort_id", "status", "transferred_from_id")]
+    moved_on = set(await Enrollment.filter(transferred_from__cohort_id__in=ids)
                    .values_list("transferred_from_id", flat=True))
     current = [e for e in enrollments if e.id not in moved_on]
     chains = await lineages(current)
