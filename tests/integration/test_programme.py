@@ -261,6 +261,32 @@ async def test_the_page_shows_names_to_staff_charts_with_text_and_the_filters(pr
     assert 'id="programme-link"' in home.text
 
 
+async def test_a_transferred_member_is_one_episode_counted_where_it_went(programme_world):
+    """Tam attended 2 sessions of the first group (baseline PHQ-9 18), moved, attended 1 more
+    and answered 8 at closure: one member, in the second group, started, a responder over
+    the episode (18 -> 8); the first group counts its 5 others only."""
+    w = programme_world
+    template = await make_template()
+    first, first_meetings = await make_cohort(template, "Transfer source group", w["pia"])
+    second, second_meetings = await make_cohort(template, "Transfer target group", w["pia"])
+    for cohort, meetings in ((first, first_meetings), (second, second_meetings)):
+        for n in range(5 if cohort is first else 4):
+            e = await member(cohort, f"Tess Transferpeer{n}")
+            await attend(e, meetings[:3], [P, P, P])
+    old = await member(first, "Tam Transferredmember", EnrollmentStatus.WITHDRAWN)
+    await attend(old, first_meetings[:2], [P, P])
+    await scores(old, "phq9", [("baseline", 18)], first_meetings[0].starts_at - timedelta(days=2))
+    new = await Enrollment.create(cohort=second, member_id=old.member_id, status=EnrollmentStatus.ENROLLED, transferred_from=old)
+    await attend(new, second_meetings[2:3], [P])
+    await MeasureResponse.create(enrollment=new, instrument="phq9", items=items_for("phq9", 8), total=8, band="mild",
+                                 item9=0, window="closure", administered_at=second_meetings[2].starts_at)
+    body = (await api_get(w, "coordinator", group_by="cohort", template=template.id)).json()
+    source, target = body["groups"]
+    assert (source["enrolled"], source["dropped_out"], source["sessions_attended"]) == (5, 0, 15)
+    assert (target["enrolled"], target["started"], target["sessions_attended"]) == (5, 5, 4 * 3 + 2 + 1)
+    assert (target["phq9_counted"], target["phq9_responders"], target["phq9_mean_change"]) == (1, 1, -10.0)
+
+
 async def test_bad_filters_get_a_clear_4xx(programme_world):
     w = programme_world
     for params, status in (({"group_by": "member"}, 400), ({"template": "abc"}, 400), ({"template": "9" * 30}, 400),
