@@ -8,6 +8,7 @@ stylesheet. Suppressed groups keep their line, labelled, with no bar.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,8 +17,8 @@ from markupsafe import Markup, escape
 MAX_BARS = 40  # beyond this a chart is a wall; the table on the page lists every group
 
 _WIDTH = 640
-_LABEL_W = 200
-_VALUE_W = 150
+_LABEL_W = 230
+_VALUE_W = 140
 _BAR_H = 18
 _GAP = 8
 _TOP = 28
@@ -30,7 +31,8 @@ _FILL_NEGATIVE = "#2e7d32"  # a drop in symptom scores is improvement
 class Bar:
     label: str
     value: float | None  # None: nothing to show (suppressed, or nothing to count)
-    text: str  # what the value means, written out: "9 of 20 (45%)", "suppressed"
+    text: str  # what the value means, written out: "9 of 20 (45%)", "suppressed (fewer than 5 people)"
+    short: str = ""  # beside the bar, if `text` is too long there
 
 
 def _fmt(value: float) -> str:
@@ -84,8 +86,8 @@ def bar_chart(chart_id: str, title: str, bars: Sequence[Bar], *, low: float = 0,
     for n, bar in enumerate(bars):
         y = _TOP + n * (_BAR_H + _GAP)
         middle = _fmt(y + _BAR_H / 2 + 4)
-        svg.append(f'<text x="{_LABEL_W - 8}" y="{middle}" text-anchor="end" fill="#333">'
-                   f"{escape(_short(bar.label))}<title>{escape(bar.label)}</title></text>")
+        svg.append(f'<text x="{_LABEL_W - 8}" y="{middle}" text-anchor="end" fill="#333" font-size="12">'
+                   f"{escape(_short(bar.label, 32))}<title>{escape(bar.label)}</title></text>")
         if bar.value is not None:
             end = x_of(bar.value)
             left, width = min(zero, end), abs(end - zero)
@@ -93,7 +95,8 @@ def bar_chart(chart_id: str, title: str, bars: Sequence[Bar], *, low: float = 0,
             svg.append(f'<rect class="bar" x="{_fmt(left)}" y="{y}" width="{_fmt(max(width, 1))}" height="{_BAR_H}" '
                        f'fill="{fill}" data-value="{_fmt(bar.value)}"><title>{escape(bar.label)}: '
                        f"{escape(bar.text)}</title></rect>")
-        svg.append(f'<text x="{_LABEL_W + plot_w + 8}" y="{middle}" fill="#333">{escape(_short(bar.text, 24))}</text>')
+        svg.append(f'<text x="{_LABEL_W + plot_w + 8}" y="{middle}" fill="#333" font-size="12">'
+                   f"{escape(_short(bar.short or bar.text, 20))}</text>")
     svg.append("</svg>")
     rows = "".join(f'<tr><th scope="row">{escape(b.label)}</th><td>{escape(b.text)}</td></tr>' for b in bars)
     table = (f'<table class="programme-chart-table" id="{ident}-table"><caption>{escape(title)}</caption>'
@@ -106,9 +109,12 @@ def bar_chart(chart_id: str, title: str, bars: Sequence[Bar], *, low: float = 0,
 
 # --- the dashboard's charts ---------------------------------------------------------------
 
+SUPPRESSED = "suppressed (fewer than 5 people)"
+
+
 def _share_bar(name: str, group, pick) -> Bar:
     if group.figures is None:
-        return Bar(name, None, "suppressed (fewer than 5 people)")
+        return Bar(name, None, SUPPRESSED, "suppressed")
     share = pick(group.figures)
     if share is None or not share.of:
         return Bar(name, None, "none to count")
@@ -117,7 +123,7 @@ def _share_bar(name: str, group, pick) -> Bar:
 
 def _change_bar(name: str, group, pick) -> Bar:
     if group.figures is None:
-        return Bar(name, None, "suppressed (fewer than 5 people)")
+        return Bar(name, None, SUPPRESSED, "suppressed")
     figures = pick(group.figures)
     if figures.mean_change is None:
         return Bar(name, None, "none to count")
@@ -141,7 +147,7 @@ def dashboard_charts(named_groups: Sequence[tuple[str, object]]) -> list[Markup]
     for ident, title, pick in (("chart-phq9-change", "Mean change in PHQ-9, baseline to last", lambda f: f.phq9),
                                ("chart-gad7-change", "Mean change in GAD-7, baseline to last", lambda f: f.gad7)):
         bars = [_change_bar(n, g, pick) for n, g in named_groups]
-        reach = max([10.0, *(abs(b.value) for b in bars if b.value is not None)])
+        reach = float(math.ceil(max([10.0, *(abs(b.value) for b in bars if b.value is not None)])))
         out.append(bar_chart(ident, title, bars, low=-reach, high=reach, unit="",
                              caption="Points on the scale; below zero is improvement. Members with a baseline "
                                      "of 10 or more and a later score only."))
