@@ -17,6 +17,7 @@ from server.web.routes import (
     measures,
     meetings,
     portal,
+    programme,
     records,
     reminders,
     safety,
@@ -25,4 +26,4 @@ from server.web.routes import (
 )
 
 # Feeds first: calendar clients poll them most, and Starlette matches routes in order.
-ROUTE_MODULES = [feeds, accounts, home, api, audit, templates, cohorts, meetings, enrollment, enrollment_api, intake, measures, safety_items, safety, reminders, portal, records, boards, closure, closure_api, fidelity]
+ROUTE_MODULES = [feeds, accounts, home, api, audit, templates, cohorts, meetings, enrollment, enrollment_api, intake, measures, safety_items, safety, reminders, portal, records, boards, closure, closure_api, fidelity, programme]

@@ -10,6 +10,7 @@ from starlette.routing import Route
 from models.accounts import Role, User
 from models.cohorts import Cohort, Meeting, MeetingStatus
 from server import clock, dashboard
+from server.accounts import access
 from server.measures import safety
 from server.web import auth
 from server.web.templating import render
@@ -34,6 +35,7 @@ async def home(request: Request) -> Response:
         "attention": await safety.attention_for(user),
         "supervision": await dashboard.supervision_overview(user),
         "help_text_unset": user.role == Role.COORDINATOR and not help_text.set_by_clinic,
+        "programme_link": user.role == Role.COORDINATOR or bool(await access.supervised_facilitator_ids(user)),
     })
 
 
