@@ -1,4 +1,5 @@
-"""Second factors: an authenticator app (TOTP, RFC 6238) and single-use recovery codes.
+"""Second factors: an authenticator app (TOTP, RFC 6238), passkeys (server/accounts/passkeys.py)
+and single-use recovery codes.
 
 Coordinators and facilitators must have one (unless GROUPIPT_STAFF_MFA=optional); members
 may add one. The person is e-mailed whenever a factor is added to or removed from their
@@ -36,6 +37,12 @@ def must_have_factor(user: User, settings: Settings) -> bool:
 
 async def has_factor(user: User) -> bool:
     return await SecondFactor.filter(user=user, confirmed_at__isnull=False).exists()
+
+
+async def has_code_factor(user: User) -> bool:
+    """An authenticator app or recovery codes: something to type on the second step."""
+    return await SecondFactor.filter(user=user, kind=FactorKind.TOTP, confirmed_at__isnull=False).exists() \
+        or await RecoveryCode.filter(user=user, used_at=None).exists()
 
 
 async def factors(user: User) -> list[SecondFactor]:
@@ -82,23 +89,23 @@ async def confirm_totp(user: User, code: str, *, name: str, settings: Settings) 
     async with in_transaction():
         factor.name, factor.confirmed_at, factor.last_used_step = name, clock.now(), step
         await factor.save(update_fields=["name", "confirmed_at", "last_used_step"])
-        codes = await _new_recovery_codes(user) if first else []
+        codes = await new_recovery_codes(user) if first else []
     await security_event("second_factor_added", person=user, actor=user, detail=f"authenticator app {name!r}")
-    await _tell(user, settings, "A sign-in method was added to your account",
+    await notify(user, settings, "A sign-in method was added to your account",
                 f"An authenticator app ({name}) was added to your account as a second factor.")
     return codes
 
 
 async def regenerate_recovery_codes(user: User) -> list[str]:
     if not await has_factor(user):
-        raise BadRequest("Add an authenticator app first; recovery codes stand in for it.")
+        raise BadRequest("Add an authenticator app or a passkey first; recovery codes stand in for it.")
     async with in_transaction():
-        codes = await _new_recovery_codes(user)
+        codes = await new_recovery_codes(user)
     await security_event("recovery_codes_renewed", person=user, actor=user)
     return codes
 
 
-async def _new_recovery_codes(user: User) -> list[str]:
+async def new_recovery_codes(user: User) -> list[str]:
     await RecoveryCode.filter(user=user).delete()
     codes = [_format_code(secrets.token_hex(5)) for _ in range(RECOVERY_CODE_COUNT)]
     for code in codes:
@@ -171,14 +178,27 @@ async def remove_factor(user: User, factor_id: int, *, settings: Settings) -> Se
     factor = await own_factor(user, factor_id)
     remaining = await SecondFactor.filter(user=user, confirmed_at__isnull=False).exclude(id=factor.id).count()
     if remaining == 0 and must_have_factor(user, settings):
-        raise BadRequest("Staff must keep a second factor: add another authenticator before removing this one.")
+        raise BadRequest("Staff must keep a second factor: add another authenticator app or passkey "
+                         "before removing this one.")
     async with in_transaction():
         await factor.delete()
         if remaining == 0:
             await RecoveryCode.filter(user=user).delete()
-    await security_event("second_factor_removed", person=user, actor=user, detail=f"authenticator app {factor.name!r}")
-    await _tell(user, settings, "A sign-in method was removed from your account",
-                f"The authenticator app ({factor.name}) was removed from your account.")
+    await security_event("second_factor_removed", person=user, actor=user, detail=f"{factor.kind_label} {factor.name!r}")
+    await notify(user, settings, "A sign-in method was removed from your account",
+                 f"The {factor.kind_label} {factor.name} was removed from your account.")
+    return factor
+
+
+async def rename_factor(user: User, factor_id: int, name: str) -> SecondFactor:
+    factor = await own_factor(user, factor_id)
+    name = (name or "").strip()
+    if not name or len(name) > 80:
+        raise BadRequest("Give it a name of 1 to 80 characters.", fields={"name": "1 to 80 characters."})
+    old, factor.name = factor.name, name
+    await factor.save(update_fields=["name"])
+    await security_event("second_factor_renamed", person=user, actor=user,
+                         detail=f"{factor.kind_label} {old!r} is now {name!r}")
     return factor
 
 
@@ -191,13 +211,13 @@ async def reset_factors(person: User, *, by: User, settings: Settings) -> int:
         count = await SecondFactor.filter(user=person).delete()
         await RecoveryCode.filter(user=person).delete()
     await security_event("second_factors_reset", person=person, actor=by, detail=f"{count} factor(s)")
-    await _tell(person, settings, "Your sign-in methods were reset",
+    await notify(person, settings, "Your sign-in methods were reset",
                 f"{by.display_name} reset the second factors of your account. You will be asked to "
                 "set up an authenticator app when you next sign in.")
     return count
 
 
-async def _tell(user: User, settings: Settings, subject: str, line: str) -> None:
+async def notify(user: User, settings: Settings, subject: str, line: str) -> None:
     body = (f"Hello {user.first_name or 'there'},\n\n{line}\n\nIf this was not you, tell your "
             f"coordinator today: someone may know your password.\n\n{settings.organizer_name}\n")
     try:
