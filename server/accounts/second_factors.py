@@ -39,10 +39,13 @@ async def has_factor(user: User) -> bool:
     return await SecondFactor.filter(user=user, confirmed_at__isnull=False).exists()
 
 
+async def has_totp(user: User) -> bool:
+    return await SecondFactor.filter(user=user, kind=FactorKind.TOTP, confirmed_at__isnull=False).exists()
+
+
 async def has_code_factor(user: User) -> bool:
     """An authenticator app or recovery codes: something to type on the second step."""
-    return await SecondFactor.filter(user=user, kind=FactorKind.TOTP, confirmed_at__isnull=False).exists() \
-        or await RecoveryCode.filter(user=user, used_at=None).exists()
+    return await has_totp(user) or await RecoveryCode.filter(user=user, used_at=None).exists()
 
 
 async def factors(user: User) -> list[SecondFactor]:

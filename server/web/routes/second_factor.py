@@ -65,6 +65,7 @@ async def second_factor_step(request: Request) -> Response:
         return RedirectResponse("/login", status_code=303)
     user, next_url = pending
     context = {"person": user, "has_passkey": await passkeys.has_passkey(user),
+               "has_totp": await second_factors.has_totp(user),
                "has_code": await second_factors.has_code_factor(user)}
     if request.method == "GET":
         return render(request, "accounts/second_factor.html", context)
