@@ -101,7 +101,7 @@ async def check_passkey(settings: Settings, *, response: str, binding: str | Non
     user = await passkeys.sign_in(settings, response=response, binding=binding)
     if user is None:
         await record_login_failure(PASSKEY_KEY, client_ip, attempts_per_window)
-        await security_event("sign_in_failed", detail=f"passkey not accepted; client {client_ip}")
+        await security_event("sign_in_failed", person=None, detail=f"passkey not accepted; client {client_ip}")
         raise WrongCredentials("That passkey was not accepted here. Sign in with your e-mail and password instead.")
     return user
 
