@@ -33,4 +33,5 @@ ROWS = [
         note="only the owner; an empty name: 400"),
     public("POST", "/login/passkey/options", note="request options for any passkey of this site"),
     public("POST", "/login/passkey", note="no answer: 400 on the sign-in page"),
+    coordinator_only("POST", "/people/{user_id}/role", note="no role: 400, nothing changed"),
 ]
