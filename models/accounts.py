@@ -194,8 +194,9 @@ class SecondFactor(Model):
     user = fields.ForeignKeyField("models.User", related_name="second_factors")
     kind = fields.CharEnumField(FactorKind, max_length=16)
     name = fields.CharField(max_length=80, default="")
-    # TOTP needs the shared secret itself to check a code, so it cannot be stored hashed.
-    secret = fields.CharField(max_length=64, default="")
+    # TOTP needs the shared secret itself to check a code, so it cannot be stored hashed: it
+    # is sealed instead, under a key derived from the secret key (server/accounts/_sealed.py).
+    secret = fields.CharField(max_length=255, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     # Null while being set up: a factor counts only once a code from it was entered.
     confirmed_at = fields.DatetimeField(null=True)
@@ -207,8 +208,8 @@ class SecondFactor(Model):
     # counter, which must grow on every use unless the authenticator keeps none (7.2 step 21).
     credential_id = fields.CharField(max_length=1400, null=True, unique=True)
     public_key = fields.TextField(null=True)
-    sign_count = fields.BigIntField(default=0)
-    transports = fields.CharField(max_length=120, default="")
+    sign_count = fields.BigIntField(default=0, db_default=0)
+    transports = fields.CharField(max_length=120, default="", db_default="")
 
     class Meta:
         table = "second_factors"

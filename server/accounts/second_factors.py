@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 from models.accounts import FactorKind, RecoveryCode, Role, SecondFactor, User
 from models.mail import OutboxMessage
 from server import clock
+from server.accounts import _sealed
 from server.accounts.audit import security_event
 from server.accounts.tokens import sha256
 from server.errors import BadRequest, NotFound
@@ -58,16 +59,25 @@ async def recovery_codes_left(user: User) -> int:
 
 # --- adding an authenticator --------------------------------------------------------------
 
-async def begin_totp(user: User) -> SecondFactor:
-    """The authenticator being set up (one at a time): its secret waits for a first code."""
+async def begin_totp(user: User, settings: Settings) -> str:
+    """The secret of the authenticator being set up (one at a time), waiting for a first code."""
     pending = await SecondFactor.filter(user=user, kind=FactorKind.TOTP, confirmed_at=None).first()
     if pending is None:
-        pending = await SecondFactor.create(user=user, kind=FactorKind.TOTP, secret=pyotp.random_base32())
-    return pending
+        pending = await SecondFactor.create(user=user, kind=FactorKind.TOTP,
+                                            secret=_sealed.seal(pyotp.random_base32(), settings.secret_key))
+    try:
+        return _secret(pending, settings)
+    except _sealed.UnreadableSecret:  # the secret key changed while it waited: start afresh
+        await pending.delete()
+        return await begin_totp(user, settings)
 
 
-def provisioning_uri(factor: SecondFactor, user: User) -> str:
-    return pyotp.TOTP(factor.secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+def provisioning_uri(secret: str, user: User) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+
+
+def _secret(factor: SecondFactor, settings: Settings) -> str:
+    return _sealed.unseal(factor.secret, settings.secret_key)
 
 
 def qr_svg(uri: str) -> str:
@@ -84,7 +94,7 @@ async def confirm_totp(user: User, code: str, *, name: str, settings: Settings) 
     name = (name or "").strip() or "Authenticator app"
     if len(name) > 80:
         raise BadRequest("Give the authenticator a name of 80 characters at most.", fields={"name": "Too long."})
-    step = _matching_step(factor, code)
+    step = _matching_step(factor, code, settings)
     if step is None:
         raise BadRequest("That code is not right. Check the clock on your phone and enter the code shown now.",
                          fields={"code": "Six digits from the app."})
@@ -118,7 +128,7 @@ async def new_recovery_codes(user: User) -> list[str]:
 
 # --- checking a code ----------------------------------------------------------------------
 
-async def verify(user: User, code: str) -> str | None:
+async def verify(user: User, code: str, settings: Settings) -> str | None:
     """'totp' or 'recovery' when the code proves the second factor, else None. A TOTP code
     is accepted once only; a recovery code is used up."""
     code = (code or "").strip().replace(" ", "")
@@ -126,7 +136,7 @@ async def verify(user: User, code: str) -> str | None:
         return None
     if code.isdigit():
         for factor in await SecondFactor.filter(user=user, kind=FactorKind.TOTP, confirmed_at__isnull=False):
-            step = _matching_step(factor, code)
+            step = _matching_step(factor, code, settings)
             if step is not None and (factor.last_used_step is None or step > factor.last_used_step):
                 # Compare-and-set on the step last seen, so two requests cannot both use one code.
                 seen = SecondFactor.filter(id=factor.id, last_used_step=factor.last_used_step)
@@ -134,6 +144,7 @@ async def verify(user: User, code: str) -> str | None:
                     seen = SecondFactor.filter(id=factor.id, last_used_step__isnull=True)
                 updated = await seen.update(last_used_step=step, last_used_at=clock.now())
                 if updated:
+                    await _seal_if_plain(factor, settings)
                     return "totp"
         return None
     used = await RecoveryCode.filter(user=user, code_sha256=_code_hash(user, _format_code(code.replace("-", "").lower())),
@@ -145,17 +156,28 @@ async def verify(user: User, code: str) -> str | None:
     return None
 
 
-def _matching_step(factor: SecondFactor, code: str) -> int | None:
+def _matching_step(factor: SecondFactor, code: str, settings: Settings) -> int | None:
     """The 30-second step whose code this is, allowing one step of clock drift either way."""
     code = (code or "").strip().replace(" ", "")
     if not code.isdigit() or len(code) != 6:
         return None
-    totp = pyotp.TOTP(factor.secret)
+    try:
+        totp = pyotp.TOTP(_secret(factor, settings))
+    except _sealed.UnreadableSecret:
+        log.error("second factor %s: its secret was sealed under another GROUPIPT_SECRET_KEY", factor.id)
+        return None
     now = totp.timecode(clock.now())
     for step in (now - 1, now, now + 1):
         if hmac.compare_digest(totp.generate_otp(step), code):
             return step
     return None
+
+
+async def _seal_if_plain(factor: SecondFactor, settings: Settings) -> None:
+    """A secret stored before sealing (or by the demo loader) is sealed once it has worked."""
+    if not _sealed.is_sealed(factor.secret):
+        await SecondFactor.filter(id=factor.id, secret=factor.secret).update(
+            secret=_sealed.seal(factor.secret, settings.secret_key))
 
 
 def _format_code(raw: str) -> str:

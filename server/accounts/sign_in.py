@@ -62,12 +62,13 @@ async def check_password(
     return user
 
 
-async def check_second_factor(user: User, code: str, *, client_ip: str, attempts_per_window: int) -> str:
+async def check_second_factor(user: User, code: str, settings: Settings, *, client_ip: str,
+                              attempts_per_window: int) -> str:
     """'totp' or 'recovery' when the code is right; throttled per (person, client) like
     passwords, so guessing codes from one client never blocks the person's own."""
     key = FACTOR_PREFIX + user.email
     await check_login_throttle(key, client_ip, attempts_per_window)
-    kind = await second_factors.verify(user, code)
+    kind = await second_factors.verify(user, code, settings)
     if kind is None:
         reached = await record_login_failure(key, client_ip, attempts_per_window)
         await security_event("second_factor_failed", person=user, detail=f"client {client_ip}")
@@ -130,11 +131,12 @@ async def complete_sign_in(
     return SignedIn(session=session, key=key, failed_attempts=count, last_failure_at=last.at if last else None)
 
 
-async def reauthenticate(passwords: Passwords, session: SignInSession, user: User, proof: str) -> None:
+async def reauthenticate(passwords: Passwords, settings: Settings, session: SignInSession, user: User,
+                         proof: str) -> None:
     """A password, or a second-factor code, again: sensitive actions want one from the last
     five minutes."""
     proof = proof or ""
-    if await second_factors.has_factor(user) and await second_factors.verify(user, proof):
+    if await second_factors.has_factor(user) and await second_factors.verify(user, proof, settings):
         ok = True
     else:
         ok = await passwords.verify(user, proof)

@@ -21,6 +21,8 @@ def localhost_server(live_server, tmp_path_factory):
     server = LiveServer(var_dir=tmp_path_factory.mktemp("var-localhost"), database_url=live_server.database_url)
     server.url = f"http://localhost:{server.port}"
     server.env["GROUPIPT_BASE_URL"] = server.url
+    # One clinic, two addresses: the same secret key, so both read the sealed TOTP secrets.
+    server.env["GROUPIPT_SECRET_KEY"] = live_server.env["GROUPIPT_SECRET_KEY"]
     server.start()
     yield server
     server.stop()

@@ -75,7 +75,7 @@ async def second_factor_step(request: Request) -> Response:
             kind = await passkey_routes.passkey_second_factor(request, user, form.get("passkey") or "")
         else:
             kind = await sign_in.check_second_factor(
-                user, form.get("code") or "", client_ip=_client_ip(request),
+                user, form.get("code") or "", _settings(request), client_ip=_client_ip(request),
                 attempts_per_window=_settings(request).login_attempts_per_15_min,
             )
     except (BadRequest, TooManyRequests) as exc:
@@ -117,11 +117,11 @@ async def totp_setup(request: Request) -> Response:
 
 
 async def _setup_page(request: Request, user: User, *, status_code: int = 200, **extra) -> Response:
-    factor = await second_factors.begin_totp(user)
-    uri = second_factors.provisioning_uri(factor, user)
+    secret = await second_factors.begin_totp(user, _settings(request))
+    uri = second_factors.provisioning_uri(secret, user)
     required = isinstance(request.user, auth.NeedsFactorSetup)
     return render(request, "accounts/second_factor_setup.html", {
-        "person": user, "secret": factor.secret, "qr": second_factors.qr_svg(uri), "uri": uri,
+        "person": user, "secret": secret, "qr": second_factors.qr_svg(uri), "uri": uri,
         "required": required, **extra,
     }, status_code=status_code)
 
