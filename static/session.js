@@ -221,11 +221,13 @@
         if (draft.who === whoText(signedIn)) restore(draft);
       }
     }
+    // Bubbling, so that a page's own handler (the board's, sending over its socket) has had
+    // its say: a form it keeps from being sent is not one the server may answer with sign-in.
     document.addEventListener("submit", function (event) {
       var form = event.target;
-      if (form === signedIn || form.dataset.keep === "no") return;
+      if (event.defaultPrevented || form === signedIn || form.dataset.keep === "no") return;
       saveDraft("sent", form);
-    }, true);
+    });
   }
 
   setInterval(check, CHECK_EVERY);
