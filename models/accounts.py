@@ -184,26 +184,55 @@ class SignInSession(Model):
 
 class FactorKind(StrEnum):
     TOTP = "totp"
+    PASSKEY = "passkey"
 
 
 class SecondFactor(Model):
-    """A second factor: for now an authenticator app (TOTP, RFC 6238)."""
+    """A second factor: an authenticator app (TOTP, RFC 6238) or a passkey (WebAuthn)."""
 
     id = fields.IntField(primary_key=True)
     user = fields.ForeignKeyField("models.User", related_name="second_factors")
     kind = fields.CharEnumField(FactorKind, max_length=16)
     name = fields.CharField(max_length=80, default="")
-    # TOTP needs the shared secret itself to check a code, so it cannot be stored hashed.
-    secret = fields.CharField(max_length=64, default="")
+    # TOTP needs the shared secret itself to check a code, so it cannot be stored hashed: it
+    # is sealed instead, under a key derived from the secret key (server/accounts/_sealed.py).
+    secret = fields.CharField(max_length=255, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     # Null while being set up: a factor counts only once a code from it was entered.
     confirmed_at = fields.DatetimeField(null=True)
     last_used_at = fields.DatetimeField(null=True)
     # The 30-second step of the last accepted code, so a code is never accepted twice.
     last_used_step = fields.BigIntField(null=True)
+    # Passkeys only (null for TOTP): the credential's id and COSE public key, base64url
+    # (WebAuthn Level 3, 6.1: ids are at most 1023 bytes), and the authenticator's signature
+    # counter, which must grow on every use unless the authenticator keeps none (7.2 step 21).
+    credential_id = fields.CharField(max_length=1400, null=True, unique=True)
+    public_key = fields.TextField(null=True)
+    sign_count = fields.BigIntField(default=0, db_default=0)
+    transports = fields.CharField(max_length=120, default="", db_default="")
 
     class Meta:
         table = "second_factors"
+
+    @property
+    def kind_label(self) -> str:
+        return "passkey" if self.kind == FactorKind.PASSKEY else "authenticator app"
+
+
+class PasskeyChallenge(Model):
+    """A WebAuthn challenge waiting for its answer: kept on the server, bound to the browser
+    that asked (the cookie holds a random key, this row its SHA-256), used at most once."""
+
+    id = fields.IntField(primary_key=True)
+    binding_sha256 = fields.CharField(max_length=64, unique=True)
+    purpose = fields.CharField(max_length=16)  # "register", "second_factor" or "sign_in"
+    challenge = fields.CharField(max_length=128)  # base64url
+    user = fields.ForeignKeyField("models.User", related_name="passkey_challenges", null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "passkey_challenges"
 
 
 class RecoveryCode(Model):

@@ -1,4 +1,5 @@
-"""Second factors: an authenticator app (TOTP, RFC 6238) and single-use recovery codes.
+"""Second factors: an authenticator app (TOTP, RFC 6238), passkeys (server/accounts/passkeys.py)
+and single-use recovery codes.
 
 Coordinators and facilitators must have one (unless GROUPIPT_STAFF_MFA=optional); members
 may add one. The person is e-mailed whenever a factor is added to or removed from their
@@ -17,6 +18,7 @@ from tortoise.transactions import in_transaction
 from models.accounts import FactorKind, RecoveryCode, Role, SecondFactor, User
 from models.mail import OutboxMessage
 from server import clock
+from server.accounts import _sealed
 from server.accounts.audit import security_event
 from server.accounts.tokens import sha256
 from server.errors import BadRequest, NotFound
@@ -38,6 +40,15 @@ async def has_factor(user: User) -> bool:
     return await SecondFactor.filter(user=user, confirmed_at__isnull=False).exists()
 
 
+async def has_totp(user: User) -> bool:
+    return await SecondFactor.filter(user=user, kind=FactorKind.TOTP, confirmed_at__isnull=False).exists()
+
+
+async def has_code_factor(user: User) -> bool:
+    """An authenticator app or recovery codes: something to type on the second step."""
+    return await has_totp(user) or await RecoveryCode.filter(user=user, used_at=None).exists()
+
+
 async def factors(user: User) -> list[SecondFactor]:
     return await SecondFactor.filter(user=user, confirmed_at__isnull=False).order_by("created_at")
 
@@ -48,16 +59,25 @@ async def recovery_codes_left(user: User) -> int:
 
 # --- adding an authenticator --------------------------------------------------------------
 
-async def begin_totp(user: User) -> SecondFactor:
-    """The authenticator being set up (one at a time): its secret waits for a first code."""
+async def begin_totp(user: User, settings: Settings) -> str:
+    """The secret of the authenticator being set up (one at a time), waiting for a first code."""
     pending = await SecondFactor.filter(user=user, kind=FactorKind.TOTP, confirmed_at=None).first()
     if pending is None:
-        pending = await SecondFactor.create(user=user, kind=FactorKind.TOTP, secret=pyotp.random_base32())
-    return pending
+        pending = await SecondFactor.create(user=user, kind=FactorKind.TOTP,
+                                            secret=_sealed.seal(pyotp.random_base32(), settings.secret_key))
+    try:
+        return _secret(pending, settings)
+    except _sealed.UnreadableSecret:  # the secret key changed while it waited: start afresh
+        await pending.delete()
+        return await begin_totp(user, settings)
 
 
-def provisioning_uri(factor: SecondFactor, user: User) -> str:
-    return pyotp.TOTP(factor.secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+def provisioning_uri(secret: str, user: User) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+
+
+def _secret(factor: SecondFactor, settings: Settings) -> str:
+    return _sealed.unseal(factor.secret, settings.secret_key)
 
 
 def qr_svg(uri: str) -> str:
@@ -74,7 +94,7 @@ async def confirm_totp(user: User, code: str, *, name: str, settings: Settings) 
     name = (name or "").strip() or "Authenticator app"
     if len(name) > 80:
         raise BadRequest("Give the authenticator a name of 80 characters at most.", fields={"name": "Too long."})
-    step = _matching_step(factor, code)
+    step = _matching_step(factor, code, settings)
     if step is None:
         raise BadRequest("That code is not right. Check the clock on your phone and enter the code shown now.",
                          fields={"code": "Six digits from the app."})
@@ -82,23 +102,23 @@ async def confirm_totp(user: User, code: str, *, name: str, settings: Settings) 
     async with in_transaction():
         factor.name, factor.confirmed_at, factor.last_used_step = name, clock.now(), step
         await factor.save(update_fields=["name", "confirmed_at", "last_used_step"])
-        codes = await _new_recovery_codes(user) if first else []
+        codes = await new_recovery_codes(user) if first else []
     await security_event("second_factor_added", person=user, actor=user, detail=f"authenticator app {name!r}")
-    await _tell(user, settings, "A sign-in method was added to your account",
+    await notify(user, settings, "A sign-in method was added to your account",
                 f"An authenticator app ({name}) was added to your account as a second factor.")
     return codes
 
 
 async def regenerate_recovery_codes(user: User) -> list[str]:
     if not await has_factor(user):
-        raise BadRequest("Add an authenticator app first; recovery codes stand in for it.")
+        raise BadRequest("Add an authenticator app or a passkey first; recovery codes stand in for it.")
     async with in_transaction():
-        codes = await _new_recovery_codes(user)
+        codes = await new_recovery_codes(user)
     await security_event("recovery_codes_renewed", person=user, actor=user)
     return codes
 
 
-async def _new_recovery_codes(user: User) -> list[str]:
+async def new_recovery_codes(user: User) -> list[str]:
     await RecoveryCode.filter(user=user).delete()
     codes = [_format_code(secrets.token_hex(5)) for _ in range(RECOVERY_CODE_COUNT)]
     for code in codes:
@@ -108,7 +128,7 @@ async def _new_recovery_codes(user: User) -> list[str]:
 
 # --- checking a code ----------------------------------------------------------------------
 
-async def verify(user: User, code: str) -> str | None:
+async def verify(user: User, code: str, settings: Settings) -> str | None:
     """'totp' or 'recovery' when the code proves the second factor, else None. A TOTP code
     is accepted once only; a recovery code is used up."""
     code = (code or "").strip().replace(" ", "")
@@ -116,7 +136,7 @@ async def verify(user: User, code: str) -> str | None:
         return None
     if code.isdigit():
         for factor in await SecondFactor.filter(user=user, kind=FactorKind.TOTP, confirmed_at__isnull=False):
-            step = _matching_step(factor, code)
+            step = _matching_step(factor, code, settings)
             if step is not None and (factor.last_used_step is None or step > factor.last_used_step):
                 # Compare-and-set on the step last seen, so two requests cannot both use one code.
                 seen = SecondFactor.filter(id=factor.id, last_used_step=factor.last_used_step)
@@ -124,6 +144,7 @@ async def verify(user: User, code: str) -> str | None:
                     seen = SecondFactor.filter(id=factor.id, last_used_step__isnull=True)
                 updated = await seen.update(last_used_step=step, last_used_at=clock.now())
                 if updated:
+                    await _seal_if_plain(factor, settings)
                     return "totp"
         return None
     used = await RecoveryCode.filter(user=user, code_sha256=_code_hash(user, _format_code(code.replace("-", "").lower())),
@@ -135,17 +156,28 @@ async def verify(user: User, code: str) -> str | None:
     return None
 
 
-def _matching_step(factor: SecondFactor, code: str) -> int | None:
+def _matching_step(factor: SecondFactor, code: str, settings: Settings) -> int | None:
     """The 30-second step whose code this is, allowing one step of clock drift either way."""
     code = (code or "").strip().replace(" ", "")
     if not code.isdigit() or len(code) != 6:
         return None
-    totp = pyotp.TOTP(factor.secret)
+    try:
+        totp = pyotp.TOTP(_secret(factor, settings))
+    except _sealed.UnreadableSecret:
+        log.error("second factor %s: its secret was sealed under another GROUPIPT_SECRET_KEY", factor.id)
+        return None
     now = totp.timecode(clock.now())
     for step in (now - 1, now, now + 1):
         if hmac.compare_digest(totp.generate_otp(step), code):
             return step
     return None
+
+
+async def _seal_if_plain(factor: SecondFactor, settings: Settings) -> None:
+    """A secret stored before sealing (or by the demo loader) is sealed once it has worked."""
+    if not _sealed.is_sealed(factor.secret):
+        await SecondFactor.filter(id=factor.id, secret=factor.secret).update(
+            secret=_sealed.seal(factor.secret, settings.secret_key))
 
 
 def _format_code(raw: str) -> str:
@@ -171,14 +203,27 @@ async def remove_factor(user: User, factor_id: int, *, settings: Settings) -> Se
     factor = await own_factor(user, factor_id)
     remaining = await SecondFactor.filter(user=user, confirmed_at__isnull=False).exclude(id=factor.id).count()
     if remaining == 0 and must_have_factor(user, settings):
-        raise BadRequest("Staff must keep a second factor: add another authenticator before removing this one.")
+        raise BadRequest("Staff must keep a second factor: add another authenticator app or passkey "
+                         "before removing this one.")
     async with in_transaction():
         await factor.delete()
         if remaining == 0:
             await RecoveryCode.filter(user=user).delete()
-    await security_event("second_factor_removed", person=user, actor=user, detail=f"authenticator app {factor.name!r}")
-    await _tell(user, settings, "A sign-in method was removed from your account",
-                f"The authenticator app ({factor.name}) was removed from your account.")
+    await security_event("second_factor_removed", person=user, actor=user, detail=f"{factor.kind_label} {factor.name!r}")
+    await notify(user, settings, "A sign-in method was removed from your account",
+                 f"The {factor.kind_label} {factor.name} was removed from your account.")
+    return factor
+
+
+async def rename_factor(user: User, factor_id: int, name: str) -> SecondFactor:
+    factor = await own_factor(user, factor_id)
+    name = (name or "").strip()
+    if not name or len(name) > 80:
+        raise BadRequest("Give it a name of 1 to 80 characters.", fields={"name": "1 to 80 characters."})
+    old, factor.name = factor.name, name
+    await factor.save(update_fields=["name"])
+    await security_event("second_factor_renamed", person=user, actor=user,
+                         detail=f"{factor.kind_label} {old!r} is now {name!r}")
     return factor
 
 
@@ -191,13 +236,13 @@ async def reset_factors(person: User, *, by: User, settings: Settings) -> int:
         count = await SecondFactor.filter(user=person).delete()
         await RecoveryCode.filter(user=person).delete()
     await security_event("second_factors_reset", person=person, actor=by, detail=f"{count} factor(s)")
-    await _tell(person, settings, "Your sign-in methods were reset",
+    await notify(person, settings, "Your sign-in methods were reset",
                 f"{by.display_name} reset the second factors of your account. You will be asked to "
                 "set up an authenticator app when you next sign in.")
     return count
 
 
-async def _tell(user: User, settings: Settings, subject: str, line: str) -> None:
+async def notify(user: User, settings: Settings, subject: str, line: str) -> None:
     body = (f"Hello {user.first_name or 'there'},\n\n{line}\n\nIf this was not you, tell your "
             f"coordinator today: someone may know your password.\n\n{settings.organizer_name}\n")
     try:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from models.accounts import AuditEvent, SignInSession, User
 from server import clock
-from server.accounts import second_factors, sessions
+from server.accounts import passkeys, second_factors, sessions
 from server.accounts.audit import security_event
 from server.accounts.passwords import Passwords, normalize_email
 from server.accounts.throttle import (
@@ -23,6 +23,7 @@ from server.accounts.throttle import (
 from server.errors import BadRequest
 from server.platform.settings import Settings
 
+PASSKEY_KEY = "passkey:"  # failures of sign-in by passkey alone, counted per client
 # How far back "failed attempts since you last signed in" looks for someone never signed in.
 FAILURES_LOOK_BACK = timedelta(days=30)
 
@@ -61,12 +62,13 @@ async def check_password(
     return user
 
 
-async def check_second_factor(user: User, code: str, *, client_ip: str, attempts_per_window: int) -> str:
+async def check_second_factor(user: User, code: str, settings: Settings, *, client_ip: str,
+                              attempts_per_window: int) -> str:
     """'totp' or 'recovery' when the code is right; throttled per (person, client) like
     passwords, so guessing codes from one client never blocks the person's own."""
     key = FACTOR_PREFIX + user.email
     await check_login_throttle(key, client_ip, attempts_per_window)
-    kind = await second_factors.verify(user, code)
+    kind = await second_factors.verify(user, code, settings)
     if kind is None:
         reached = await record_login_failure(key, client_ip, attempts_per_window)
         await security_event("second_factor_failed", person=user, detail=f"client {client_ip}")
@@ -78,8 +80,36 @@ async def check_second_factor(user: User, code: str, *, client_ip: str, attempts
     return kind
 
 
+async def check_passkey_second_factor(user: User, settings: Settings, *, response: str, binding: str | None,
+                                      client_ip: str, attempts_per_window: int) -> str:
+    """'passkey' when one of the person's passkeys answered this browser's challenge;
+    failures count with wrong codes, per (person, client)."""
+    key = FACTOR_PREFIX + user.email
+    await check_login_throttle(key, client_ip, attempts_per_window)
+    if not await passkeys.verify_second_factor(user, settings, response=response, binding=binding):
+        await record_login_failure(key, client_ip, attempts_per_window)
+        await security_event("second_factor_failed", person=user, detail=f"passkey; client {client_ip}")
+        raise WrongCode("That passkey was not accepted. Try again, or enter a code instead.")
+    await clear_login_failures(key, client_ip)
+    return "passkey"
+
+
+async def check_passkey(settings: Settings, *, response: str, binding: str | None, client_ip: str,
+                        attempts_per_window: int) -> User:
+    """Signing in with a passkey alone: the person it belongs to, when it verified them.
+    Only this client's failures slow it down; no e-mail address is involved to lock out."""
+    await check_login_throttle(PASSKEY_KEY, client_ip, attempts_per_window)
+    user = await passkeys.sign_in(settings, response=response, binding=binding)
+    if user is None:
+        await record_login_failure(PASSKEY_KEY, client_ip, attempts_per_window)
+        await security_event("sign_in_failed", person=None, detail=f"passkey not accepted; client {client_ip}")
+        raise WrongCredentials("That passkey was not accepted here. Sign in with your e-mail and password instead.")
+    return user
+
+
 async def complete_sign_in(
-    user: User, settings: Settings, *, user_agent: str, client_ip: str, second_factor: str | None
+    user: User, settings: Settings, *, user_agent: str, client_ip: str, second_factor: str | None,
+    password: bool = True,
 ) -> SignedIn:
     """Open the session; staff without a required factor get one that only reaches set-up."""
     previous = user.last_login_at
@@ -95,15 +125,18 @@ async def complete_sign_in(
     user.last_login_at = clock.now()
     await user.save(update_fields=["last_login_at"])
     how = f"password and {second_factor}" if second_factor else "password"
+    if not password:
+        how = second_factor or "link"
     await security_event("sign_in", person=user, actor=user, detail=f"{how}; {session.device}; client {client_ip}")
     return SignedIn(session=session, key=key, failed_attempts=count, last_failure_at=last.at if last else None)
 
 
-async def reauthenticate(passwords: Passwords, session: SignInSession, user: User, proof: str) -> None:
+async def reauthenticate(passwords: Passwords, settings: Settings, session: SignInSession, user: User,
+                         proof: str) -> None:
     """A password, or a second-factor code, again: sensitive actions want one from the last
     five minutes."""
     proof = proof or ""
-    if await second_factors.has_factor(user) and await second_factors.verify(user, proof):
+    if await second_factors.has_factor(user) and await second_factors.verify(user, proof, settings):
         ok = True
     else:
         ok = await passwords.verify(user, proof)

@@ -162,7 +162,8 @@ async def confirm_recent(request: Request, proof: str | None, *, always: bool = 
     if not proof:
         raise BadRequest("To do this, confirm it is you: enter your password, or a code from your "
                          "authenticator app.", fields={"proof": "Required."}, code="reauthentication_required")
-    await sign_in.reauthenticate(request.app.state.passwords, record, user_of(request), proof)
+    await sign_in.reauthenticate(request.app.state.passwords, request.app.state.settings, record,
+                                 user_of(request), proof)
 
 
 # --- role guards -------------------------------------------------------------------------

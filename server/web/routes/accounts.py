@@ -294,6 +294,24 @@ def _row_id(value: str) -> int | None:
     return number if 0 < number < 2**31 else None
 
 
+@auth.requires(Role.COORDINATOR)
+async def change_role(request: Request) -> Response:
+    """A new role for someone: the coordinator's password or a code again, past five minutes."""
+    from server.accounts.roles import change_role as set_role
+
+    person = await User.get_or_none(id=_int(request.path_params["user_id"]))
+    if person is None:
+        raise NotFound("There is no such person.")
+    form = await form_data(request)
+    try:
+        await auth.confirm_recent(request, form.get("proof"))
+        old = await set_role(person, form.get("role", ""), by=auth.user_of(request))
+    except BadRequest as exc:
+        return await people_page_with(request, error=exc.message, status_code=exc.status_code)
+    return await people_page_with(request, notice=f"{person.display_name} is now a {person.role.value} "
+                                                  f"(was {old.value}); their sessions were ended.")
+
+
 def _int(value: str) -> int:
     try:
         return int(value)
@@ -317,5 +335,6 @@ routes = [
     Route("/people/{user_id:id}/password-reset", issue_reset, methods=["POST"]),
     Route("/people/{user_id:id}", person_page, methods=["GET"]),
     Route("/people/{user_id:id}/supervisees", set_supervisees, methods=["POST"]),
+    Route("/people/{user_id:id}/role", change_role, methods=["POST"]),
     *second_factor.routes,
 ]

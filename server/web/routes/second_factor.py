@@ -12,10 +12,11 @@ from starlette.routing import Route
 
 from models.accounts import Role, User
 from server import clock
-from server.accounts import second_factors, sessions, sign_in
+from server.accounts import passkeys, second_factors, sessions, sign_in
 from server.errors import BadRequest, NotFound, TooManyRequests
 from server.web import auth
 from server.web.forms import form_data
+from server.web.routes import passkeys as passkey_routes
 from server.web.templating import render
 
 FAILED_ATTEMPTS = "failed_attempts"  # shown once after signing in, then forgotten
@@ -36,13 +37,14 @@ async def after_password(request: Request, user: User, next_url: str) -> Respons
     if await second_factors.has_factor(user):
         auth.await_second_factor(request, user, next_url)
         return RedirectResponse("/login/second-factor", status_code=303)
-    return await _signed_in(request, user, next_url, second_factor=None)
+    return await signed_in(request, user, next_url, second_factor=None)
 
 
-async def _signed_in(request: Request, user: User, next_url: str, *, second_factor: str | None) -> Response:
+async def signed_in(request: Request, user: User, next_url: str, *, second_factor: str | None,
+                    password: bool = True) -> Response:
     signed = await sign_in.complete_sign_in(
         user, _settings(request), user_agent=request.headers.get("user-agent", ""),
-        client_ip=_client_ip(request), second_factor=second_factor,
+        client_ip=_client_ip(request), second_factor=second_factor, password=password,
     )
     auth.log_in(request, signed)
     if signed.session.factor_setup_required:
@@ -62,18 +64,24 @@ async def second_factor_step(request: Request) -> Response:
     if pending is None:
         return RedirectResponse("/login", status_code=303)
     user, next_url = pending
+    context = {"person": user, "has_passkey": await passkeys.has_passkey(user),
+               "has_totp": await second_factors.has_totp(user),
+               "has_code": await second_factors.has_code_factor(user)}
     if request.method == "GET":
-        return render(request, "accounts/second_factor.html", {"person": user})
+        return render(request, "accounts/second_factor.html", context)
     form = await form_data(request)
     try:
-        kind = await sign_in.check_second_factor(
-            user, form.get("code") or "", client_ip=_client_ip(request),
-            attempts_per_window=_settings(request).login_attempts_per_15_min,
-        )
+        if form.get("passkey"):
+            kind = await passkey_routes.passkey_second_factor(request, user, form.get("passkey") or "")
+        else:
+            kind = await sign_in.check_second_factor(
+                user, form.get("code") or "", _settings(request), client_ip=_client_ip(request),
+                attempts_per_window=_settings(request).login_attempts_per_15_min,
+            )
     except (BadRequest, TooManyRequests) as exc:
-        return render(request, "accounts/second_factor.html", {"person": user, "error": exc.message},
+        return render(request, "accounts/second_factor.html", {**context, "error": exc.message},
                       status_code=exc.status_code)
-    return await _signed_in(request, user, next_url, second_factor=kind)
+    return await signed_in(request, user, next_url, second_factor=kind)
 
 
 @auth.requires()
@@ -109,11 +117,11 @@ async def totp_setup(request: Request) -> Response:
 
 
 async def _setup_page(request: Request, user: User, *, status_code: int = 200, **extra) -> Response:
-    factor = await second_factors.begin_totp(user)
-    uri = second_factors.provisioning_uri(factor, user)
+    secret = await second_factors.begin_totp(user, _settings(request))
+    uri = second_factors.provisioning_uri(secret, user)
     required = isinstance(request.user, auth.NeedsFactorSetup)
     return render(request, "accounts/second_factor_setup.html", {
-        "person": user, "secret": factor.secret, "qr": second_factors.qr_svg(uri), "uri": uri,
+        "person": user, "secret": secret, "qr": second_factors.qr_svg(uri), "uri": uri,
         "required": required, **extra,
     }, status_code=status_code)
 
@@ -130,7 +138,7 @@ async def remove_factor(request: Request) -> Response:
                                                     settings=_settings(request))
     except BadRequest as exc:
         return await account_page_with(request, error=exc.message, status_code=exc.status_code)
-    return await account_page_with(request, notice=f"The authenticator app {factor.name} was removed.")
+    return await account_page_with(request, notice=f"The {factor.kind_label} {factor.name} was removed.")
 
 
 @auth.requires()
@@ -162,7 +170,7 @@ async def reset_factors(request: Request) -> Response:
     await sessions.end_all(person, "second factors reset", actor=auth.user_of(request))
     return await people_page_with(
         request, notice=f"{person.display_name}'s second factors were reset and their sessions ended. "
-                        "They set up an authenticator app when they next sign in.")
+                        "They set up an authenticator app or a passkey when they next sign in.")
 
 
 @auth.requires()
@@ -248,4 +256,5 @@ routes = [
     Route("/people/{user_id:id}/second-factors/reset", reset_factors, methods=["POST"]),
     Route("/session/status", session_status, methods=["GET"]),
     Route("/session/keepalive", keep_alive, methods=["POST"]),
+    *passkey_routes.routes,
 ]

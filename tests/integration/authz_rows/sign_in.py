@@ -24,4 +24,14 @@ ROWS = [
     coordinator_only("POST", "/people/{user_id}/second-factors/reset"),
     any_user("GET", "/session/status"),
     any_user("POST", "/session/keepalive"),
+    # Passkeys (WebAuthn): options are JSON; an empty answer is a 400 that adds nothing.
+    any_user("GET", "/account/passkeys/new"),
+    any_user("POST", "/account/passkeys/options", note="a fresh sign-in needs no proof: creation options"),
+    any_user("POST", "/account/passkeys", note="no answer from an authenticator: 400"),
+    Row("POST", "/account/second-factor/{factor_id}/rename", anon=LOGIN, member=DENY, other_member=DENY,
+        other_facilitator=DENY, facilitator=DENY, coordinator="ok", params={"factor_id": _coordinator_factor},
+        note="only the owner; an empty name: 400"),
+    public("POST", "/login/passkey/options", note="request options for any passkey of this site"),
+    public("POST", "/login/passkey", note="no answer: 400 on the sign-in page"),
+    coordinator_only("POST", "/people/{user_id}/role", note="no role: 400, nothing changed"),
 ]

@@ -1,0 +1,45 @@
+"""TOTP secrets sealed at rest: Fernet (AES-128-CBC with HMAC-SHA256) under a key derived
+from GROUPIPT_SECRET_KEY with HKDF (RFC 5869), so a copy of the database alone, a backup say,
+does not yield the codes of anyone's authenticator app.
+
+A stored value without the prefix is a secret from before sealing (or written by the demo
+loader); it is still read, and sealed the next time it is used.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+PREFIX = "f1:"
+_INFO = b"groupipt totp secrets v1"
+
+
+class UnreadableSecret(Exception):
+    """Sealed under another secret key: GROUPIPT_SECRET_KEY changed since it was stored."""
+
+
+@functools.lru_cache(maxsize=4)
+def _fernet(secret_key: str) -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(secret_key.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def seal(secret: str, secret_key: str) -> str:
+    return PREFIX + _fernet(secret_key).encrypt(secret.encode()).decode()
+
+
+def is_sealed(stored: str) -> bool:
+    return stored.startswith(PREFIX)
+
+
+def unseal(stored: str, secret_key: str) -> str:
+    if not is_sealed(stored):
+        return stored
+    try:
+        return _fernet(secret_key).decrypt(stored[len(PREFIX):].encode()).decode()
+    except InvalidToken:
+        raise UnreadableSecret("this TOTP secret was sealed under another GROUPIPT_SECRET_KEY") from None
