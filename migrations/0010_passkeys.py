@@ -39,7 +39,7 @@ async def unseal_totp_secrets(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0008_supervision')]
+    dependencies = [('models', '0009_checklists')]
 
     initial = False
 
