@@ -42,9 +42,9 @@ asyncio.run(main())
                           capture_output=True, text=True, timeout=90)
 
 
-def test_migration_0009_seals_secrets_kept_in_clear_and_its_reverse_unseals_them(tmp_path):
+def test_migration_0010_seals_secrets_kept_in_clear_and_its_reverse_unseals_them(tmp_path):
     path = tmp_path / "old.sqlite3"
-    assert _migrate(path, "models.0008_supervision").returncode == 0
+    assert _migrate(path, "models.0009_checklists").returncode == 0
     secret = pyotp.random_base32()
     with sqlite3.connect(path) as db:
         db.execute("INSERT INTO users (id, email, display_name, password_hash, role, time_zone, is_active,"
@@ -52,13 +52,13 @@ def test_migration_0009_seals_secrets_kept_in_clear_and_its_reverse_unseals_them
                    " 1, 0, ?, 0)", (AT,))
         db.execute("INSERT INTO second_factors (user_id, kind, name, secret, created_at, confirmed_at)"
                    " VALUES (1, 'totp', 'phone', ?, ?, ?)", (secret, AT, AT))
-    result = _migrate(path, "models.0009_passkeys")
+    result = _migrate(path, "models.0010_passkeys")
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(path) as db:
         (stored,) = db.execute("SELECT secret FROM second_factors").fetchone()
     assert stored.startswith("f1:") and secret not in stored
     assert _sealed.unseal(stored, KEY) == secret
-    result = _migrate(path, "models.0008_supervision")
+    result = _migrate(path, "models.0009_checklists")
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT secret FROM second_factors").fetchone() == (secret,)
