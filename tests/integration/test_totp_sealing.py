@@ -1,4 +1,4 @@
-"""TOTP secrets sealed at rest (issue 18): migration 0009 seals the secrets an older database
+"""TOTP secrets sealed at rest (issue 18): migration 0010 seals the secrets an older database
 kept in clear, and takes them back out when reversed; the server seals new ones and those
 the demo loader writes in clear the first time they work, and codes keep working."""
 from __future__ import annotations
