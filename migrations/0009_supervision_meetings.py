@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                 ('created_by', fields.ForeignKeyField('models.User', source_field='created_by_id', null=True, db_constraint=True, to_field='id', related_name='supervision_meetings_recorded', on_delete=OnDelete.SET_NULL)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'supervision_meetings', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A weekly supervision meeting as its supervisor recorded it (issue 17; domain-ipt.md'},
+            options={'table': 'supervision_meetings', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A weekly supervision meeting, as its supervisor recorded it.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
                 ('done_by', fields.ForeignKeyField('models.User', source_field='done_by_id', null=True, db_constraint=True, to_field='id', related_name='supervision_actions_done', on_delete=OnDelete.SET_NULL)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'supervision_actions', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Something agreed at a supervision meeting: open until marked done, so it carries'},
+            options={'table': 'supervision_actions', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Something agreed at a supervision meeting, open until marked done.'},
             bases=['Model'],
         ),
         ops.CreateModel(

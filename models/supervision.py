@@ -29,9 +29,10 @@ class Supervision(Model):
 
 
 class SupervisionMeeting(Model):
-    """A weekly supervision meeting as its supervisor recorded it (issue 17; domain-ipt.md
-    section 13: "weekly supervision", "a supervisor's weekly review"). The next agenda's
-    flags start from the most recent one."""
+    """A weekly supervision meeting, as its supervisor recorded it.
+
+    Issue 17 and domain-ipt.md section 13 (weekly supervision, a supervisor's weekly
+    review). The next agenda's flags start from the most recent one."""
 
     id = fields.IntField(primary_key=True)
     supervisor = fields.ForeignKeyField("models.User", related_name="supervision_meetings_held")
@@ -65,8 +66,9 @@ class SupervisionCase(Model):
 
 
 class SupervisionAction(Model):
-    """Something agreed at a supervision meeting: open until marked done, so it carries
-    over to every later agenda of that supervisor."""
+    """Something agreed at a supervision meeting, open until marked done.
+
+    An open action carries over to every later agenda of that supervisor."""
 
     id = fields.IntField(primary_key=True)
     meeting = fields.ForeignKeyField("models.SupervisionMeeting", related_name="actions")
