@@ -446,7 +446,7 @@ async def open_actions_of(supervisor: User) -> list[SupervisionAction]:
 
 
 __all__ = [
-    "SECTIONS", "AbsenceRun", "Agenda", "Flag", "FlagKind", "absence_runs", "agenda_supervisor", "build_agenda",
+    "SECTIONS", "AbsenceRun", "Agenda", "Flag", "FlagKind", "absence_runs", "agenda_supervisor", "build_agenda", "zone_of",
     "may_supervise_as", "middle_midpoint", "not_improving", "open_actions_of", "runs_of_absences", "supervisors",
 ]
 

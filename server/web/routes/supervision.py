@@ -185,7 +185,8 @@ async def meeting_page(request: Request) -> Response:
     meeting = await meetings.get_meeting(viewer, record_id(request.path_params["supervision_meeting_id"]))
     notice = {"saved": "The supervision meeting is recorded.", "done": "The action is marked done."}
     shown = next((text for key, text in notice.items() if request.query_params.get(key)), "")
-    return render(request, "supervision/meeting.html", {"meeting": meeting, "notice": shown, "today": clock.now().date()})
+    today = clock.now().astimezone(agendas.zone_of(meeting.supervisor)).date()
+    return render(request, "supervision/meeting.html", {"meeting": meeting, "notice": shown, "today": today})
 
 
 @requires(*STAFF)
