@@ -22,6 +22,7 @@ from server.supervision import meetings
 from server.web.api_models import SupervisionMeetingBody
 from server.web.api_schema import body, read_body
 from server.web.auth import requires, user_of
+from server.web.convertors import MAX_ID
 from server.web.forms import form_data
 from server.web.routes.enrollment import record_id
 from server.web.templating import render
@@ -37,7 +38,7 @@ def _requested(raw: str | None, name: str) -> int | None:
         number = int(raw)
     except ValueError:
         raise BadRequest(f"{name} must be a person's id.", fields={name: "Not an id."}) from None
-    if not 0 < number < 2**31:
+    if not 0 < number <= MAX_ID:
         raise BadRequest(f"{name} must be a person's id.", fields={name: "Not an id."})
     return number
 
@@ -209,7 +210,7 @@ async def api_agenda(request: Request) -> Response:
     summary: A supervisor's agenda, the flags since their last supervision meeting (or the last 7 days)
     tags: [supervision]
     parameters:
-      - {name: supervisor_id, in: query, required: false, schema: {type: integer, minimum: 1}, description: "Coordinators: whose agenda (default: yourself if you supervise, else the first supervisor)"}
+      - {name: supervisor_id, in: query, required: false, schema: {type: integer, minimum: 1, maximum: 2147483647}, description: "Coordinators: whose agenda (default: yourself if you supervise, else the first supervisor)"}
     responses:
       200: {description: "The agenda: since, flags (kind, text, href, cohort, member, meeting), open actions"}
       403: {description: "You supervise nobody, or asked for another supervisor's agenda"}
@@ -230,7 +231,7 @@ async def api_meetings(request: Request) -> Response:
       summary: A supervisor's supervision meetings, the latest first (50 at most)
       tags: [supervision]
       parameters:
-        - {name: supervisor_id, in: query, required: false, schema: {type: integer, minimum: 1}, description: "Coordinators: whose meetings"}
+        - {name: supervisor_id, in: query, required: false, schema: {type: integer, minimum: 1, maximum: 2147483647}, description: "Coordinators: whose meetings"}
       responses:
         200: {description: The meetings}
         403: {description: You supervise nobody}
