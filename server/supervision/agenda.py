@@ -365,79 +365,95 @@ async def build_agenda(viewer: User, supervisor: User, *, now: datetime, improve
     last = await last_meeting(supervisor, today=now.astimezone(zone).date())
     since = period_start(last, now=now, zone=zone)
     cohorts = await supervised_cohorts(facilitator_ids)
-    cohort_ids = [c.id for c in cohorts]
-    by_id = {c.id: c for c in cohorts}
     flags: list[Flag] = []
-    open_actions = await open_actions_of(supervisor)
-    if cohort_ids:
-        enrollments = list(await Enrollment.filter(cohort_id__in=cohort_ids).prefetch_related("member").order_by("id"))
+    if cohorts:
+        by_id = {c.id: c for c in cohorts}
+        enrollments = list(await Enrollment.filter(cohort_id__in=list(by_id)).prefetch_related("member").order_by("id"))
         for e in enrollments:
             e.cohort = by_id[e.cohort_id]  # with its template, already loaded
         enrollment_of = {e.id: e for e in enrollments}
-
         items = await SafetyItem.filter(
             Q(status=SafetyItemStatus.OPEN) | Q(closed_at__gt=since), enrollment_id__in=list(enrollment_of)
         ).order_by("opened_at", "id")
         for item in items:
             item.enrollment = enrollment_of[item.enrollment_id]
-        flags += _safety_flags(items, viewer, since=since, now=now)
-
-        for stretch in await absence_runs(cohort_ids):
-            if stretch.last_at < since:
-                continue
-            sessions = ", ".join(str(n) for n in stretch.numbers)
-            said = (f"; said beforehand for {stretch.notified} of them" if stretch.notified else "; none notified")
-            flags.append(_member_flag(FlagKind.ABSENCES, enrollment_of[stretch.enrollment_id],
-                                      f"Missed {len(stretch.numbers)} sessions in a row (sessions {sessions}){said}",
-                                      meeting_id=stretch.meeting_ids[-1], at=stretch.last_at))
-
-        flags += await _not_improving_flags(cohorts, enrollments, percent=improvement_percent)
-
-        unchecked = await Meeting.filter(cohort_id__in=cohort_ids, status=MeetingStatus.COMPLETED).exclude(
-            id__in=Subquery(SessionChecklist.filter(meeting__cohort_id__in=cohort_ids).values("meeting_id"))
-        ).order_by("starts_at", "id")
-        for meeting in unchecked:
-            cohort = by_id[meeting.cohort_id]
-            member = enrollment_of.get(meeting.enrollment_id) if meeting.enrollment_id else None
-            flags.append(Flag(
-                kind=FlagKind.MISSING_CHECKLIST, text=f"{_meeting_label(meeting)}: no session checklist",
-                href=f"/meetings/{meeting.id}", cohort_id=cohort.id, cohort_name=cohort.name,
-                enrollment_id=member.id if member else None, member_name=member.member.display_name if member else "",
-                meeting_id=meeting.id, record_id=meeting.id, at=meeting.starts_at))
-
-        missed = await missed_between(enrollments, since=since, now=now)
-        for enrollment in enrollments:
-            for due in missed[enrollment.id]:
-                flags.append(_member_flag(
-                    FlagKind.MISSED_MEASURE, enrollment,
-                    f"{'PHQ-9' if due.instrument == Instrument.PHQ9 else 'GAD-7'} {due.occasion.label.lower()} not answered",
-                    href=f"/enrollments/{enrollment.id}/measures", meeting_id=due.occasion.meeting_id,
-                    at=due.occasion.closes_at, overdue=True))
-
         summaries = await ClosureSummary.filter(enrollment_id__in=list(enrollment_of),
                                                 status=SummaryStatus.AWAITING_SIGNOFF).order_by("updated_at", "id")
-        for summary in summaries:
-            flags.append(_member_flag(FlagKind.AWAITING_SIGNOFF, enrollment_of[summary.enrollment_id],
-                                      f"Closure summary, version {summary.version}, awaiting sign-off",
-                                      href=f"/summaries/{summary.id}", record_id=summary.id, at=summary.updated_at))
-
-        read = [("safety_item", i.id, "supervision agenda", enrollment_of[i.enrollment_id].member_id)
-                for i in items if i.status == SafetyItemStatus.OPEN or (i.closed_at and i.closed_at > since)]
-        read += [("closure_summary", s.id, "supervision agenda", enrollment_of[s.enrollment_id].member_id)
-                 for s in summaries]
-        if read:  # one INSERT however many, each event naming its member
-            await AuditEvent.bulk_create([AuditEvent(actor=viewer, action="read", subject=subject, subject_id=str(record),
-                                                     member_id=member_id, detail=detail)
-                                          for subject, record, detail, member_id in read])
-    for action in open_actions:
-        flags.append(Flag(
-            kind=FlagKind.OPEN_ACTION,
-            text=f"{action.text} ({action.owner.display_name if action.owner else 'no owner'}, due {action.due_on:%d %b %Y})",
-            href=f"/supervision/meetings/{action.meeting_id}", record_id=action.id,
-            at=datetime.combine(action.due_on, time.min, tzinfo=zone),
-            overdue=action.due_on < now.astimezone(zone).date()))
+        flags += _safety_flags(items, viewer, since=since, now=now)
+        flags += await _absence_flags(enrollment_of, since=since)
+        flags += await _not_improving_flags(cohorts, enrollments, percent=improvement_percent)
+        flags += await _checklist_flags(by_id, enrollment_of)
+        flags += await _missed_flags(enrollments, since=since, now=now)
+        flags += [_member_flag(FlagKind.AWAITING_SIGNOFF, enrollment_of[s.enrollment_id],
+                               f"Closure summary, version {s.version}, awaiting sign-off",
+                               href=f"/summaries/{s.id}", record_id=s.id, at=s.updated_at) for s in summaries]
+        await _audit_reads(viewer, [("safety_item", i.id, enrollment_of[i.enrollment_id].member_id) for i in items]
+                           + [("closure_summary", s.id, enrollment_of[s.enrollment_id].member_id) for s in summaries])
+    open_actions = await open_actions_of(supervisor)
+    flags += _action_flags(open_actions, zone=zone, today=now.astimezone(zone).date())
     return Agenda(supervisor=supervisor, since=since, now=now, last_meeting=last, facilitators=facilitators,
                   cohorts=cohorts, flags=flags, improvement_percent=improvement_percent, open_actions=open_actions)
+
+
+async def _absence_flags(enrollment_of: dict[int, Enrollment], *, since: datetime) -> list[Flag]:
+    flags = []
+    for stretch in await absence_runs({e.cohort_id for e in enrollment_of.values()}):
+        if stretch.last_at < since:
+            continue  # raised at an earlier supervision meeting
+        sessions = ", ".join(str(n) for n in stretch.numbers)
+        said = f"; said beforehand for {stretch.notified} of them" if stretch.notified else "; none notified"
+        flags.append(_member_flag(FlagKind.ABSENCES, enrollment_of[stretch.enrollment_id],
+                                  f"Missed {len(stretch.numbers)} sessions in a row (sessions {sessions}){said}",
+                                  meeting_id=stretch.meeting_ids[-1], at=stretch.last_at))
+    return flags
+
+
+async def _checklist_flags(cohort_of: dict[int, Cohort], enrollment_of: dict[int, Enrollment]) -> list[Flag]:
+    """Completed meetings of these cohorts without a SessionChecklist row, in one query."""
+    ids = list(cohort_of)
+    unchecked = await Meeting.filter(cohort_id__in=ids, status=MeetingStatus.COMPLETED).exclude(
+        id__in=Subquery(SessionChecklist.filter(meeting__cohort_id__in=ids).values("meeting_id"))
+    ).order_by("starts_at", "id")
+    flags = []
+    for meeting in unchecked:
+        cohort = cohort_of[meeting.cohort_id]
+        member = enrollment_of.get(meeting.enrollment_id) if meeting.enrollment_id else None
+        flags.append(Flag(
+            kind=FlagKind.MISSING_CHECKLIST, text=f"{_meeting_label(meeting)}: no session checklist",
+            href=f"/meetings/{meeting.id}", cohort_id=cohort.id, cohort_name=cohort.name,
+            enrollment_id=member.id if member else None, member_name=member.member.display_name if member else "",
+            meeting_id=meeting.id, record_id=meeting.id, at=meeting.starts_at))
+    return flags
+
+
+async def _missed_flags(enrollments: Sequence[Enrollment], *, since: datetime, now: datetime) -> list[Flag]:
+    missed = await missed_between(enrollments, since=since, now=now)
+    return [
+        _member_flag(FlagKind.MISSED_MEASURE, enrollment,
+                     f"{'PHQ-9' if due.instrument == Instrument.PHQ9 else 'GAD-7'} {due.occasion.label.lower()} not answered",
+                     href=f"/enrollments/{enrollment.id}/measures", meeting_id=due.occasion.meeting_id,
+                     at=due.occasion.closes_at, overdue=True)
+        for enrollment in enrollments for due in missed[enrollment.id]
+    ]
+
+
+def _action_flags(actions: Sequence[SupervisionAction], *, zone: ZoneInfo, today: date) -> list[Flag]:
+    return [
+        Flag(kind=FlagKind.OPEN_ACTION,
+             text=f"{a.text} ({a.owner.display_name if a.owner else 'no owner'}, due {a.due_on:%d %b %Y})",
+             href=f"/supervision/meetings/{a.meeting_id}", record_id=a.id,
+             at=datetime.combine(a.due_on, time.min, tzinfo=zone), overdue=a.due_on < today)
+        for a in actions
+    ]
+
+
+async def _audit_reads(viewer: User, reads: list[tuple[str, int, int]]) -> None:
+    """One INSERT however many records were read, each event naming its member."""
+    if reads:
+        await AuditEvent.bulk_create([
+            AuditEvent(actor=viewer, action="read", subject=subject, subject_id=str(record_id), member_id=member_id,
+                       detail="supervision agenda")
+            for subject, record_id, member_id in reads])
 
 
 async def open_actions_of(supervisor: User) -> list[SupervisionAction]:
