@@ -155,6 +155,28 @@ async def due_now_of(enrollments: Sequence[Enrollment], *, now: datetime | None 
     return out
 
 
+async def missed_between(enrollments: Sequence[Enrollment], *, since: datetime, now: datetime) -> dict[int, list[Due]]:
+    """The windows that closed unanswered after `since` and by `now` ("missed", as the
+    window rule says), of many enrollments (cohort and template loaded), in two queries."""
+    out: dict[int, list[Due]] = {e.id: [] for e in enrollments}
+    answering = [e for e in enrollments if e.status in ANSWERING]
+    if not answering:
+        return out
+    answered = set(await MeasureResponse.filter(
+        enrollment_id__in=[e.id for e in answering], superseded=False
+    ).values_list("enrollment_id", "instrument", "window"))
+    slots = await _slots(answering)
+    for enrollment in answering:
+        cohort = enrollment.cohort
+        for instrument, schedule in _schedules(enrollment, cohort.template, cohort.n_group_sessions,
+                                               slots[enrollment.id]).items():
+            for occasion in schedule:
+                closed = occasion.closes_at is not None and since < occasion.closes_at <= now
+                if closed and (enrollment.id, instrument, occasion.key) not in answered:
+                    out[enrollment.id].append(Due(instrument, occasion, None))
+    return out
+
+
 @dataclass
 class MemberDue:
     """One questionnaire due to a member: one enrollment, one instrument, one occasion."""

@@ -58,6 +58,10 @@ class Settings:
     reminder_hours: tuple[float, ...] = (24.0,)
     # Members see the Join button of an online meeting from this many minutes before its start.
     join_minutes_before: int = 30
+    # The supervision agenda flags a member "not improving by mid-treatment" when their PHQ-9
+    # has not dropped by at least this many percent from baseline by the middle phase's
+    # midpoint. domain-ipt.md gives no such rule: this is the clinic's setting (issue 17).
+    early_improvement_percent: int = 20
 
     # --- sign-in limits and second factors (issue 18; read by _sign_in_settings) -----------
     # Staff read and write clinical records: NIST SP 800-63B (AAL2) asks for re-authentication
@@ -139,6 +143,7 @@ class Settings:
             login_attempts_per_15_min=_int(env, "GROUPIPT_LOGIN_ATTEMPTS", 5),
             reminder_hours=_reminder_hours(env),
             join_minutes_before=_int(env, "GROUPIPT_JOIN_MINUTES_BEFORE", 30),
+            early_improvement_percent=_percent(env, "GROUPIPT_EARLY_IMPROVEMENT_PERCENT", 20),
             extra={k: v for k, v in env.items() if k.startswith("GROUPIPT_")},
             **_sign_in_settings(env),
         )
@@ -205,6 +210,13 @@ def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
     if not number > 0 or number == float("inf"):
         raise SettingsError(f"{name} has value {value!r}. Expected a positive number of hours, such as 24 or 0.002.")
     return number
+
+
+def _percent(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if not 1 <= value <= 100:
+        raise SettingsError(f"{name} has value {value!r}. Expected a whole percentage from 1 to 100.")
+    return value
 
 
 def _reminder_hours(env: Mapping[str, str]) -> tuple[float, ...]:

@@ -407,3 +407,28 @@ class SessionChecklistBody(ApiBody):
     answers: list[ChecklistAnswerBody] = Field(max_length=100)
     rating: whole(1, 5) = Field(description="How the session went, 1 (poorly) to 5 (very well)")
     note: str = Field("", max_length=4000)
+
+
+# --- supervision meetings ---------------------------------------------------------------
+
+class SupervisionCaseBody(ApiBody):
+    enrollment_id: RowId = Field(description="A member of a cohort the supervisor's facilitators lead")
+    note: Reason = ""
+
+
+class SupervisionActionBody(ApiBody):
+    text: str = Field(min_length=1, max_length=500)
+    owner_id: RowId = Field(description="An active member of staff")
+    due_on: Day = Field(description="On or after held_on")
+
+
+class SupervisionMeetingBody(ApiBody):
+    supervisor_id: RowId | None = Field(None, description="Coordinators: whose meeting this is (default: yourself)")
+    held_on: Day = Field(description="Today or earlier, in the supervisor's time zone")
+    facilitator_ids: list[RowId] = Field(default_factory=list, max_length=50,
+                                         description="Facilitators present: ones the supervisor supervises")
+    cases: list[SupervisionCaseBody] = Field(default_factory=list, max_length=60)
+    actions: list[SupervisionActionBody] = Field(default_factory=list, max_length=30)
+    actions_done: list[RowId] = Field(default_factory=list, max_length=100,
+                                      description="Open actions of earlier meetings that are done by now")
+    notes: ClinicalText = ""

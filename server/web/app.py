@@ -35,6 +35,7 @@ from server.platform.settings import PROJECT_ROOT, Settings
 from server.records import retention
 from server.web import auth
 from server.web.middleware import EdgeMiddleware
+from server.web.navigation import SupervisionLink
 from server.web.routes import ROUTE_MODULES
 from server.web.templating import templates
 
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
         Middleware(AuthenticationMiddleware, backend=auth.SessionOrTokenBackend()),
         Middleware(_CsrfMiddleware, secret=settings.secret_key, secure=settings.https_only),
+        Middleware(SupervisionLink),
     ]
     app = Starlette(
         routes=routes,

@@ -22,8 +22,9 @@ from server.web.routes import (
     reminders,
     safety,
     safety_items,
+    supervision,
     templates,
 )
 
 # Feeds first: calendar clients poll them most, and Starlette matches routes in order.
-ROUTE_MODULES = [feeds, accounts, home, api, audit, templates, cohorts, meetings, enrollment, enrollment_api, intake, measures, safety_items, safety, reminders, portal, records, boards, closure, closure_api, fidelity, programme]
+ROUTE_MODULES = [feeds, accounts, home, api, audit, templates, cohorts, meetings, enrollment, enrollment_api, intake, measures, safety_items, safety, reminders, portal, records, boards, closure, closure_api, fidelity, programme, supervision]
