@@ -123,21 +123,23 @@ class Purged:
 
 
 async def members_due(*, now: datetime, years: int) -> list[Due]:
-    """Members whose every enrollment has ended, the last more than `years` ago."""
+    """Members whose every enrollment has ended, the last more than `years` ago (a restricted
+    member's open ones end on the day of the restriction)."""
     cutoff = years_before(now, years)
     ended: dict[int, datetime] = {}
     open_members: set[int] = set()
     rows = await Enrollment.filter(member__role=Role.MEMBER).exclude(member__email__endswith="@invalid").values(
-        "id", "member_id", "status", "updated_at")
+        "id", "member_id", "status", "updated_at", "member__restricted_at")
     transitions: dict[int, datetime] = {}
     for t in await EnrollmentTransition.filter(enrollment_id__in=[r["id"] for r in rows],
                                                to_status__in=[s.value for s in ENDED]).values("enrollment_id", "at"):
         transitions[t["enrollment_id"]] = max(t["at"], transitions.get(t["enrollment_id"], t["at"]))
     for row in rows:
-        if row["status"] not in ENDED:
+        if row["status"] not in ENDED and row["member__restricted_at"] is None:
             open_members.add(row["member_id"])
             continue
-        at = transitions.get(row["id"], row["updated_at"])
+        # A restricted member's open enrollments ended when the restriction began.
+        at = transitions.get(row["id"], row["updated_at"]) if row["status"] in ENDED else row["member__restricted_at"]
         ended[row["member_id"]] = max(at, ended.get(row["member_id"], at))
     return sorted((Due(member_id=m, ended_at=at) for m, at in ended.items()
                    if m not in open_members and at < cutoff), key=lambda d: d.member_id)

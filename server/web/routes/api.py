@@ -211,7 +211,7 @@ async def cohort_enrollments(request: Request) -> Response:
         403: {description: A facilitator of another cohort}
     """
     cohort = await access.staff_cohort(auth.user_of(request), request.path_params["cohort_id"])
-    rows = await Enrollment.filter(cohort=cohort).order_by("id")
+    rows = await Enrollment.filter(cohort=cohort, member__restricted_at=None).order_by("id")
     return JSONResponse({"enrollments": [enrollment_json(e) for e in rows]})
 
 
