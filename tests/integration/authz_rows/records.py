@@ -16,4 +16,12 @@ ROWS = [
     members_themselves("GET", "/api/v1/me/export"),
     coordinator_only("GET", "/people/{user_id}/record.zip"),
     coordinator_only("GET", "/api/v1/users/{user_id}/export"),
+    # Staff exports ask for a fresh proof in a browser: the confirmed download is a POST.
+    coordinator_only("POST", "/people/{user_id}/record.zip"),
+    # Restriction (GDPR Art. 18): the record page, restrict and lift (refused here for the
+    # empty reason, so nothing is restricted), and the list of restricted records.
+    coordinator_only("GET", "/people/{user_id}/record"),
+    coordinator_only("POST", "/people/{user_id}/restriction"),
+    coordinator_only("POST", "/people/{user_id}/restriction/lift"),
+    coordinator_only("GET", "/people/restricted"),
 ]
