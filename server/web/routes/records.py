@@ -9,7 +9,7 @@ a program's credential, made with a fresh second factor; it exports without aski
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from models.accounts import Role, User
@@ -18,7 +18,7 @@ from server import clock
 from server.accounts import sessions
 from server.errors import BadRequest, NotFound
 from server.platform.pdf import render_pdf
-from server.records import restriction
+from server.records import fhir, fhir_read, restriction
 from server.records.export import RecordExport, member_record_export
 from server.records.retention import retention_years
 from server.web import auth
@@ -167,6 +167,90 @@ async def restricted_list(request: Request) -> Response:
     return render(request, "records/restricted.html", {"members": await restriction.restricted_members()})
 
 
+# --- FHIR R4, read-only (issue 19) ---------------------------------------------------------
+
+
+def _fhir(body: dict, status_code: int = 200) -> Response:
+    return JSONResponse(body, status_code=status_code, media_type=fhir.MEDIA_TYPE,
+                        headers={"cache-control": "private, no-store"})
+
+
+def _fhir_base(request: Request) -> str:
+    return str(request.url_for("fhir_search", resource_type="X")).rsplit("/", 1)[0]
+
+
+@auth.requires()
+async def fhir_search(request: Request) -> Response:
+    """
+    get:
+      summary: "FHIR R4 search (read-only): a searchset Bundle of Patient, Practitioner, Group, Appointment,
+        Questionnaire, QuestionnaireResponse, Observation or Goal"
+      description: "Members read their own record, facilitators their cohorts' (supervisors read-only their
+        supervisees'), coordinators everyone's; restricted members never appear. Search parameters: _id, and
+        patient (or subject) on Appointment, QuestionnaireResponse, Observation and Goal."
+      tags: [fhir]
+      parameters:
+        - {name: resource_type, in: path, required: true, schema: {type: string}}
+        - {name: _id, in: query, required: false, schema: {type: string}}
+        - {name: patient, in: query, required: false, schema: {type: string}}
+      responses:
+        200:
+          description: A searchset Bundle
+          content: {application/fhir+json: {schema: {type: object}}}
+        400: {description: A search parameter this server does not support}
+        404: {description: No such resource type}
+    """
+    user = auth.user_of(request)
+    kind = request.path_params["resource_type"]
+    found = await fhir_read.search(await fhir_read.scope_for(user), kind, dict(request.query_params))
+    await fhir_read.audit_read(user, f"{kind}?{request.url.query}", found)
+    return _fhir(fhir.as_json(fhir.searchset(found, base_url=_fhir_base(request), self_url=str(request.url))))
+
+
+@auth.requires()
+async def fhir_resource(request: Request) -> Response:
+    """
+    get:
+      summary: One FHIR R4 resource by type and id (read-only; the same authorization as the search)
+      tags: [fhir]
+      parameters:
+        - {name: resource_type, in: path, required: true, schema: {type: string}}
+        - {name: resource_id, in: path, required: true, schema: {type: string}}
+      responses:
+        200:
+          description: The resource
+          content: {application/fhir+json: {schema: {type: object}}}
+        404: {description: No such resource, or not one you may read}
+    """
+    user = auth.user_of(request)
+    kind, rid = request.path_params["resource_type"], request.path_params["resource_id"]
+    found = await fhir_read.read(await fhir_read.scope_for(user), kind, rid)
+    await fhir_read.audit_read(user, f"{kind}/{rid}", [found])
+    return _fhir(fhir.as_json(found))
+
+
+@auth.requires()
+async def fhir_everything(request: Request) -> Response:
+    """
+    get:
+      summary: "Patient/{id}/$everything: the Patient and their appointments, questionnaire responses,
+        observations and goals, as one Bundle"
+      tags: [fhir]
+      parameters:
+        - {name: resource_id, in: path, required: true, schema: {type: string}}
+      responses:
+        200:
+          description: A searchset Bundle
+          content: {application/fhir+json: {schema: {type: object}}}
+        404: {description: No such Patient, or not one you may read}
+    """
+    user = auth.user_of(request)
+    rid = request.path_params["resource_id"]
+    found = await fhir_read.everything(await fhir_read.scope_for(user), rid)
+    await fhir_read.audit_read(user, f"Patient/{rid}/$everything", found[:1])
+    return _fhir(fhir.as_json(fhir.searchset(found, base_url=_fhir_base(request), self_url=str(request.url))))
+
+
 routes = [
     Route("/portal/record.zip", my_record, methods=["GET"]),
     Route("/people/{user_id:id}/record.zip", member_record, methods=["GET", "POST"]),
@@ -174,6 +258,9 @@ routes = [
     Route("/people/{user_id:id}/restriction", restrict, methods=["POST"]),
     Route("/people/{user_id:id}/restriction/lift", lift, methods=["POST"]),
     Route("/people/restricted", restricted_list, methods=["GET"]),
+    Route("/api/v1/fhir/Patient/{resource_id}/$everything", fhir_everything, methods=["GET"]),
+    Route("/api/v1/fhir/{resource_type}", fhir_search, methods=["GET"], name="fhir_search"),
+    Route("/api/v1/fhir/{resource_type}/{resource_id}", fhir_resource, methods=["GET"]),
     Route("/api/v1/me/export", my_record_api, methods=["GET"]),
     Route("/api/v1/users/{user_id:id}/export", member_record_api, methods=["GET"]),
 ]
