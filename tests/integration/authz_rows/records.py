@@ -2,7 +2,7 @@
 produces it for a member. `user_id` is the member of cohort A."""
 from __future__ import annotations
 
-from tests.integration.authz_rows import DENY, LOGIN, OK, Row, coordinator_only
+from tests.integration.authz_rows import DENY, LOGIN, OK, Row, any_user, coordinator_only
 
 
 def members_themselves(method: str, path: str, **kw) -> Row:
@@ -24,4 +24,13 @@ ROWS = [
     coordinator_only("POST", "/people/{user_id}/restriction"),
     coordinator_only("POST", "/people/{user_id}/restriction/lift"),
     coordinator_only("GET", "/people/restricted"),
+    # FHIR R4 (read-only): everyone searches, each finding only what the records let them read.
+    any_user("GET", "/api/v1/fhir/{resource_type}", params={"resource_type": lambda world: "Patient"}),
+    # One Patient (the member of cohort A): themself, A's facilitator and supervisor, coordinators.
+    Row("GET", "/api/v1/fhir/{resource_type}/{resource_id}", anon=LOGIN, member=OK, other_member=DENY,
+        other_facilitator=DENY, facilitator=OK, coordinator=OK, supervisor=OK,
+        params={"resource_type": lambda world: "Patient", "resource_id": lambda world: str(world.users["member"].id)}),
+    Row("GET", "/api/v1/fhir/Patient/{resource_id}/$everything", anon=LOGIN, member=OK, other_member=DENY,
+        other_facilitator=DENY, facilitator=OK, coordinator=OK, supervisor=OK,
+        params={"resource_id": lambda world: str(world.users["member"].id)}),
 ]
