@@ -200,3 +200,25 @@ def searchset(resources: Sequence[Resource], *, base_url: str, self_url: str) ->
         "entry": [{"fullUrl": f"{base_url}/{r.get_resource_type()}/{r.id}", "resource": as_json(r),
                    "search": {"mode": "match"}} for r in resources] or None,
     })
+
+
+def capability_statement(*, date: str, base_url: str) -> Resource:
+    """What this server answers (FHIR's `metadata`): read and search on each type, JSON only."""
+    from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+
+    patient_scoped = {"Appointment", "QuestionnaireResponse", "Observation", "Goal"}
+    return CapabilityStatement.model_validate({
+        "resourceType": "CapabilityStatement", "status": "active", "date": date, "kind": "instance",
+        "implementation": {"description": "Group IPT records, read-only", "url": base_url},
+        # The models are fhir.resources' R4B (4.3.0); the resources served are unchanged from R4 in what is used here.
+        "fhirVersion": "4.3.0", "format": [MEDIA_TYPE, "json"],
+        "rest": [{"mode": "server", "resource": [
+            {"type": kind, "interaction": [{"code": "read"}, {"code": "search-type"}],
+             "searchParam": [{"name": "_id", "type": "token"}]
+             + ([{"name": "patient", "type": "reference"}, {"name": "subject", "type": "reference"}]
+                if kind in patient_scoped else []),
+             **({"operation": [{"name": "everything", "definition":
+                                "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]}
+                if kind == "Patient" else {})}
+            for kind in TYPES]}],
+    })

@@ -89,6 +89,16 @@ async def test_questionnaires_and_answers_carry_the_loinc_codes_and_validate(liv
     assert observations["44261-6"]["derivedFrom"] == [{"reference": f"QuestionnaireResponse/{phq9['id']}"}]
 
 
+async def test_the_capability_statement_lists_every_type_served(live_server, clinic):
+    async with bearer(live_server.url, clinic["tokens"]["ana"]) as api:
+        answer = await api.get("/api/v1/fhir/metadata")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/fhir+json")
+    statement = valid(answer.json())
+    served = {r.type for r in statement.rest[0].resource}
+    assert served == {"Patient", "Practitioner", "Group", "Appointment", "Questionnaire", "QuestionnaireResponse",
+                      "Observation", "Goal"}
+
+
 async def test_a_member_reads_only_their_own_record(live_server, clinic):
     secret, ana = clinic["tokens"]["ana"], clinic["ana"]
     patients = await bundle(live_server, secret, "Patient")

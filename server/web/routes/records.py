@@ -215,7 +215,7 @@ async def fhir_resource(request: Request) -> Response:
       tags: [fhir]
       parameters:
         - {name: resource_type, in: path, required: true, schema: {type: string}}
-        - {name: resource_id, in: path, required: true, schema: {type: string}}
+        - {name: ident, in: path, required: true, schema: {type: string}, description: "The resource's logical id"}
       responses:
         200:
           description: The resource
@@ -223,7 +223,7 @@ async def fhir_resource(request: Request) -> Response:
         404: {description: No such resource, or not one you may read}
     """
     user = auth.user_of(request)
-    kind, rid = request.path_params["resource_type"], request.path_params["resource_id"]
+    kind, rid = request.path_params["resource_type"], request.path_params["ident"]
     found = await fhir_read.read(await fhir_read.scope_for(user), kind, rid)
     await fhir_read.audit_read(user, f"{kind}/{rid}", [found])
     return _fhir(fhir.as_json(found))
@@ -237,7 +237,7 @@ async def fhir_everything(request: Request) -> Response:
         observations and goals, as one Bundle"
       tags: [fhir]
       parameters:
-        - {name: resource_id, in: path, required: true, schema: {type: string}}
+        - {name: patient_id, in: path, required: true, schema: {type: integer}}
       responses:
         200:
           description: A searchset Bundle
@@ -245,10 +245,16 @@ async def fhir_everything(request: Request) -> Response:
         404: {description: No such Patient, or not one you may read}
     """
     user = auth.user_of(request)
-    rid = request.path_params["resource_id"]
+    rid = str(request.path_params["patient_id"])
     found = await fhir_read.everything(await fhir_read.scope_for(user), rid)
     await fhir_read.audit_read(user, f"Patient/{rid}/$everything", found[:1])
     return _fhir(fhir.as_json(fhir.searchset(found, base_url=_fhir_base(request), self_url=str(request.url))))
+
+
+@auth.requires()
+async def fhir_metadata(request: Request) -> Response:
+    return _fhir(fhir.as_json(fhir.capability_statement(date=clock.now().date().isoformat(),
+                                                        base_url=_fhir_base(request))))
 
 
 routes = [
@@ -258,9 +264,12 @@ routes = [
     Route("/people/{user_id:id}/restriction", restrict, methods=["POST"]),
     Route("/people/{user_id:id}/restriction/lift", lift, methods=["POST"]),
     Route("/people/restricted", restricted_list, methods=["GET"]),
-    Route("/api/v1/fhir/Patient/{resource_id}/$everything", fhir_everything, methods=["GET"]),
-    Route("/api/v1/fhir/{resource_type}", fhir_search, methods=["GET"], name="fhir_search"),
-    Route("/api/v1/fhir/{resource_type}/{resource_id}", fhir_resource, methods=["GET"]),
+    # FHIR describes itself (GET /api/v1/fhir/metadata, a CapabilityStatement), not in the
+    # OpenAPI document, whose path parameters are all row ids; FHIR's are logical ids and types.
+    Route("/api/v1/fhir/metadata", fhir_metadata, methods=["GET"], include_in_schema=False),
+    Route("/api/v1/fhir/Patient/{patient_id:id}/$everything", fhir_everything, methods=["GET"], include_in_schema=False),
+    Route("/api/v1/fhir/{resource_type}", fhir_search, methods=["GET"], name="fhir_search", include_in_schema=False),
+    Route("/api/v1/fhir/{resource_type}/{ident}", fhir_resource, methods=["GET"], include_in_schema=False),
     Route("/api/v1/me/export", my_record_api, methods=["GET"]),
     Route("/api/v1/users/{user_id:id}/export", member_record_api, methods=["GET"]),
 ]

@@ -25,12 +25,13 @@ ROWS = [
     coordinator_only("POST", "/people/{user_id}/restriction/lift"),
     coordinator_only("GET", "/people/restricted"),
     # FHIR R4 (read-only): everyone searches, each finding only what the records let them read.
+    any_user("GET", "/api/v1/fhir/metadata"),
     any_user("GET", "/api/v1/fhir/{resource_type}", params={"resource_type": lambda world: "Patient"}),
     # One Patient (the member of cohort A): themself, A's facilitator and supervisor, coordinators.
-    Row("GET", "/api/v1/fhir/{resource_type}/{resource_id}", anon=LOGIN, member=OK, other_member=DENY,
+    Row("GET", "/api/v1/fhir/{resource_type}/{ident}", anon=LOGIN, member=OK, other_member=DENY,
         other_facilitator=DENY, facilitator=OK, coordinator=OK, supervisor=OK,
-        params={"resource_type": lambda world: "Patient", "resource_id": lambda world: str(world.users["member"].id)}),
-    Row("GET", "/api/v1/fhir/Patient/{resource_id}/$everything", anon=LOGIN, member=OK, other_member=DENY,
+        params={"resource_type": lambda world: "Patient", "ident": lambda world: str(world.users["member"].id)}),
+    Row("GET", "/api/v1/fhir/Patient/{patient_id}/$everything", anon=LOGIN, member=OK, other_member=DENY,
         other_facilitator=DENY, facilitator=OK, coordinator=OK, supervisor=OK,
-        params={"resource_id": lambda world: str(world.users["member"].id)}),
+        params={"patient_id": lambda world: world.users["member"].id}),
 ]
