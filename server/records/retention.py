@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from models.accounts import AccountLink, ApiToken, FeedToken, Role, User
@@ -39,6 +40,7 @@ from models.cohorts import Enrollment, EnrollmentStatus, EnrollmentTransition
 from models.mail import OutboxMessage
 from server import clock
 from server.accounts import audit
+from server.errors import Conflict
 from server.platform.settings import Settings, SettingsError
 
 log = logging.getLogger("groupipt.records")
@@ -48,6 +50,13 @@ REDACTED = "[removed]"
 # The free text a board event can carry; ids, statuses and times stay so the log replays.
 TEXT_KEYS = frozenset({"text", "scenario", "role_label", "reason", "next_step", "note", "label"})
 ENDED = (EnrollmentStatus.COMPLETED, EnrollmentStatus.WITHDRAWN)
+# The advisory lock's key (PostgreSQL): one bigint that only the purge takes ("gIPT", 19).
+PURGE_LOCK_KEY = 0x67495054_0019
+
+
+class PurgeBusy(Conflict):
+    code = "purge_busy"
+    title = "A purge is already running"
 
 
 def retention_years(settings: Settings) -> int | None:
@@ -145,8 +154,11 @@ async def members_due(*, now: datetime, years: int) -> list[Due]:
                    if m not in open_members and at < cutoff), key=lambda d: d.member_id)
 
 
-async def purge_member(member_id: int, *, years: int) -> Purged:
+async def purge_member(member_id: int, *, years: int) -> Purged | None:
+    """One member's purge, in one transaction; None if another pass purged them first."""
     async with in_transaction():
+        if await User.filter(id=member_id, email__endswith="@invalid").exists():
+            return None  # purged a moment ago by another pass: once is the record
         enrollment_rows = await Enrollment.filter(member_id=member_id).values("id", "cohort_id")
         ids = [r["id"] for r in enrollment_rows]
         goal_ids = await Goal.filter(enrollment_id__in=ids).values_list("id", flat=True)
@@ -209,11 +221,37 @@ async def _redact_boards(cohort_ids: set[int], enrollments: set[str], goals: set
     return count
 
 
+@contextlib.asynccontextmanager
+async def purge_lock(settings: Settings) -> AsyncIterator[None]:
+    """One purge at a time, across every server on the database, or PurgeBusy.
+
+    PostgreSQL: a session advisory lock (`pg_try_advisory_lock`), taken without waiting on
+    one pooled connection held for the whole pass and released on it, so a second server's
+    daily task (or `groupipt purge --due`) finds it taken and leaves the pass to the first.
+    SQLite needs none: the database is one file with one writer at a time, so two passes can
+    never interleave inside a member's purge (one transaction each), and a member the other
+    pass purged first is seen as purged inside the transaction and skipped (purge_member)."""
+    if settings.is_sqlite:
+        yield
+        return
+    client = connections.get("default")
+    async with client.acquire_connection() as raw:
+        if not await raw.fetchval("SELECT pg_try_advisory_lock($1)", PURGE_LOCK_KEY):
+            raise PurgeBusy("Another server (or `groupipt purge`) is purging right now; this pass was skipped. "
+                            "Nothing was changed.")
+        try:
+            yield
+        finally:
+            await raw.execute("SELECT pg_advisory_unlock($1)", PURGE_LOCK_KEY)
+
+
 async def purge_due(settings: Settings, *, now: datetime) -> tuple[int | None, list[Purged]]:
     years = retention_years(settings)
     if years is None:
         return None, []
-    return years, [await purge_member(due.member_id, years=years) for due in await members_due(now=now, years=years)]
+    async with purge_lock(settings):
+        purged = [await purge_member(due.member_id, years=years) for due in await members_due(now=now, years=years)]
+    return years, [p for p in purged if p is not None]
 
 
 @contextlib.asynccontextmanager
@@ -230,6 +268,8 @@ async def daily_purges(settings: Settings) -> AsyncIterator[None]:
                 years, purged = await purge_due(settings, now=clock.now())
                 if purged:
                     log.info("purged %d member record(s) past %s years' retention", len(purged), years)
+            except PurgeBusy:
+                log.info("retention purge skipped: another server is purging")
             except Exception:  # logged and tried again tomorrow; nothing is half-purged (one transaction each)
                 log.exception("retention purge failed")
             await asyncio.sleep(PURGE_EVERY_SECONDS)
