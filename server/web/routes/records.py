@@ -181,25 +181,7 @@ def _fhir_base(request: Request) -> str:
 
 @auth.requires()
 async def fhir_search(request: Request) -> Response:
-    """
-    get:
-      summary: "FHIR R4 search (read-only): a searchset Bundle of Patient, Practitioner, Group, Appointment,
-        Questionnaire, QuestionnaireResponse, Observation or Goal"
-      description: "Members read their own record, facilitators their cohorts' (supervisors read-only their
-        supervisees'), coordinators everyone's; restricted members never appear. Search parameters: _id, and
-        patient (or subject) on Appointment, QuestionnaireResponse, Observation and Goal."
-      tags: [fhir]
-      parameters:
-        - {name: resource_type, in: path, required: true, schema: {type: string}}
-        - {name: _id, in: query, required: false, schema: {type: string}}
-        - {name: patient, in: query, required: false, schema: {type: string}}
-      responses:
-        200:
-          description: A searchset Bundle
-          content: {application/fhir+json: {schema: {type: object}}}
-        400: {description: A search parameter this server does not support}
-        404: {description: No such resource type}
-    """
+    """A searchset Bundle of one type: `_id`, and `patient`/`subject` on the patient-scoped types."""
     user = auth.user_of(request)
     kind = request.path_params["resource_type"]
     found = await fhir_read.search(await fhir_read.scope_for(user), kind, dict(request.query_params))
@@ -209,19 +191,7 @@ async def fhir_search(request: Request) -> Response:
 
 @auth.requires()
 async def fhir_resource(request: Request) -> Response:
-    """
-    get:
-      summary: One FHIR R4 resource by type and id (read-only; the same authorization as the search)
-      tags: [fhir]
-      parameters:
-        - {name: resource_type, in: path, required: true, schema: {type: string}}
-        - {name: ident, in: path, required: true, schema: {type: string}, description: "The resource's logical id"}
-      responses:
-        200:
-          description: The resource
-          content: {application/fhir+json: {schema: {type: object}}}
-        404: {description: No such resource, or not one you may read}
-    """
+    """One resource by type and logical id; 404 alike for unknown and not readable."""
     user = auth.user_of(request)
     kind, rid = request.path_params["resource_type"], request.path_params["ident"]
     found = await fhir_read.read(await fhir_read.scope_for(user), kind, rid)
@@ -231,19 +201,7 @@ async def fhir_resource(request: Request) -> Response:
 
 @auth.requires()
 async def fhir_everything(request: Request) -> Response:
-    """
-    get:
-      summary: "Patient/{id}/$everything: the Patient and their appointments, questionnaire responses,
-        observations and goals, as one Bundle"
-      tags: [fhir]
-      parameters:
-        - {name: patient_id, in: path, required: true, schema: {type: integer}}
-      responses:
-        200:
-          description: A searchset Bundle
-          content: {application/fhir+json: {schema: {type: object}}}
-        404: {description: No such Patient, or not one you may read}
-    """
+    """Patient/{id}/$everything: the Patient and what is theirs, as one Bundle."""
     user = auth.user_of(request)
     rid = str(request.path_params["patient_id"])
     found = await fhir_read.everything(await fhir_read.scope_for(user), rid)
