@@ -1,5 +1,5 @@
-"""FHIR R4 resources of the record, built and validated by `fhir.resources` (its R4B models:
-R4B changed none of the resources used here from R4).
+"""FHIR R4 resources of the record, built and validated by `fhir.resources` (its R4B models;
+the tests check every resource against HL7's R4 JSON schema too).
 
 Pure: rows in, validated resources out; no query, no clock. Ids are the rows' own: Patient
 and Practitioner are users, Group a cohort, Appointment a meeting, QuestionnaireResponse and
@@ -210,8 +210,9 @@ def capability_statement(*, date: str, base_url: str) -> Resource:
     return CapabilityStatement.model_validate({
         "resourceType": "CapabilityStatement", "status": "active", "date": date, "kind": "instance",
         "implementation": {"description": "Group IPT records, read-only", "url": base_url},
-        # The models are fhir.resources' R4B (4.3.0); the resources served are unchanged from R4 in what is used here.
-        "fhirVersion": "4.3.0", "format": [MEDIA_TYPE, "json"],
+        # R4: built with fhir.resources' R4B models, and every resource served also validates
+        # against HL7's R4 JSON schema (tests/js/validate_fhir.mjs), as an EHR reading R4 needs.
+        "fhirVersion": "4.0.1", "format": [MEDIA_TYPE, "json"],
         "rest": [{"mode": "server", "resource": [
             {"type": kind, "interaction": [{"code": "read"}, {"code": "search-type"}],
              "searchParam": [{"name": "_id", "type": "token"}]

@@ -3,8 +3,11 @@ R4B models, the PHQ-9 and GAD-7 carry their LOINC codes, each person reads only 
 records let them, restricted members never appear, and the export's counts are the database's."""
 from __future__ import annotations
 
+import asyncio
 import json
+import shutil
 import uuid
+from pathlib import Path
 
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
@@ -17,6 +20,7 @@ from tests.integration.test_retention import groupipt
 from tests.support.clients import bearer
 from tests.support.world import enroll, make_cohort, make_template, make_user
 
+VALIDATOR = Path(__file__).resolve().parents[1] / "js" / "validate_fhir.mjs"
 PHQ9_ITEMS = ["44250-9", "44255-8", "44259-0", "44254-1", "44251-7", "44258-2", "44252-5", "44253-3", "44260-8"]
 GAD7_ITEMS = ["69725-0", "68509-9", "69733-4", "69734-2", "69735-9", "69689-8", "69736-7"]
 
@@ -56,6 +60,20 @@ def valid(body: dict):
     return get_fhir_model_class(body["resourceType"]).model_validate(body)
 
 
+async def independently_valid(resources: list[dict]) -> None:
+    """HL7's FHIR R4 JSON schema, checked by Ajv in node (tests/js/validate_fhir.mjs), finds no error."""
+    node = shutil.which("node")
+    assert node, "node is needed for the independent FHIR validator (make js-deps)"
+    process = await asyncio.create_subprocess_exec(node, str(VALIDATOR), stdin=asyncio.subprocess.PIPE,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate("\n".join(json.dumps(r) for r in resources).encode()), 120)
+    assert process.returncode == 0, err.decode()
+    results = [json.loads(line) for line in out.decode().splitlines()]
+    assert len(results) == len(resources)
+    invalid = [r for r in results if r["errors"]]
+    assert not invalid, invalid[:3]
+
+
 async def bundle(live_server, secret: str, path: str) -> list[dict]:
     async with bearer(live_server.url, secret) as api:
         answer = await api.get(f"/api/v1/fhir/{path}")
@@ -87,6 +105,18 @@ async def test_questionnaires_and_answers_carry_the_loinc_codes_and_validate(liv
     assert set(observations) == {"44261-6", "70274-6"}
     assert observations["44261-6"]["valueInteger"] == 9 and observations["70274-6"]["valueInteger"] == 5
     assert observations["44261-6"]["derivedFrom"] == [{"reference": f"QuestionnaireResponse/{phq9['id']}"}]
+
+
+async def test_every_answer_of_the_api_validates_against_hl7s_json_schema(live_server, clinic):
+    answers = []
+    async with bearer(live_server.url, clinic["tokens"]["coordinator"]) as api:
+        for path in ("metadata", "Patient", "Practitioner", "Group", "Appointment", "Questionnaire",
+                     "QuestionnaireResponse", "Observation", "Goal", f"Patient/{clinic['ana'].id}/$everything",
+                     f"Patient/{clinic['ana'].id}", "Questionnaire/phq9"):
+            answer = await api.get(f"/api/v1/fhir/{path}")
+            assert answer.status_code == 200, (path, answer.text)
+            answers.append(answer.json())
+    await independently_valid(answers)
 
 
 async def test_the_capability_statement_lists_every_type_served(live_server, clinic):
@@ -163,5 +193,6 @@ async def test_the_ndjson_export_of_a_cohort_matches_the_database(live_server, c
     assert len(files["Appointment"]) == await Meeting.filter(cohort_id=clinic["cohort"].id, kind=MeetingKind.GROUP).count()
     assert [g["id"] for g in files["Group"]] == [str(clinic["cohort"].id)]
     assert "Rae" not in target.joinpath("Patient.ndjson").read_text()
+    await independently_valid([r for resources in files.values() for r in resources])
     again, _, refused = await groupipt(env, "export", "fhir", "--cohort", str(clinic["cohort"].id), str(target))
     assert again != 0 and "not an empty directory" in refused
