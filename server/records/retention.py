@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import fcntl
 import logging
+import os
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,6 +44,7 @@ from server import clock
 from server.accounts import audit
 from server.errors import Conflict
 from server.platform.settings import Settings, SettingsError
+from server.records.errors import BackupError
 
 log = logging.getLogger("groupipt.records")
 
@@ -228,21 +231,50 @@ async def purge_lock(settings: Settings) -> AsyncIterator[None]:
     PostgreSQL: a session advisory lock (`pg_try_advisory_lock`), taken without waiting on
     one pooled connection held for the whole pass and released on it, so a second server's
     daily task (or `groupipt purge --due`) finds it taken and leaves the pass to the first.
-    SQLite needs none: the database is one file with one writer at a time, so two passes can
-    never interleave inside a member's purge (one transaction each), and a member the other
-    pass purged first is seen as purged inside the transaction and skipped (purge_member)."""
+
+    SQLite: every process that shares the file is on its machine, so an exclusive `flock` on
+    a lock file beside it does the same. SQLite's one writer alone keeps a member's purge
+    whole (one transaction each) but is not enough: a pass whose transaction read before the
+    other's write fails with "database is locked" instead of waiting (a WAL snapshot cannot
+    be upgraded), so two passes at once would make one fail halfway through the list. A
+    member purged by a pass that ran just before is skipped inside the transaction."""
     if settings.is_sqlite:
-        yield
+        with _sqlite_purge_lock(settings):
+            yield
         return
     client = connections.get("default")
     async with client.acquire_connection() as raw:
         if not await raw.fetchval("SELECT pg_try_advisory_lock($1)", PURGE_LOCK_KEY):
-            raise PurgeBusy("Another server (or `groupipt purge`) is purging right now; this pass was skipped. "
-                            "Nothing was changed.")
+            raise _busy()
         try:
             yield
         finally:
             await raw.execute("SELECT pg_advisory_unlock($1)", PURGE_LOCK_KEY)
+
+
+def _busy() -> PurgeBusy:
+    return PurgeBusy("Another server (or `groupipt purge`) is purging right now; this pass was skipped. "
+                     "Nothing was changed.")
+
+
+@contextlib.contextmanager
+def _sqlite_purge_lock(settings: Settings):
+    from server.records.sqlite_copy import database_path
+
+    try:
+        database = database_path(settings.database_url)
+    except BackupError:  # in memory: one process, nothing to share
+        yield
+        return
+    fd = os.open(database.with_name(database.name + ".purge-lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _busy() from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 async def purge_due(settings: Settings, *, now: datetime) -> tuple[int | None, list[Purged]]:
