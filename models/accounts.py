@@ -32,6 +32,14 @@ class User(Model):
     clinician = fields.BooleanField(null=True)
     # One of the clinic's duty clinicians, who are told when no facilitator can be.
     on_duty = fields.BooleanField(default=False, db_default=False)
+    # Restriction of processing (GDPR Art. 18): health records cannot be erased at once
+    # (Art. 17(3)), so a member who asks is restricted now and purged at the end of retention.
+    # While set, they are left out of every list, board and feed, and their record is read-only.
+    restricted_at = fields.DatetimeField(null=True)
+    restriction_reason = fields.CharField(max_length=500, default="", db_default="")
+    restricted_by = fields.ForeignKeyField(
+        "models.User", related_name="restrictions_set", null=True, on_delete=fields.SET_NULL
+    )
 
     class Meta:
         table = "users"

@@ -1,4 +1,4 @@
-"""The `groupipt` command: serve, migrate, create-user, demo, token, safety-sweep, reminders-sweep, backup, restore, purge."""
+"""The `groupipt` command: serve, migrate, create-user, demo, token, safety-sweep, reminders-sweep, backup, restore, purge, export fhir."""
 from __future__ import annotations
 
 import argparse
@@ -217,6 +217,17 @@ def cmd_purge(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_export_fhir(settings: Settings, args) -> int:
+    from pathlib import Path
+
+    from server.records import fhir_read
+
+    counts = asyncio.run(_with_db(settings, lambda: fhir_read.write_cohort_ndjson(args.cohort, Path(args.path))))
+    print(f"Wrote cohort {args.cohort} as FHIR R4 NDJSON (Bulk Data format) into {args.path}:"
+          + "".join(f"\n  {kind}.ndjson  {count}" for kind, count in counts.items()))
+    return 0
+
+
 def cmd_reminders_sweep(settings: Settings, args) -> int:
     """One pass of the server's reminder sweep, for a cron job when no server runs it."""
     from server import clock, reminders
@@ -284,6 +295,13 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--due", action="store_true", required=True, help="every record whose retention has ended")
     purge.add_argument("--dry-run", action="store_true", help="only list what is due")
     purge.set_defaults(run=cmd_purge)
+
+    export = sub.add_parser("export", help="export records in a standard format")
+    export_sub = export.add_subparsers(dest="format", required=True)
+    export_fhir = export_sub.add_parser("fhir", help="one cohort as FHIR R4 NDJSON, a file per resource type")
+    export_fhir.add_argument("--cohort", type=int, required=True, help="the cohort's id")
+    export_fhir.add_argument("path", help="a new (or empty) directory to write Patient.ndjson, Group.ndjson, ...")
+    export_fhir.set_defaults(run=cmd_export_fhir)
     return parser
 
 

@@ -61,7 +61,8 @@ async def cohort_overview(user: User, cohorts: Sequence[Cohort], *, now: datetim
     if not ids or user.role not in (Role.COORDINATOR, Role.FACILITATOR):
         return {}
     statuses: dict[int, Counter] = defaultdict(Counter)
-    for cohort_id, status in await Enrollment.filter(cohort_id__in=ids).values_list("cohort_id", "status"):
+    for cohort_id, status in await Enrollment.filter(cohort_id__in=ids, member__restricted_at=None).values_list(
+            "cohort_id", "status"):
         statuses[cohort_id][str(status.value if hasattr(status, "value") else status)] += 1
     nearest = await next_group_meetings(ids, statuses=(MeetingStatus.SCHEDULED, MeetingStatus.COMPLETED),
                                         ends_after=now)
@@ -81,7 +82,7 @@ async def cohort_overview(user: User, cohorts: Sequence[Cohort], *, now: datetim
     # Enrolled without a complete consent record (enrollment.py: when, how, agreement version).
     without_consent = Counter(await Enrollment.filter(
         Q(consent_at=None) | Q(consent_method=None) | Q(consent_version=""),
-        cohort_id__in=ids, status=EnrollmentStatus.ENROLLED,
+        cohort_id__in=ids, status=EnrollmentStatus.ENROLLED, member__restricted_at=None,
     ).values_list("cohort_id", flat=True))
     out: dict[int, Overview] = {}
     for cohort in cohorts:

@@ -13,7 +13,8 @@ from server.reminders.absences import notified_absences
 async def safety_items(cohort_id: int) -> list[dict[str, Any]]:
     """The open safety items of the cohort's enrolled members, as the board carries them."""
     rows = await SafetyItem.filter(enrollment__cohort_id=cohort_id, status=SafetyItemStatus.OPEN,
-                                   enrollment__status=EnrollmentStatus.ENROLLED).order_by("opened_at", "id").values(
+                                   enrollment__status=EnrollmentStatus.ENROLLED,
+                                   enrollment__member__restricted_at=None).order_by("opened_at", "id").values(
         "id", "enrollment_id", "item9", "opened_at", "source", "due_at")
     return [{"id": r["id"], "member": r["enrollment_id"], "item9": r["item9"],
              "opened_at": r["opened_at"].isoformat(), "source": str(r["source"]),
@@ -24,8 +25,8 @@ async def roster(meeting: Meeting) -> dict[str, Any]:
     """`opening_event`'s roster: the meeting, its enrolled members (with the turns each had in
     earlier sessions), the facilitators, the goals still open and the open safety items."""
     cohort = await Cohort.get(id=meeting.cohort_id)
-    enrollments = await Enrollment.filter(cohort_id=cohort.id, status=EnrollmentStatus.ENROLLED).order_by(
-        "id").select_related("member")
+    enrollments = await Enrollment.filter(cohort_id=cohort.id, status=EnrollmentStatus.ENROLLED,
+                                          member__restricted_at=None).order_by("id").select_related("member")
     ids = [e.id for e in enrollments]
     prior: dict[int, int] = {}
     for pid in await RolePlayTurn.filter(protagonist_id__in=ids, status=TurnStatus.DONE).exclude(

@@ -61,7 +61,7 @@ async def notify_changes(
         return 0
     facilitators = await cohort.facilitators.all()
     members: dict[str, User] = {}
-    enrollments = await Enrollment.filter(cohort_id=cohort.id).select_related("member")
+    enrollments = await Enrollment.filter(cohort_id=cohort.id, member__restricted_at=None).select_related("member")
     for e in enrollments:
         members[str(e.id)] = e.member
     enrolled = [e.member for e in enrollments if e.status == EnrollmentStatus.ENROLLED]

@@ -15,12 +15,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import fcntl
 import logging
+import os
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from models.accounts import AccountLink, ApiToken, FeedToken, Role, User
@@ -39,7 +42,9 @@ from models.cohorts import Enrollment, EnrollmentStatus, EnrollmentTransition
 from models.mail import OutboxMessage
 from server import clock
 from server.accounts import audit
+from server.errors import Conflict
 from server.platform.settings import Settings, SettingsError
+from server.records.errors import BackupError
 
 log = logging.getLogger("groupipt.records")
 
@@ -48,6 +53,13 @@ REDACTED = "[removed]"
 # The free text a board event can carry; ids, statuses and times stay so the log replays.
 TEXT_KEYS = frozenset({"text", "scenario", "role_label", "reason", "next_step", "note", "label"})
 ENDED = (EnrollmentStatus.COMPLETED, EnrollmentStatus.WITHDRAWN)
+# The advisory lock's key (PostgreSQL): one bigint that only the purge takes ("gIPT", 19).
+PURGE_LOCK_KEY = 0x67495054_0019
+
+
+class PurgeBusy(Conflict):
+    code = "purge_busy"
+    title = "A purge is already running"
 
 
 def retention_years(settings: Settings) -> int | None:
@@ -123,28 +135,33 @@ class Purged:
 
 
 async def members_due(*, now: datetime, years: int) -> list[Due]:
-    """Members whose every enrollment has ended, the last more than `years` ago."""
+    """Members whose every enrollment has ended, the last more than `years` ago (a restricted
+    member's open ones end on the day of the restriction)."""
     cutoff = years_before(now, years)
     ended: dict[int, datetime] = {}
     open_members: set[int] = set()
     rows = await Enrollment.filter(member__role=Role.MEMBER).exclude(member__email__endswith="@invalid").values(
-        "id", "member_id", "status", "updated_at")
+        "id", "member_id", "status", "updated_at", "member__restricted_at")
     transitions: dict[int, datetime] = {}
     for t in await EnrollmentTransition.filter(enrollment_id__in=[r["id"] for r in rows],
                                                to_status__in=[s.value for s in ENDED]).values("enrollment_id", "at"):
         transitions[t["enrollment_id"]] = max(t["at"], transitions.get(t["enrollment_id"], t["at"]))
     for row in rows:
-        if row["status"] not in ENDED:
+        if row["status"] not in ENDED and row["member__restricted_at"] is None:
             open_members.add(row["member_id"])
             continue
-        at = transitions.get(row["id"], row["updated_at"])
+        # A restricted member's open enrollments ended when the restriction began.
+        at = transitions.get(row["id"], row["updated_at"]) if row["status"] in ENDED else row["member__restricted_at"]
         ended[row["member_id"]] = max(at, ended.get(row["member_id"], at))
     return sorted((Due(member_id=m, ended_at=at) for m, at in ended.items()
                    if m not in open_members and at < cutoff), key=lambda d: d.member_id)
 
 
-async def purge_member(member_id: int, *, years: int) -> Purged:
+async def purge_member(member_id: int, *, years: int) -> Purged | None:
+    """One member's purge, in one transaction; None if another pass purged them first."""
     async with in_transaction():
+        if await User.filter(id=member_id, email__endswith="@invalid").exists():
+            return None  # purged a moment ago by another pass: once is the record
         enrollment_rows = await Enrollment.filter(member_id=member_id).values("id", "cohort_id")
         ids = [r["id"] for r in enrollment_rows]
         goal_ids = await Goal.filter(enrollment_id__in=ids).values_list("id", flat=True)
@@ -207,11 +224,66 @@ async def _redact_boards(cohort_ids: set[int], enrollments: set[str], goals: set
     return count
 
 
+@contextlib.asynccontextmanager
+async def purge_lock(settings: Settings) -> AsyncIterator[None]:
+    """One purge at a time, across every server on the database, or PurgeBusy.
+
+    PostgreSQL: a session advisory lock (`pg_try_advisory_lock`), taken without waiting on
+    one pooled connection held for the whole pass and released on it, so a second server's
+    daily task (or `groupipt purge --due`) finds it taken and leaves the pass to the first.
+
+    SQLite: every process that shares the file is on its machine, so an exclusive `flock` on
+    a lock file beside it does the same. SQLite's one writer alone keeps a member's purge
+    whole (one transaction each) but is not enough: a pass whose transaction read before the
+    other's write fails with "database is locked" instead of waiting (a WAL snapshot cannot
+    be upgraded), so two passes at once would make one fail halfway through the list. A
+    member purged by a pass that ran just before is skipped inside the transaction."""
+    if settings.is_sqlite:
+        with _sqlite_purge_lock(settings):
+            yield
+        return
+    client = connections.get("default")
+    async with client.acquire_connection() as raw:
+        if not await raw.fetchval("SELECT pg_try_advisory_lock($1)", PURGE_LOCK_KEY):
+            raise _busy()
+        try:
+            yield
+        finally:
+            await raw.execute("SELECT pg_advisory_unlock($1)", PURGE_LOCK_KEY)
+
+
+def _busy() -> PurgeBusy:
+    return PurgeBusy("Another server (or `groupipt purge`) is purging right now; this pass was skipped. "
+                     "Nothing was changed.")
+
+
+@contextlib.contextmanager
+def _sqlite_purge_lock(settings: Settings):
+    from server.records.sqlite_copy import database_path
+
+    try:
+        database = database_path(settings.database_url)
+    except BackupError:  # in memory: one process, nothing to share
+        yield
+        return
+    fd = os.open(database.with_name(database.name + ".purge-lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _busy() from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 async def purge_due(settings: Settings, *, now: datetime) -> tuple[int | None, list[Purged]]:
     years = retention_years(settings)
     if years is None:
         return None, []
-    return years, [await purge_member(due.member_id, years=years) for due in await members_due(now=now, years=years)]
+    async with purge_lock(settings):
+        purged = [await purge_member(due.member_id, years=years) for due in await members_due(now=now, years=years)]
+    return years, [p for p in purged if p is not None]
 
 
 @contextlib.asynccontextmanager
@@ -228,6 +300,8 @@ async def daily_purges(settings: Settings) -> AsyncIterator[None]:
                 years, purged = await purge_due(settings, now=clock.now())
                 if purged:
                     log.info("purged %d member record(s) past %s years' retention", len(purged), years)
+            except PurgeBusy:
+                log.info("retention purge skipped: another server is purging")
             except Exception:  # logged and tried again tomorrow; nothing is half-purged (one transaction each)
                 log.exception("retention purge failed")
             await asyncio.sleep(PURGE_EVERY_SECONDS)

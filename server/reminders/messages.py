@@ -96,7 +96,7 @@ async def attendees(meeting: Meeting) -> list[Enrollment]:
         rows = Enrollment.filter(id=meeting.enrollment_id, status__in=INDIVIDUAL_ATTENDEES)
     else:
         return []
-    return [e for e in await rows.order_by("id").select_related("member") if e.member.is_active]
+    return [e for e in await rows.order_by("id").select_related("member") if e.member.is_active and e.member.restricted_at is None]
 
 
 async def reminders_for_meeting(meeting: Meeting, *, settings: Settings,

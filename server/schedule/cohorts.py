@@ -194,7 +194,8 @@ async def activate(cohort: Cohort, *, by: User, now: datetime, override_reason: 
         spec = await cohort_spec(locked)
         if not spec.facilitators:
             raise BadRequest("Assign a facilitator before activating.", fields={"facilitators": "Required."})
-        enrollments = await Enrollment.filter(cohort_id=cohort.id, status=EnrollmentStatus.ENROLLED).order_by("id")
+        enrollments = await Enrollment.filter(cohort_id=cohort.id, status=EnrollmentStatus.ENROLLED,
+                                              member__restricted_at=None).order_by("id")
         problems = spec.protocol().activation_problems(members=len(enrollments), facilitators=len(spec.facilitators))
         if problems and not reason:
             raise Conflict(

@@ -66,7 +66,7 @@ def token_hash(secret: str) -> str:
 
 
 def can_have_feed(user: User) -> bool:
-    return user.role in (Role.MEMBER, Role.FACILITATOR)
+    return user.role in (Role.MEMBER, Role.FACILITATOR) and user.restricted_at is None
 
 
 async def mint_feed_token(user: User) -> str:
@@ -118,7 +118,7 @@ async def mint_feed_urls(users: Iterable[User], *, base_url: str) -> dict[str, s
 
 async def feed_overview() -> list[dict]:
     """Per member and facilitator: whether they have a feed and when it was last fetched."""
-    people = await User.filter(role__in=[Role.MEMBER, Role.FACILITATOR]).order_by("display_name", "id")
+    people = await User.filter(role__in=[Role.MEMBER, Role.FACILITATOR], restricted_at=None).order_by("display_name", "id")
     tokens = await FeedToken.filter(revoked_at=None).order_by("created_at")
     by_user = {t.user_id: t for t in tokens}
     return [{"user": p, "token": by_user.get(p.id)} for p in people]

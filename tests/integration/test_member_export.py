@@ -148,3 +148,34 @@ async def test_a_coordinator_produces_the_same_record_for_a_member_and_it_is_aud
     finally:
         await page.aclose()
     assert json.loads(files["goals.json"]) == json.loads(own["goals.json"])
+
+
+async def test_a_coordinators_export_asks_for_the_password_again_after_five_minutes(live_server, clinic):
+    from models.accounts import SignInSession
+
+    mina = clinic["mina"]
+    page = await logged_in(live_server.url, clinic["coordinator"].email, PASSWORD)
+    try:
+        await SignInSession.filter(user=clinic["coordinator"]).update(
+            authenticated_at=clock.now() - timedelta(minutes=6))
+        stale = await page.get(f"/people/{mina.id}/record.zip")
+        assert stale.status_code == 303 and stale.headers["location"] == f"/people/{mina.id}/record"
+        form = await page.get(f"/people/{mina.id}/record")
+        assert 'name="proof"' in form.text and f'action="/people/{mina.id}/record.zip"' in form.text
+        api_by_cookie = await page.get(f"/api/v1/users/{mina.id}/export")
+        assert api_by_cookie.status_code == 400 and api_by_cookie.json()["code"] == "reauthentication_required"
+        before = await AuditEvent.filter(subject="member_record", member_id=mina.id, action="read").count()
+        no_proof = await page.submit(f"/people/{mina.id}/record.zip", {})
+        wrong = await page.submit(f"/people/{mina.id}/record.zip", {"proof": "not my password"})
+        assert no_proof.status_code == 400 and "confirm it is you" in no_proof.text
+        assert wrong.status_code in (400, 403) and wrong.headers["content-type"].startswith("text/html")
+        assert await AuditEvent.filter(subject="member_record", member_id=mina.id, action="read").count() == before
+        files = unzip(await page.submit(f"/people/{mina.id}/record.zip", {"proof": PASSWORD}))
+        assert json.loads(files["account.json"])["email"] == mina.email
+        # Proven a moment ago: the plain link downloads again without asking.
+        assert unzip(await page.get(f"/people/{mina.id}/record.zip"))
+    finally:
+        await page.aclose()
+    # A program's API token was made with a fresh second factor; it is not asked.
+    async with bearer(live_server.url, clinic["coordinator_token"]) as api:
+        assert unzip(await api.get(f"/api/v1/users/{mina.id}/export"))

@@ -244,7 +244,7 @@ async def cohort_enrollments(request: Request) -> Response:
         403: {description: Neither a facilitator of this cohort nor their supervisor}
     """
     cohort = await access.viewable_cohort(auth.user_of(request), request.path_params["cohort_id"])
-    rows = await Enrollment.filter(cohort=cohort).order_by("id")
+    rows = await Enrollment.filter(cohort=cohort, member__restricted_at=None).order_by("id")
     return JSONResponse({"enrollments": [enrollment_json(e) for e in rows]})
 
 

@@ -168,7 +168,7 @@ async def _cohort_context(request: Request, user: User, cohort: Cohort) -> dict[
         "individual": [m for m in meetings if m.kind.value != "group"],
         "is_coordinator": user.role == Role.COORDINATOR, "zone": cohort.time_zone,
         "weekday": WEEKDAYS[cohort.weekday] if 0 <= cohort.weekday <= 6 else "?",
-        "enrolled": await Enrollment.filter(cohort_id=cohort.id, status="enrolled").count(),
+        "enrolled": await Enrollment.filter(cohort_id=cohort.id, status="enrolled", member__restricted_at=None).count(),
         "notice": {"created": "The cohort was created as a draft.",
                    "activated": "The cohort is active: its meetings are in everyone's calendar feed.",
                    "edited": "The draft was saved.", "changed": "The schedule was changed.",

@@ -66,13 +66,13 @@ async def _cohort_page(request: Request, cohort: Cohort, *, notice: str = "", er
                        warnings: list[str] | None = None, values: dict | None = None,
                        invitation: str = "", status_code: int = 200, errors: dict | None = None) -> Response:
     user = user_of(request)
-    enrollments = await Enrollment.filter(cohort_id=cohort.id).prefetch_related("member").order_by("status", "waitlisted_at", "id")
+    enrollments = await Enrollment.filter(cohort_id=cohort.id, member__restricted_at=None).prefetch_related("member").order_by("status", "waitlisted_at", "id")
     overview = (await dashboard.cohort_overview(user, [cohort]))[cohort.id]
     late = await service.late_join_state(cohort, cohort.template, clock.now())
     members = []
     if user.role == Role.COORDINATOR:
         enrolled_ids = [e.member_id for e in enrollments]
-        members = await User.filter(role=Role.MEMBER, is_active=True).exclude(id__in=enrolled_ids).order_by("display_name")
+        members = await User.filter(role=Role.MEMBER, is_active=True, restricted_at=None).exclude(id__in=enrolled_ids).order_by("display_name")
     others = await Cohort.exclude(id=cohort.id).filter(status__in=list(service.OPEN_COHORT)).order_by("name")
     waitlist = [e for e in enrollments if e.status == EnrollmentStatus.WAITLISTED]
     # Enrolled (or waiting to be) without a full consent record: the roster flags them.

@@ -67,7 +67,8 @@ async def cohort_measures(request: Request) -> Response:
     cohort = await access.viewable_cohort(user, request.path_params["cohort_id"])
     items = await safety.open_items(user, cohort_id=cohort.id)
     enrollments = await Enrollment.filter(
-        cohort_id=cohort.id, status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.SCREENING, EnrollmentStatus.COMPLETED]
+        cohort_id=cohort.id, status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.SCREENING, EnrollmentStatus.COMPLETED],
+        member__restricted_at=None,
     ).prefetch_related("member").order_by("id")
     latest: dict[tuple[int, str], MeasureResponse] = {}
     # A transferred member's episode includes what they answered in the earlier group.
@@ -98,7 +99,8 @@ async def meeting_measures(request: Request) -> Response:
         raise NotFound("There is no such meeting.")
     cohort = await access.viewable_cohort(user, meeting.cohort_id)
     items = await safety.open_items(user, cohort_id=cohort.id)
-    enrollments = await Enrollment.filter(cohort_id=cohort.id, status=EnrollmentStatus.ENROLLED).prefetch_related("member").order_by("id")
+    enrollments = await Enrollment.filter(cohort_id=cohort.id, status=EnrollmentStatus.ENROLLED,
+                                          member__restricted_at=None).prefetch_related("member").order_by("id")
     answers = await MeasureResponse.filter(meeting_id=meeting.id, superseded=False).order_by("administered_at")
     await audit.record(user, "read", "measure_response", f"meeting:{meeting.id}", detail=f"{len(answers)} responses")
     by_enrollment: dict[int, list[MeasureResponse]] = {}
