@@ -4,7 +4,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0008_supervision')]
+    dependencies = [('models', '0011_supervision_meetings')]
 
     initial = False
 
