@@ -46,6 +46,8 @@ class ProtocolTemplate(Model):
     homework_enabled = fields.BooleanField(default=False)
     # {"phq9": "baseline,every_group_session,closure", "gad7": "baseline,midpoint,closure"}
     measures_schedule = fields.JSONField(default=dict)
+    # Closure summaries of this protocol's cohorts need a supervisor's sign-off (issue 17).
+    requires_signoff = fields.BooleanField(default=False, db_default=False)
     created_by = fields.ForeignKeyField("models.User", related_name="templates", null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -96,6 +98,8 @@ class Cohort(Model):
     facilitators = fields.ManyToManyField(
         "models.User", related_name="facilitated_cohorts", through="cohort_facilitators"
     )
+    # Closure summaries need a supervisor's sign-off; None follows the template.
+    requires_signoff = fields.BooleanField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
