@@ -201,3 +201,18 @@ async def record_finalized(row: Any, actor: User, *, version: int, content_hash:
     """The last step of a signed-off version (called inside finalize's transaction)."""
     await SignoffEvent.create(summary_id=row.id, version=version, content_hash=content_hash,
                               action=SignoffAction.FINALIZED, by=actor, at=now)
+
+
+async def set_requirement(cohort: Any, required: bool | None, *, by: User) -> None:
+    """A cohort's own setting (None: follow its template), as the cohort form saves it."""
+    from models.cohorts import Cohort
+
+    if cohort.requires_signoff == required:
+        return
+    await Cohort.filter(id=cohort.id).update(requires_signoff=required)
+    cohort.requires_signoff = required
+    await audit.record(by, "change", "cohort", cohort.id, detail="closure summaries need sign-off: "
+                       + {None: "as the protocol says", True: "yes", False: "no"}[required])
+
+
+REQUIREMENT_CHOICES = {None: "", True: "yes", False: "no"}

@@ -14,6 +14,7 @@ from calendars import shipped_templates
 from calendars.vocabulary import Instrument
 from calendars.protocols import ProtocolTemplate
 from models.accounts import Role
+from models.cohorts import ProtocolTemplate as TemplateRow
 from server import schedule
 from server.errors import REFUSALS, BadRequest, Conflict, Forbidden, refusal
 from server.web import auth
@@ -125,6 +126,7 @@ async def template_new(request: Request) -> Response:
     try:
         template = _template_from_form(form, key="custom-" + _slug(form.get("name") or ""))
         row = await schedule.save_template(template, by=user)
+        await _save_requires_signoff(row, form)
     except REFUSALS as refused:
         exc = refusal(refused)
         return render(request, "schedule/template_form.html",
@@ -140,18 +142,26 @@ async def template_edit(request: Request) -> Response:
         raise Conflict("Published protocols stay as published; make your own copy to change it.")
     if request.method == "GET":
         template = schedule.template_from_row(row)
+        values = {**_template_form_values(template), "requires_signoff": row.requires_signoff}
         return render(request, "schedule/template_form.html", {
-            "values": _template_form_values(template), "row": row, "late_join_warnings": template.late_join_warnings()})
+            "values": values, "row": row, "late_join_warnings": template.late_join_warnings()})
     form = await form_data(request)
     try:
         template = _template_from_form(form, key=row.slug)
         await schedule.save_template(template, by=user, row=row)
+        await _save_requires_signoff(row, form)
     except REFUSALS as refused:
         exc = refusal(refused)
         return render(request, "schedule/template_form.html",
                       {"values": dict(form), "row": row, "error": exc.message, "errors": exc.fields},
                       status_code=exc.status_code)
     return RedirectResponse(f"/templates/{row.id}", status_code=303)
+
+
+async def _save_requires_signoff(row: TemplateRow, form: Any) -> None:
+    # Kept beside the protocol's own fields (calendars.ProtocolTemplate): it is the clinic's
+    # rule for closure summaries (issue 17), not part of a published format.
+    await TemplateRow.filter(id=row.id).update(requires_signoff=bool(form.get("requires_signoff")))
 
 
 def _slug(name: str) -> str:
