@@ -405,3 +405,26 @@ async def test_the_cohort_and_template_forms_set_the_requirement(live_server, db
     assert saved.status_code == 303, saved.text
     cohort = await Cohort.get(id=cohort.id).select_related("template")
     assert cohort.requires_signoff is None and not signoff.requires_signoff(cohort)  # the template now says no
+
+
+async def test_a_coordinator_sets_the_requirement_of_an_active_cohort_on_its_summaries_page(live_server, db, world):
+    place = await clinic(live_server, template_requires=False)
+    client = await world.client("coordinator")
+    page = await client.get(f"/cohorts/{place.cohort.id}/summaries")
+    assert "finalized without a supervisor's sign-off" in page.text
+    bad = await client.submit(f"/cohorts/{place.cohort.id}/summaries/signoff", {"requires_signoff": "maybe"})
+    assert bad.status_code == 400 and (await Cohort.get(id=place.cohort.id)).requires_signoff is None
+    saved = await client.submit(f"/cohorts/{place.cohort.id}/summaries/signoff", {"requires_signoff": "yes"},
+                                follow_redirects=False)
+    assert saved.status_code == 303
+    assert (await Cohort.get(id=place.cohort.id)).requires_signoff is True
+    page = await client.get(saved.headers["location"])
+    assert "A supervisor signs off each summary" in page.text and '<option value="yes" selected>' in page.text
+    assert await AuditEvent.filter(subject="cohort", subject_id=str(place.cohort.id),
+                                   detail="closure summaries need sign-off: yes").exists()
+    refused = await place.api("facilitator", "POST", f"/api/v1/summaries/{place.summary_id}/finalize")
+    assert refused.status_code == 409 and refused.json()["code"] == "signoff_required"
+    facilitator = await logged_in(live_server.url, place.facilitator.email, PASSWORD)
+    assert (await facilitator.submit(f"/cohorts/{place.cohort.id}/summaries/signoff",
+                                     {"requires_signoff": "no"})).status_code == 403
+    assert (await Cohort.get(id=place.cohort.id)).requires_signoff is True

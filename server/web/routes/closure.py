@@ -141,8 +141,23 @@ async def cohort_summaries(request: Request) -> Response:
     return render(request, "closure/overview.html", {
         "cohort": cohort, "rows": rows, "can_draft": can_draft, "counts": counts,
         "can_write": user.role == Role.FACILITATOR,
-        "notice": f"Drafted {drafted} summaries from the record." if drafted.isdigit() else None,
+        "signoff_required": signoff.requires_signoff(cohort),
+        "signoff_choice": signoff.REQUIREMENT_CHOICES[cohort.requires_signoff],
+        "is_coordinator": user.role == Role.COORDINATOR,
+        "notice": f"Drafted {drafted} summaries from the record." if drafted.isdigit() else
+        ("Saved whether this cohort's summaries need sign-off." if request.query_params.get("signoff") else None),
     })
+
+
+@auth.requires(Role.COORDINATOR)
+async def cohort_signoff_setting(request: Request) -> Response:
+    """Whether the cohort's summaries need sign-off, at any stage of the cohort (the cohort
+    form edits only drafts). Versions already submitted or approved keep their status."""
+    user = auth.user_of(request)
+    cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
+    form = await form_data(request)
+    await signoff.set_requirement(cohort, signoff.parse_requirement(form.get("requires_signoff")), by=user)
+    return RedirectResponse(f"/cohorts/{cohort.id}/summaries?signoff=saved", status_code=303)
 
 
 @auth.requires(Role.FACILITATOR)
@@ -466,6 +481,7 @@ async def my_summaries(request: Request) -> Response:
 routes = [
     Route("/cohorts/{cohort_id:id}/summaries", cohort_summaries, methods=["GET"]),
     Route("/cohorts/{cohort_id:id}/summaries/draft-all", draft_all, methods=["POST"]),
+    Route("/cohorts/{cohort_id:id}/summaries/signoff", cohort_signoff_setting, methods=["POST"]),
     Route("/cohorts/{cohort_id:id}/outcomes", outcomes, methods=["GET"]),
     Route("/enrollments/{enrollment_id:id}/summary/draft", start_draft, methods=["POST"]),
     Route("/enrollments/{enrollment_id:id}/summary/amend", amend_summary, methods=["POST"]),

@@ -69,6 +69,8 @@ ROWS = [
     staff_only("GET", "/cohorts/{cohort_id}/outcomes"),
     facilitator_only("POST", "/cohorts/{cohort_id}/summaries/draft-all",
                      note="409 for the facilitator: cohort A has not reached the termination phase"),
+    Row("POST", "/cohorts/{cohort_id}/summaries/signoff", anon=LOGIN, member=DENY, other_member=DENY,
+        other_facilitator=DENY, facilitator=DENY, coordinator=OK, note="303: the empty form follows the protocol"),
     facilitator_only("POST", "/enrollments/{enrollment_id}/summary/draft",
                      note="409 for the facilitator: cohort A has not reached the termination phase"),
     facilitator_only("POST", "/enrollments/{enrollment_id}/summary/amend", params=ENROLLMENT,
