@@ -1,8 +1,36 @@
-from tortoise import migrations
-from tortoise.migrations import operations as ops
-from models.closure import SignoffAction
+"""Supervisor sign-off of closure summaries (issue 17): the sign-off log, the hash of the
+content submitted, and whether a template or a cohort requires sign-off.
+
+On SQLite, adding `submitted_hash` rebuilds `closure_summaries` without its UNIQUE
+(enrollment_id, version), which PostgreSQL keeps (as 0002 did to `boards`, see 0003); the
+last step restores it as a unique index. Two versions with one number cannot exist yet, as
+the constraint held until this migration.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import fields, migrations
 from tortoise.fields.base import OnDelete
-from tortoise import fields
+from tortoise.migrations import operations as ops
+
+from models.closure import SignoffAction
+
+INDEX = "closure_summaries_enrollment_id_version_key"
+
+
+async def one_row_per_version(apps: Any, schema_editor: Any) -> None:
+    db = schema_editor.client
+    if db.capabilities.dialect == "sqlite":
+        await db.execute_script(
+            f'CREATE UNIQUE INDEX IF NOT EXISTS "{INDEX}" ON "closure_summaries" ("enrollment_id", "version")')
+
+
+async def back_to_0008(apps: Any, schema_editor: Any) -> None:
+    db = schema_editor.client
+    if db.capabilities.dialect == "sqlite":
+        await db.execute_script(f'DROP INDEX IF EXISTS "{INDEX}"')
+
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0008_supervision')]
@@ -40,4 +68,5 @@ class Migration(migrations.Migration):
             name='requires_signoff',
             field=fields.BooleanField(default=False, db_default=False),
         ),
+        ops.RunPython(one_row_per_version, back_to_0008),
     ]
