@@ -51,6 +51,10 @@ class ClosureSummary(Model):
         on_delete=fields.SET_NULL,
     )
     finalized_at = fields.DatetimeField(null=True)
+    # SHA-256 of the content as last submitted for sign-off (server.closure.signoff): an
+    # approval names it, so a supervisor approves exactly the text they read.
+    # db_default: SQLite adds a NOT NULL column to an existing table only with a default.
+    submitted_hash = fields.CharField(max_length=64, default="", db_default="")
 
     class Meta:
         table = "closure_summaries"
@@ -74,3 +78,29 @@ class ClosureSummary(Model):
         if self.is_final:
             raise FinalizedSummaryError(f"Closure summary {self.pk} is finalized and cannot be deleted.")
         await super().delete(*args, **kwargs)
+
+
+class SignoffAction(StrEnum):
+    SUBMITTED = "submitted"  # facilitator -> awaiting_signoff
+    RETURNED = "returned"  # supervisor, with a comment -> returned
+    APPROVED = "approved"  # supervisor -> approved
+    WITHDRAWN = "withdrawn"  # facilitator pulls it back to draft to change it
+    FINALIZED = "finalized"  # facilitator finalizes the approved version
+
+
+class SignoffEvent(Model):
+    """One step of a summary version's sign-off, never changed or deleted: which version
+    and content (hash), what was done, the supervisor's comment, by whom and when."""
+
+    id = fields.IntField(primary_key=True)
+    summary = fields.ForeignKeyField("models.ClosureSummary", related_name="signoff_events")
+    version = fields.IntField()
+    content_hash = fields.CharField(max_length=64)
+    action = fields.CharEnumField(SignoffAction, max_length=16)
+    comment = fields.TextField(default="")
+    by = fields.ForeignKeyField("models.User", related_name="signoff_events", null=True, on_delete=fields.SET_NULL)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "closure_signoff_events"
+        ordering = ["summary_id", "at", "id"]

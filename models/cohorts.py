@@ -50,6 +50,8 @@ class ProtocolTemplate(Model):
     # (calendars/checklists.py); null: none. And where their items come from.
     checklists = fields.JSONField(null=True)
     checklist_notes = fields.TextField(default="", db_default="")
+    # Closure summaries of this protocol's cohorts need a supervisor's sign-off (issue 17).
+    requires_signoff = fields.BooleanField(default=False, db_default=False)
     created_by = fields.ForeignKeyField("models.User", related_name="templates", null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -100,6 +102,8 @@ class Cohort(Model):
     facilitators = fields.ManyToManyField(
         "models.User", related_name="facilitated_cohorts", through="cohort_facilitators"
     )
+    # Closure summaries need a supervisor's sign-off; None follows the template.
+    requires_signoff = fields.BooleanField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -5,7 +5,9 @@ The pure modules turn plain facts gathered from the record into a `SummaryRecord
 it for the member (without section 10), compare two versions (`diff`), check that the
 text names no other member (`names`) and total a cohort's outcomes (`outcomes`).
 `loading` reads the record from the database; `service` reads and writes the versions
-and keeps finalized versions immutable.
+and keeps finalized versions immutable. `signoff` is a supervisor's sign-off where the
+cohort requires it (submit, approve, return with a comment, withdraw), its rules in
+`signoff_rules`.
 
 Sections, as the issue numbers them:
  1 overview      cohort, protocol, dates, attendance, individual meetings
@@ -51,6 +53,7 @@ from server.closure.service import (
     finalize,
     finalized_conflict,
     other_member_names,
+    readable_enrollment,
     save_edits,
     summary_counts,
     summary_row,
@@ -93,6 +96,7 @@ __all__ = [
     "other_member_names",
     "outcome_report",
     "protocol_label",
+    "readable_enrollment",
     "redact_record_names",
     "save_edits",
     "summary_counts",

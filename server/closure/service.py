@@ -19,7 +19,8 @@ from models.cohorts import (
     MeetingStatus,
 )
 from server.accounts import audit
-from server.accounts.access import visible_enrollment
+from server.accounts.access import viewable_enrollment, visible_enrollment
+from server.closure import signoff, signoff_rules
 from server.closure.drafting import draft_summary
 from server.closure.edits import SummaryInputError, apply_edits, finalize_problems
 from server.closure.loading import cohort_record
@@ -150,20 +151,32 @@ async def _without_transferred(enrollments: Sequence[Any]) -> list[Any]:
 
 
 async def _update_draft(row: Any, actor: Any, content: dict[str, Any], *, now: Any) -> None:
-    """Write a draft's content; refuses (409) if the version was finalized meanwhile."""
-    # The status test is inside the UPDATE itself, so a form replayed after finalizing,
-    # or a finalize racing an edit, can never change a finalized version.
-    changed = await ClosureSummary.filter(id=row.id, status=SummaryStatus.DRAFT).update(
+    """Write a draft's content; refuses (409) if the version was finalized, or submitted for
+    sign-off, meanwhile."""
+    # The status test is inside the UPDATE itself, so a form replayed after finalizing or
+    # submitting, or a finalize racing an edit, can never change a frozen version.
+    changed = await ClosureSummary.filter(id=row.id, status__in=list(signoff_rules.EDITABLE)).update(
         content=content, updated_by_id=actor.id, updated_at=now,
     )
     if not changed:
-        raise finalized_conflict(row)
+        raise await _frozen_conflict(row)
     row.content = content
+
+
+async def _frozen_conflict(row: Any) -> Conflict:
+    found = await ClosureSummary.get_or_none(id=row.id)
+    status = found.status if found is not None else SummaryStatus.FINALIZED
+    if status == SummaryStatus.FINALIZED:
+        return finalized_conflict(row)
+    return Conflict(signoff_rules.edit_refusal(status, row.version) or "The summary changed; reload the page.",
+                    code="signoff_state")
 
 
 async def save_edits(row: Any, actor: Any, form: Mapping[str, Any], *, now: Any) -> SummaryRecord:
     if row.is_final:
         raise finalized_conflict(row)
+    if why := signoff_rules.edit_refusal(row.status, row.version):
+        raise Conflict(why, code="signoff_state")
     try:
         edited = apply_edits(SummaryRecord.from_json(row.content), form)
     except SummaryInputError as exc:
@@ -176,9 +189,10 @@ async def save_edits(row: Any, actor: Any, form: Mapping[str, Any], *, now: Any)
 
 
 async def finalize(row: Any, actor: Any, *, now: Any) -> Any:
-    if row.is_final:
-        raise Conflict(f"Version {row.version} is already finalized.", code="finalized")
+    """Where the cohort requires sign-off, only an approved version (signoff_rules)."""
     enrollment = row.enrollment
+    required = signoff.requires_signoff(enrollment.cohort)
+    _refuse_finalize(row, required=required)
     open_items = await safety.open_item_count(enrollment.member_id)
     if open_items:  # the ending is not written over a risk that nobody has yet followed up
         raise Conflict(
@@ -192,15 +206,32 @@ async def finalize(row: Any, actor: Any, *, now: Any) -> Any:
     if problems:
         raise BadRequest("This summary cannot be finalized yet: " + " ".join(problems),
                          fields={f"problem_{i}": p for i, p in enumerate(problems, 1)}, code="incomplete")
-    changed = await ClosureSummary.filter(id=row.id, status=SummaryStatus.DRAFT).update(
-        status=SummaryStatus.FINALIZED, finalized_by_id=actor.id, finalized_at=now,
-    )
-    if not changed:
-        raise Conflict(f"Version {row.version} is already finalized.", code="finalized")
+    async with in_transaction():
+        current = await ClosureSummary.select_for_update().get(id=row.id)
+        _refuse_finalize(current, required=required)
+        digest = signoff_rules.content_hash(current.content)
+        if current.status == SummaryStatus.APPROVED and digest != current.submitted_hash:
+            raise Conflict("The text differs from the version the supervisor approved. Withdraw it and submit "
+                           "it for sign-off again.", code="changed")
+        changed = await ClosureSummary.filter(
+            id=row.id, status__in=list(signoff_rules.finalizable(required=required))).update(
+            status=SummaryStatus.FINALIZED, finalized_by_id=actor.id, finalized_at=now,
+        )
+        if not changed:
+            raise Conflict(f"Version {row.version} changed a moment ago (finalized, or sent for sign-off); "
+                           "reload the page.", code="finalized")
+        if current.status == SummaryStatus.APPROVED:
+            await signoff.record_finalized(row, actor, version=current.version, content_hash=digest, now=now)
+        await audit.record(actor, "change", "closure_summary", row.id, member=enrollment.member_id,
+                           detail=f"finalized version {row.version}"
+                           + (" after sign-off" if current.status == SummaryStatus.APPROVED else ""))
     row.status, row.finalized_by, row.finalized_at = SummaryStatus.FINALIZED, actor, now
-    await audit.record(actor, "change", "closure_summary", row.id, member=enrollment.member_id,
-                       detail=f"finalized version {row.version}")
     return row
+
+
+def _refuse_finalize(row: Any, *, required: bool) -> None:
+    if why := signoff_rules.finalize_refusal(row.status, row.version, required=required):
+        raise Conflict(why, code="finalized" if row.is_final else "signoff_required")
 
 
 async def amend(enrollment: Any, actor: Any, reason: str, *, now: Any) -> Any:
@@ -238,10 +269,18 @@ async def summary_row(summary_id: Any, user: Any) -> Any:
     )
     if row is None:
         raise NotFound("There is no such summary.")
-    row.enrollment = await visible_enrollment(user, row.enrollment_id)
+    row.enrollment = await readable_enrollment(user, row.enrollment_id)
     if user.role == Role.MEMBER and not row.is_final:
         raise NotFound("There is no such summary.")
     return row
+
+
+async def readable_enrollment(user: Any, enrollment_id: Any) -> Any:
+    """Whose summaries this person may read: the member their own; staff as
+    `viewable_enrollment` (coordinators, the cohort's facilitators and their supervisors)."""
+    if user.role == Role.MEMBER:
+        return await visible_enrollment(user, enrollment_id)
+    return await viewable_enrollment(user, enrollment_id)
 
 
 def _positive_id(value: Any) -> int:
@@ -271,6 +310,8 @@ async def cohort_overview(cohort: Any) -> list[dict[str, Any]]:
             "latest": latest.get(e.id),
             "finalized": finalized.get(e.id),
             "state": _summary_state(latest.get(e.id), finalized.get(e.id)),
+            # awaiting_signoff, returned or approved while the latest version is in sign-off
+            "signoff": _signoff_state(latest.get(e.id)),
         }
         for e in enrollments
     ]
@@ -283,6 +324,12 @@ def _summary_state(latest: Any, finalized: Any) -> str:
     if latest.is_final:
         return "finalized"
     return "amending" if finalized is not None else "draft"
+
+
+def _signoff_state(latest: Any) -> str | None:
+    if latest is None or latest.status in (SummaryStatus.DRAFT, SummaryStatus.FINALIZED):
+        return None
+    return str(latest.status)
 
 
 def summary_counts(rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:

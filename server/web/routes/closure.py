@@ -3,9 +3,15 @@ the member's copy, print and PDF, and the cohort outcome report. The JSON API is
 `server.web.routes.closure_api`.
 
 Who may do what:
-- the cohort's facilitators draft, edit, finalize and amend;
-- coordinators and the cohort's facilitators read every version, section 10 included;
-- a member reads their own finalized versions, never section 10;
+- the cohort's facilitators draft, edit, finalize and amend; where the cohort requires
+  sign-off (server.closure.signoff) they submit a finished version for sign-off, and may
+  withdraw it to edit it again;
+- coordinators, the cohort's facilitators and their supervisors read every version,
+  section 10 included, and the sign-off steps with the supervisors' comments;
+- a supervisor of one of the cohort's facilitators (or a coordinator who is a clinician)
+  approves a version awaiting sign-off or returns it with a comment; the versions awaiting
+  someone's sign-off are listed at /supervision/sign-off;
+- a member reads their own finalized versions, never section 10 or a sign-off comment;
 - the outcome report (coordinators and the cohort's facilitators) carries no names.
 """
 from __future__ import annotations
@@ -22,7 +28,8 @@ from models.closure import ClosureSummary, SummaryStatus
 from models.cohorts import Enrollment
 from server import clock, closure
 from server.accounts import access, audit
-from server.closure import SummaryRecord
+from server.closure import SummaryRecord, signoff
+from server.closure.signoff_rules import MAX_COMMENT
 from server.errors import BadRequest, Conflict, Forbidden, NotFound, PlatformError
 from server.measures import charts
 from server.platform.pdf import render_pdf
@@ -49,9 +56,36 @@ async def _writable_cohort(user: User, cohort_id: Any) -> Any:
 
 async def _writable_row(user: User, summary_id: Any) -> ClosureSummary:
     row = await closure.summary_row(summary_id, user)
-    if user.role != Role.FACILITATOR:
+    # Supervisors read the summaries of the cohorts they supervise; only its own facilitators write.
+    if user.role != Role.FACILITATOR or not await access.facilitates(user, row.enrollment.cohort_id):
         raise Forbidden("Only the cohort's facilitators write closure summaries.")
     return row
+
+
+async def _can_write(user: User, cohort_id: int) -> bool:
+    return user.role == Role.FACILITATOR and await access.facilitates(user, cohort_id)
+
+
+async def signoff_context(row: ClosureSummary, user: User) -> dict[str, Any]:
+    """What the pages show of sign-off: whether it is required, this version's steps (with
+    the supervisors' comments), the latest return, and whether this person may sign off now."""
+    if user.role == Role.MEMBER:
+        return {"signoff_required": False, "signoff_events": [], "may_review": False}
+    events = (await signoff.events_of([row]))[row.id]
+    submitted = [e for e in events if e.action == "submitted"]
+    returned = [e for e in events if e.action == "returned"]
+    may_review = (
+        row.status == SummaryStatus.AWAITING_SIGNOFF
+        and not (submitted and submitted[-1].by_id == user.id)
+        and await signoff.may_sign_off(user, row.enrollment.cohort)
+    )
+    return {
+        "signoff_required": signoff.requires_signoff(row.enrollment.cohort),
+        "signoff_events": events,
+        "last_return": returned[-1] if row.status == SummaryStatus.RETURNED and returned else None,
+        "may_review": may_review,
+        "max_comment": MAX_COMMENT,
+    }
 
 
 def _audience(user: User) -> str:
@@ -107,8 +141,23 @@ async def cohort_summaries(request: Request) -> Response:
     return render(request, "closure/overview.html", {
         "cohort": cohort, "rows": rows, "can_draft": can_draft, "counts": counts,
         "can_write": user.role == Role.FACILITATOR,
-        "notice": f"Drafted {drafted} summaries from the record." if drafted.isdigit() else None,
+        "signoff_required": signoff.requires_signoff(cohort),
+        "signoff_choice": signoff.REQUIREMENT_CHOICES[cohort.requires_signoff],
+        "is_coordinator": user.role == Role.COORDINATOR,
+        "notice": f"Drafted {drafted} summaries from the record." if drafted.isdigit() else
+        ("Saved whether this cohort's summaries need sign-off." if request.query_params.get("signoff") else None),
     })
+
+
+@auth.requires(Role.COORDINATOR)
+async def cohort_signoff_setting(request: Request) -> Response:
+    """Whether the cohort's summaries need sign-off, at any stage of the cohort (the cohort
+    form edits only drafts). Versions already submitted or approved keep their status."""
+    user = auth.user_of(request)
+    cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
+    form = await form_data(request)
+    await signoff.set_requirement(cohort, signoff.parse_requirement(form.get("requires_signoff")), by=user)
+    return RedirectResponse(f"/cohorts/{cohort.id}/summaries?signoff=saved", status_code=303)
 
 
 @auth.requires(Role.FACILITATOR)
@@ -137,16 +186,32 @@ async def view_summary(request: Request) -> Response:
     versions = await closure.versions_of(row.enrollment)
     if audience == "member":
         versions = [v for v in versions if v.is_final]
+    return render(request, "closure/view.html", await _view_context(request, row, user, versions))
+
+
+VIEW_NOTICES = {
+    "finalized": "The summary is finalized. The member can now read it in their portal.",
+    "amended": "A new version was started; the earlier versions stay as they were.",
+    "submitted": "Submitted for sign-off. Its supervisor can now read it; it stays as it is until they approve or return it.",
+    "approved": "Approved. The facilitator can now finalize it and give it to the member.",
+    "returned": "Returned to the facilitator with your comment.",
+    "withdrawn": "Withdrawn from sign-off; it is a draft again and can be edited.",
+}
+
+
+async def _view_context(request: Request, row: ClosureSummary, user: User, versions: list[Any],
+                        **extra: Any) -> dict[str, Any]:
+    audience = _audience(user)
     context = document_context(row, audience, user)
+    context.update(await signoff_context(row, user))
     context.update({
         "versions": versions,
         "latest": versions[-1] if versions else row,
-        "can_write": user.role == Role.FACILITATOR,
-        "notice": {"finalized": "The summary is finalized. The member can now read it in their portal.",
-                   "amended": "A new version was started; the earlier versions stay as they were."}.get(
-            request.query_params.get("done", "")),
+        "can_write": await _can_write(user, row.enrollment.cohort_id),
+        "notice": VIEW_NOTICES.get(request.query_params.get("done", "")),
+        **extra,
     })
-    return render(request, "closure/view.html", context)
+    return context
 
 
 def _editor_context(row: ClosureSummary, user: User, doc: SummaryRecord, form: Any = None) -> dict[str, Any]:
@@ -165,7 +230,7 @@ async def edit_summary(request: Request) -> Response:
     user = auth.user_of(request)
     row = await _writable_row(user, request.path_params["summary_id"])
     if request.method == "GET":
-        if row.is_final:
+        if row.status not in (SummaryStatus.DRAFT, SummaryStatus.RETURNED):  # finalized, or frozen for sign-off
             return RedirectResponse(f"/summaries/{row.id}", status_code=303)
         await audit.record(user, "read", "closure_summary", row.id, member=row.enrollment.member_id,
                            detail=f"version {row.version} (editor)")
@@ -173,7 +238,8 @@ async def edit_summary(request: Request) -> Response:
         other_names = await closure.other_member_names(row.enrollment)
         warnings = closure.finalize_problems(doc, other_member_names=other_names,
                                              own_name=row.enrollment.member.display_name)
-        return render(request, "closure/editor.html", {**_editor_context(row, user, doc), "warnings": warnings})
+        context = {**_editor_context(row, user, doc), **await signoff_context(row, user), "warnings": warnings}
+        return render(request, "closure/editor.html", context)
     form = await form_data(request)
     fields = {k: v for k, v in form.items() if k in closure.NARRATIVE_FIELDS or k.startswith(closure.GOAL_WORDS_PREFIX)}
     try:
@@ -183,11 +249,33 @@ async def edit_summary(request: Request) -> Response:
     except BadRequest as exc:
         doc = SummaryRecord.from_json(row.content)
         context = _editor_context(row, user, doc, form=form)
+        context.update(await signoff_context(row, user))
         context.update({"error": "Some fields need attention.", "field_errors": exc.fields, "warnings": []})
         return render(request, "closure/editor.html", context, status_code=400)
     if form.get("then") == "finalize":
         return await _finalize_and_redirect(request, row, user)
+    if form.get("then") == "submit":
+        return await _submit_and_redirect(request, row, user)
     return RedirectResponse(f"/summaries/{row.id}/edit?saved=1", status_code=303)
+
+
+async def _refused_in_editor(request: Request, row: ClosureSummary, user: User, exc: PlatformError,
+                             error: str) -> Response:
+    doc = SummaryRecord.from_json(row.content)
+    context = _editor_context(row, user, doc)
+    context.update(await signoff_context(row, user))
+    context.update({"error": error, "warnings": _problems(exc)})
+    return render(request, "closure/editor.html", context, status_code=400)
+
+
+async def _submit_and_redirect(request: Request, row: ClosureSummary, user: User) -> Response:
+    try:
+        await signoff.submit(row, user, now=clock.now())
+    except BadRequest as exc:
+        if isinstance(exc, Conflict) or exc.code != "incomplete":
+            raise
+        return await _refused_in_editor(request, row, user, exc, "This summary cannot be submitted for sign-off yet.")
+    return RedirectResponse(f"/summaries/{row.id}?done=submitted", status_code=303)
 
 
 async def _finalize_and_redirect(request: Request, row: ClosureSummary, user: User) -> Response:
@@ -196,10 +284,7 @@ async def _finalize_and_redirect(request: Request, row: ClosureSummary, user: Us
     except BadRequest as exc:
         if isinstance(exc, Conflict) or exc.code != "incomplete":
             raise
-        doc = SummaryRecord.from_json(row.content)
-        context = _editor_context(row, user, doc)
-        context.update({"error": "This summary cannot be finalized yet.", "warnings": _problems(exc)})
-        return render(request, "closure/editor.html", context, status_code=400)
+        return await _refused_in_editor(request, row, user, exc, "This summary cannot be finalized yet.")
     return RedirectResponse(f"/summaries/{row.id}?done=finalized", status_code=303)
 
 
@@ -221,6 +306,72 @@ async def finalize_summary(request: Request) -> Response:
 
 
 @auth.requires(Role.FACILITATOR)
+async def submit_summary(request: Request) -> Response:
+    user = auth.user_of(request)
+    row = await _writable_row(user, request.path_params["summary_id"])
+    return await _submit_and_redirect(request, row, user)
+
+
+@auth.requires(Role.FACILITATOR)
+async def withdraw_summary(request: Request) -> Response:
+    user = auth.user_of(request)
+    row = await _writable_row(user, request.path_params["summary_id"])
+    await signoff.withdraw(row, user, now=clock.now())
+    return RedirectResponse(f"/summaries/{row.id}/edit", status_code=303)
+
+
+async def _reviewable_row(user: User, summary_id: Any) -> ClosureSummary:
+    row = await closure.summary_row(summary_id, user)
+    if not await signoff.may_sign_off(user, row.enrollment.cohort):
+        raise Forbidden("Only a clinician who supervises one of this cohort's facilitators signs off its summaries.")
+    return row
+
+
+@auth.requires(Role.COORDINATOR, Role.FACILITATOR)
+async def approve_summary(request: Request) -> Response:
+    user = auth.user_of(request)
+    row = await _reviewable_row(user, request.path_params["summary_id"])
+    form = await form_data(request)
+    await signoff.approve(row, user, now=clock.now(), content_hash=_read_hash(form))
+    return RedirectResponse(f"/summaries/{row.id}?done=approved", status_code=303)
+
+
+@auth.requires(Role.COORDINATOR, Role.FACILITATOR)
+async def return_summary(request: Request) -> Response:
+    user = auth.user_of(request)
+    row = await _reviewable_row(user, request.path_params["summary_id"])
+    form = await form_data(request)
+    comment = form.get("comment") or ""
+    try:
+        await signoff.return_for_changes(row, user, comment, now=clock.now(), content_hash=_read_hash(form))
+    except BadRequest as exc:
+        if exc.code != "comment":
+            raise
+        versions = await closure.versions_of(row.enrollment)
+        context = await _view_context(request, row, user, versions, return_error=exc.message, comment=comment)
+        return render(request, "closure/view.html", context, status_code=400)
+    return RedirectResponse(f"/summaries/{row.id}?done=returned", status_code=303)
+
+
+def _read_hash(form: Any) -> str:
+    # The page sends the hash of the version the supervisor read; a form without one is refused
+    # rather than approving whatever the version holds now.
+    digest = (form.get("content_hash") or "").strip()
+    if not digest:
+        raise BadRequest("Open the summary and sign it off from its page.", fields={"content_hash": "Required."})
+    return digest
+
+
+@auth.requires(Role.COORDINATOR, Role.FACILITATOR)
+async def signoff_list(request: Request) -> Response:
+    user = auth.user_of(request)
+    if not user.is_clinician:
+        raise Forbidden("Sign-off is a clinician's: you are not marked as one.")
+    rows = await signoff.awaiting_signoff(user)
+    return render(request, "closure/signoff_list.html", {"rows": rows})
+
+
+@auth.requires(Role.FACILITATOR)
 async def amend_summary(request: Request) -> Response:
     user = auth.user_of(request)
     enrollment = await _writable_enrollment(user, request.path_params["enrollment_id"])
@@ -232,7 +383,7 @@ async def amend_summary(request: Request) -> Response:
 @auth.requires()
 async def history(request: Request) -> Response:
     user = auth.user_of(request)
-    enrollment = await access.visible_enrollment(user, request.path_params["enrollment_id"])
+    enrollment = await closure.readable_enrollment(user, request.path_params["enrollment_id"])
     audience = _audience(user)
     versions = await closure.versions_of(enrollment)
     if audience == "member":
@@ -251,9 +402,12 @@ async def history(request: Request) -> Response:
             if previous is not None else None,
         })
         previous = doc
+    events = await signoff.events_of(versions) if audience == "staff" else {}
+    for entry in entries:
+        entry["signoff"] = events.get(entry["row"].id, [])
     return render(request, "closure/history.html", {
         "enrollment": enrollment, "entries": list(reversed(entries)), "audience": audience,
-        "can_write": user.role == Role.FACILITATOR,
+        "can_write": await _can_write(user, enrollment.cohort_id),
     })
 
 
@@ -327,6 +481,7 @@ async def my_summaries(request: Request) -> Response:
 routes = [
     Route("/cohorts/{cohort_id:id}/summaries", cohort_summaries, methods=["GET"]),
     Route("/cohorts/{cohort_id:id}/summaries/draft-all", draft_all, methods=["POST"]),
+    Route("/cohorts/{cohort_id:id}/summaries/signoff", cohort_signoff_setting, methods=["POST"]),
     Route("/cohorts/{cohort_id:id}/outcomes", outcomes, methods=["GET"]),
     Route("/enrollments/{enrollment_id:id}/summary/draft", start_draft, methods=["POST"]),
     Route("/enrollments/{enrollment_id:id}/summary/amend", amend_summary, methods=["POST"]),
@@ -335,6 +490,11 @@ routes = [
     Route("/summaries/{summary_id:id}/edit", edit_summary, methods=["GET", "POST"]),
     Route("/summaries/{summary_id:id}/redraft", redraft_summary, methods=["POST"]),
     Route("/summaries/{summary_id:id}/finalize", finalize_summary, methods=["POST"]),
+    Route("/summaries/{summary_id:id}/submit", submit_summary, methods=["POST"]),
+    Route("/summaries/{summary_id:id}/withdraw", withdraw_summary, methods=["POST"]),
+    Route("/summaries/{summary_id:id}/approve", approve_summary, methods=["POST"]),
+    Route("/summaries/{summary_id:id}/return", return_summary, methods=["POST"]),
+    Route("/supervision/sign-off", signoff_list, methods=["GET"]),
     Route("/summaries/{summary_id:id}/print", print_summary, methods=["GET"]),
     Route("/summaries/{summary_id:id}/pdf", summary_pdf, methods=["GET"]),
     Route("/portal/summaries", my_summaries, methods=["GET"]),

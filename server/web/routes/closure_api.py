@@ -1,31 +1,64 @@
 """The closure-summary JSON API (/api/v1): versions, edits, finalizing, amending, the
-difference between two versions, a cohort's summary states and its outcome report.
+difference between two versions, a cohort's summary states and its outcome report, and
+supervisor sign-off (submit, withdraw, approve, return, what awaits one's sign-off).
 Who may do what is as for the pages (`server.web.routes.closure`).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from models.accounts import Role, User
-from models.closure import ClosureSummary
+from pydantic import Field
+
+from models.closure import ClosureSummary, SignoffEvent
 from server import clock, closure
 from server.accounts import access, audit
-from server.closure import SummaryRecord
-from server.errors import BadRequest, Unprocessable
+from server.closure import SummaryRecord, signoff
+from server.closure.signoff_rules import MAX_COMMENT
+from server.errors import BadRequest, Forbidden, Unprocessable
 from server.web import auth
-from server.web.api_models import Amendment, SummaryEdit
+from server.web.api_models import Amendment, ApiBody, SummaryEdit
 from server.web.api_schema import body, broken_rules, read_body
 from server.web.routes.closure import (
     _audience,
     _document,
+    _reviewable_row,
     _writable_cohort,
     _writable_enrollment,
     _writable_row,
 )
+
+# The sign-off bodies live beside their only endpoints.
+ContentHash = Annotated[str, Field(pattern="^[0-9a-f]{64}$", description=(
+    "`signoff.submitted_hash` of the version as you read it (GET /api/v1/summaries/{id}); "
+    "refused with 409 if the version was changed and submitted again since"),
+    examples=["0" * 64])]
+
+
+class SignoffApproval(ApiBody):
+    content_hash: ContentHash
+
+
+class SignoffReturn(ApiBody):
+    comment: Annotated[str, Field(min_length=1, max_length=MAX_COMMENT,
+                                  description="What needs to change; the facilitator reads it, never the member")]
+    content_hash: ContentHash
+
+
+def signoff_json(row: ClosureSummary, events: list[SignoffEvent]) -> dict[str, Any]:
+    return {
+        "required": signoff.requires_signoff(row.enrollment.cohort),
+        "submitted_hash": row.submitted_hash or None,
+        "events": [
+            {"action": str(e.action), "version": e.version, "content_hash": e.content_hash,
+             "comment": e.comment or None, "by": e.by.display_name if e.by else None, "at": e.at.isoformat()}
+            for e in events
+        ],
+    }
 
 
 def summary_json(row: ClosureSummary, audience: str) -> dict[str, Any]:
@@ -46,6 +79,12 @@ def summary_json(row: ClosureSummary, audience: str) -> dict[str, Any]:
 
 async def _reload(row: ClosureSummary, user: User) -> ClosureSummary:
     return await closure.summary_row(row.id, user)
+
+
+async def _staff_json(row: ClosureSummary, user: User) -> dict[str, Any]:
+    """A version as staff read it, with its sign-off steps (never in a member's copy)."""
+    row = await _reload(row, user)
+    return {**summary_json(row, "staff"), "signoff": signoff_json(row, (await signoff.events_of([row]))[row.id])}
 
 
 @auth.requires()
@@ -71,7 +110,7 @@ async def api_enrollment_summaries(request: Request) -> Response:
         with broken_rules():
             row = await closure.draft(enrollment, user, now=clock.now())
         return JSONResponse(summary_json(await _reload(row, user), "staff"), status_code=201)
-    enrollment = await access.visible_enrollment(user, request.path_params["enrollment_id"])
+    enrollment = await closure.readable_enrollment(user, request.path_params["enrollment_id"])
     audience = _audience(user)
     versions = await closure.versions_of(enrollment)
     if audience == "member":
@@ -92,23 +131,25 @@ async def api_summary(request: Request) -> Response:
         200: {description: The version; members get their finalized versions without section 10}
         404: {description: No such summary, or not one you may see}
     patch:
-      summary: Edit the narrative of a draft (goal words and sections 6-9); a finalized version answers 409
+      summary: Edit the narrative of a draft or a returned version (goal words and sections 6-9)
       tags: [closure]
       responses:
         200: {description: The edited draft}
         403: {description: Not one of the cohort's facilitators}
-        409: {description: The version is finalized}
+        409: {description: The version is finalized, or awaiting sign-off or approved (withdraw it first)}
     """
     user = auth.user_of(request)
     if request.method == "PATCH":
         row = await _writable_row(user, request.path_params["summary_id"])
         edit = await read_body(request, SummaryEdit)
         await closure.save_edits(row, user, _flatten_api_edit(edit), now=clock.now())
-        return JSONResponse(summary_json(await _reload(row, user), "staff"))
+        return JSONResponse(await _staff_json(row, user))
     row = await closure.summary_row(request.path_params["summary_id"], user)
     audience = _audience(user)
     await audit.record(user, "read", "closure_summary", row.id, member=row.enrollment.member_id,
                        detail=f"API version {row.version} ({audience})")
+    if audience == "staff":
+        return JSONResponse(await _staff_json(row, user))
     return JSONResponse(summary_json(row, audience))
 
 
@@ -127,19 +168,121 @@ def _flatten_api_edit(edit: SummaryEdit) -> dict[str, Any]:
 async def api_finalize(request: Request) -> Response:
     """
     post:
-      summary: Finalize a draft; the version becomes immutable
+      summary: Finalize a draft (or, where the cohort requires sign-off, an approved version); it becomes immutable and the member can read it
       tags: [closure]
       responses:
         200: {description: The finalized version}
         422: {description: Something is missing, or the text names another member; `fields` lists each problem}
         403: {description: Not one of the cohort's facilitators}
-        409: {description: Already finalized}
+        409: {description: "Already finalized, or sign-off is required and the version is not approved (code signoff_required)"}
     """
     user = auth.user_of(request)
     row = await _writable_row(user, request.path_params["summary_id"])
     with broken_rules():
         await closure.finalize(row, user, now=clock.now())
-    return JSONResponse(summary_json(await _reload(row, user), "staff"))
+    return JSONResponse(await _staff_json(row, user))
+
+
+@auth.requires(Role.FACILITATOR)
+async def api_submit(request: Request) -> Response:
+    """
+    post:
+      summary: Submit a finished draft (or a returned version, edited) for a supervisor's sign-off; its text is frozen until approved, returned or withdrawn
+      tags: [closure]
+      responses:
+        200: {description: "The version, status awaiting_signoff, with signoff.submitted_hash"}
+        422: {description: Something is missing, or the text names another member; `fields` lists each problem}
+        403: {description: Not one of the cohort's facilitators}
+        409: {description: The cohort does not require sign-off, or the version is already submitted, approved or finalized}
+    """
+    user = auth.user_of(request)
+    row = await _writable_row(user, request.path_params["summary_id"])
+    with broken_rules():
+        await signoff.submit(row, user, now=clock.now())
+    return JSONResponse(await _staff_json(row, user))
+
+
+@auth.requires(Role.FACILITATOR)
+async def api_withdraw(request: Request) -> Response:
+    """
+    post:
+      summary: Take a version awaiting sign-off (or approved) back to draft, to edit it; an approval is then void
+      tags: [closure]
+      responses:
+        200: {description: The version, status draft}
+        403: {description: Not one of the cohort's facilitators}
+        409: {description: The version is not awaiting sign-off or approved}
+    """
+    user = auth.user_of(request)
+    row = await _writable_row(user, request.path_params["summary_id"])
+    await signoff.withdraw(row, user, now=clock.now())
+    return JSONResponse(await _staff_json(row, user))
+
+
+@auth.requires(Role.COORDINATOR, Role.FACILITATOR)
+@body(SignoffApproval)
+async def api_approve(request: Request) -> Response:
+    """
+    post:
+      summary: Approve a version awaiting sign-off (a supervisor of one of the cohort's facilitators, or a coordinator who is a clinician)
+      tags: [closure]
+      responses:
+        200: {description: The version, status approved}
+        403: {description: Not a supervisor of this cohort's facilitators, or you submitted this version}
+        409: {description: Not awaiting sign-off (approved or returned already, or withdrawn), or changed since you read it}
+    """
+    user = auth.user_of(request)
+    row = await _reviewable_row(user, request.path_params["summary_id"])
+    approval = await read_body(request, SignoffApproval)
+    await signoff.approve(row, user, now=clock.now(), content_hash=approval.content_hash)
+    return JSONResponse(await _staff_json(row, user))
+
+
+@auth.requires(Role.COORDINATOR, Role.FACILITATOR)
+@body(SignoffReturn)
+async def api_return(request: Request) -> Response:
+    """
+    post:
+      summary: Return a version awaiting sign-off to its facilitator with a comment saying what needs to change
+      tags: [closure]
+      responses:
+        200: {description: The version, status returned; the comment is in signoff.events}
+        403: {description: Not a supervisor of this cohort's facilitators, or you submitted this version}
+        409: {description: Not awaiting sign-off (approved or returned already, or withdrawn), or changed since you read it}
+    """
+    user = auth.user_of(request)
+    row = await _reviewable_row(user, request.path_params["summary_id"])
+    returned = await read_body(request, SignoffReturn)
+    await signoff.return_for_changes(row, user, returned.comment, now=clock.now(), content_hash=returned.content_hash)
+    return JSONResponse(await _staff_json(row, user))
+
+
+@auth.requires(Role.COORDINATOR, Role.FACILITATOR)
+async def api_awaiting_signoff(request: Request) -> Response:
+    """
+    get:
+      summary: The closure summaries awaiting your sign-off, longest waiting first (without their content; read each one)
+      tags: [closure]
+      responses:
+        200: {description: "items: summary id, version, member, cohort, who submitted it and when"}
+        403: {description: Not a clinician}
+    """
+    user = auth.user_of(request)
+    if not user.is_clinician:
+        raise Forbidden("Sign-off is a clinician's: you are not marked as one.")
+    rows = await signoff.awaiting_signoff(user)
+    return JSONResponse({"items": [
+        {
+            "id": row.id, "enrollment_id": row.enrollment_id, "version": row.version,
+            "member": row.enrollment.member.display_name,
+            "cohort": {"id": row.enrollment.cohort_id, "name": row.enrollment.cohort.name},
+            "amendment": bool(row.amendment_reason),
+            "submitted_hash": row.submitted_hash,
+            "submitted_by": row.submitted_event.by.display_name if row.submitted_event and row.submitted_event.by else None,
+            "submitted_at": row.submitted_event.at.isoformat() if row.submitted_event else None,
+        }
+        for row in rows
+    ]})
 
 
 @auth.requires(Role.FACILITATOR)
@@ -237,6 +380,7 @@ async def api_cohort_summaries(request: Request) -> Response:
             "latest_version": r["latest"].version if r["latest"] else None,
             "latest_id": r["latest"].id if r["latest"] else None,
             "finalized_version": r["finalized"].version if r["finalized"] else None,
+            "signoff": r["signoff"],
         }
         for r in rows
     ]})
@@ -290,4 +434,9 @@ routes = [
     Route("/api/v1/summaries/{summary_id:id}", api_summary, methods=["GET", "PATCH"]),
     Route("/api/v1/summaries/{summary_id:id}/finalize", api_finalize, methods=["POST"]),
     Route("/api/v1/summaries/{summary_id:id}/diff", api_diff, methods=["GET"]),
+    Route("/api/v1/summaries/{summary_id:id}/submit", api_submit, methods=["POST"]),
+    Route("/api/v1/summaries/{summary_id:id}/withdraw", api_withdraw, methods=["POST"]),
+    Route("/api/v1/summaries/{summary_id:id}/approve", api_approve, methods=["POST"]),
+    Route("/api/v1/summaries/{summary_id:id}/return", api_return, methods=["POST"]),
+    Route("/api/v1/supervision/sign-off", api_awaiting_signoff, methods=["GET"]),
 ]

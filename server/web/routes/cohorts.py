@@ -21,6 +21,7 @@ from models.accounts import Role, User
 from models.cohorts import Cohort, CohortStatus, Enrollment, Meeting
 from server import clock, schedule
 from server.accounts import access
+from server.closure import signoff
 from server.errors import REFUSALS, BadRequest, Conflict, Forbidden, NotFound, refusal
 from server.schedule import CohortInput
 from server.web import auth, read_only
@@ -79,6 +80,7 @@ def _form_values(data: Any) -> dict[str, Any]:
             "capacity", "location", "video_link", "confirm_public_words")
     values = {k: (data.get(k) or "") for k in keys}
     values["facilitators"] = [str(v) for v in (data.getlist("facilitators") if hasattr(data, "getlist") else data.get("facilitators") or [])]
+    values["requires_signoff"] = data.get("requires_signoff") or ""  # issue 17: "", "yes" or "no"
     return values
 
 
@@ -141,7 +143,9 @@ async def cohort_new(request: Request) -> Response:
         return render(request, "schedule/cohort_form.html", {**context, "cohort": None})
     try:
         parsed = schedule.parse_cohort_input(form, facilitator_ids=values["facilitators"])
+        requires_signoff = signoff.parse_requirement(form.get("requires_signoff"))
         cohort = await schedule.create_cohort(parsed, by=user, now=clock.now())
+        await signoff.set_requirement(cohort, requires_signoff, by=user)
     except REFUSALS as refused:
         exc = refusal(refused)
         context = await _form_context(values, **{**await _preview_context(form), "error": exc.message, "errors": exc.fields})
@@ -210,6 +214,7 @@ async def cohort_edit(request: Request) -> Response:
     if request.method == "GET":
         facilitator_ids = [u.id for u in await cohort.facilitators.all()]
         values = _values_from_input(schedule.input_from_cohort(cohort, facilitator_ids))
+        values["requires_signoff"] = signoff.REQUIREMENT_CHOICES[cohort.requires_signoff]
         preview = await _preview_context(values | {"facilitators": values["facilitators"]}, cohort=cohort)
         context = await _form_context(values, **preview)
         return render(request, "schedule/cohort_form.html", {**context, "cohort": cohort})
@@ -220,7 +225,9 @@ async def cohort_edit(request: Request) -> Response:
         return render(request, "schedule/cohort_form.html", {**context, "cohort": cohort})
     try:
         parsed = schedule.parse_cohort_input(form, facilitator_ids=values["facilitators"])
+        requires_signoff = signoff.parse_requirement(form.get("requires_signoff"))
         await schedule.update_draft(cohort, parsed, by=user, now=clock.now())
+        await signoff.set_requirement(cohort, requires_signoff, by=user)
     except REFUSALS as refused:
         exc = refusal(refused)
         context = await _form_context(

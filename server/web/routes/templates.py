@@ -15,6 +15,7 @@ from calendars.checklists import CHECKLIST_NAMES, CHECKLIST_TITLES, checklists_d
 from calendars.vocabulary import Instrument
 from calendars.protocols import ProtocolTemplate
 from models.accounts import Role
+from models.cohorts import ProtocolTemplate as TemplateRow
 from server import schedule
 from server.errors import REFUSALS, BadRequest, Conflict, Forbidden, refusal
 from server.web import auth
@@ -140,6 +141,7 @@ async def template_new(request: Request) -> Response:
             source = schedule.template_from_row(await schedule.template_row(form.get("from")))
         template = _template_from_form(form, key="custom-" + _slug(form.get("name") or ""), keep=source)
         row = await schedule.save_template(template, by=user)
+        await _save_requires_signoff(row, form)
     except REFUSALS as refused:
         exc = refusal(refused)
         return render(request, "schedule/template_form.html",
@@ -155,18 +157,26 @@ async def template_edit(request: Request) -> Response:
         raise Conflict("Published protocols stay as published; make your own copy to change it.")
     if request.method == "GET":
         template = schedule.template_from_row(row)
+        values = {**_template_form_values(template), "requires_signoff": row.requires_signoff}
         return render(request, "schedule/template_form.html", {"checklist_titles": CHECKLIST_TITLES,
-            "values": _template_form_values(template), "row": row, "late_join_warnings": template.late_join_warnings()})
+            "values": values, "row": row, "late_join_warnings": template.late_join_warnings()})
     form = await form_data(request)
     try:
         template = _template_from_form(form, key=row.slug, keep=schedule.template_from_row(row))
         await schedule.save_template(template, by=user, row=row)
+        await _save_requires_signoff(row, form)
     except REFUSALS as refused:
         exc = refusal(refused)
         return render(request, "schedule/template_form.html",
                       {"checklist_titles": CHECKLIST_TITLES, "values": dict(form), "row": row, "error": exc.message, "errors": exc.fields},
                       status_code=exc.status_code)
     return RedirectResponse(f"/templates/{row.id}", status_code=303)
+
+
+async def _save_requires_signoff(row: TemplateRow, form: Any) -> None:
+    # Kept beside the protocol's own fields (calendars.ProtocolTemplate): it is the clinic's
+    # rule for closure summaries (issue 17), not part of a published format.
+    await TemplateRow.filter(id=row.id).update(requires_signoff=bool(form.get("requires_signoff")))
 
 
 def _slug(name: str) -> str:
