@@ -33,7 +33,7 @@ async def back_to_0008(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0008_supervision')]
+    dependencies = [('models', '0012_restriction')]
 
     initial = False
 
