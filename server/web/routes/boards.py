@@ -14,6 +14,7 @@ from starlette.websockets import WebSocket
 from models.accounts import Role, User
 from models.cohorts import Enrollment, EnrollmentStatus, Meeting
 from server.accounts import audit
+from server import clock
 from server.accounts.access import facilitates
 from server.board import (
     DISPLAY,
@@ -31,6 +32,7 @@ from server.errors import (
     NotFound,
     PlatformError,
 )
+from server.reminders.board_notices import board_reminders_context
 from server.web.auth import requires, user_of
 from server.web.templating import render
 
@@ -92,6 +94,8 @@ async def _page(request: Request, view: str, template: str) -> Response:
         await audit.record(user, "read", "board", board.id, detail=f"meeting {meeting.id}")
     body = facilitator_view(state) if view == FACILITATOR else display_view(state)
     return render(request, template, {
+        **(await board_reminders_context(meeting, settings=request.app.state.settings, now=clock.now())
+           if view == FACILITATOR else {}),
         "meeting": meeting, "board": board, "state": body, "words": page_words(),
         "client": {"meeting_id": meeting.id, "ws_path": f"/boards/{meeting.id}/ws?view={view}", "view": view,
                    "user": {"id": str(user.id), "name": user.display_name}},

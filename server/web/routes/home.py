@@ -11,6 +11,7 @@ from models.accounts import Role, User
 from models.cohorts import Cohort, Meeting, MeetingStatus
 from server import clock, dashboard
 from server.measures import safety
+from server.reminders import follow_ups
 from server.web import auth
 from server.web.templating import render
 
@@ -33,6 +34,8 @@ async def home(request: Request) -> Response:
         "cohorts": rows, "overview": overview, "boards": await _next_boards([c.id for c in rows]),
         "attention": await safety.attention_for(user),
         "help_text_unset": user.role == Role.COORDINATOR and not help_text.set_by_clinic,
+        "follow_up_items": await follow_ups.follow_ups_for_staff_home(user), "show_cohort": True,
+        "at_risk": await follow_ups.at_risk([c.id for c in rows]),
     })
 
 
