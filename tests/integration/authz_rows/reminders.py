@@ -6,7 +6,9 @@ role, is in tests/integration/test_reminders.py.
 """
 from __future__ import annotations
 
-from tests.integration.authz_rows import DENY, LOGIN, OK, Row
+from datetime import datetime, timezone
+
+from tests.integration.authz_rows import DENY, LOGIN, OK, Row, staff_only, staff_or_supervisor
 
 
 def unknown_token(method: str, path: str) -> Row:
@@ -34,4 +36,37 @@ ROWS = [
         other_facilitator=DENY, facilitator=DENY, coordinator=DENY, json=True, params=NEXT_WEEK),
     Row("DELETE", "/api/v1/me/meetings/{meeting_id}/absence", anon=LOGIN, member=OK, other_member=DENY,
         other_facilitator=DENY, facilitator=DENY, coordinator=DENY, json=True, params=NEXT_WEEK),
+]
+
+
+async def _a_follow_up(world) -> int:
+    """An open follow-up of the member in cohort A (sessions 1-2 missed), made once."""
+    from models.reminders import FollowUp, FollowUpReason
+
+    item, _ = await FollowUp.get_or_create(
+        enrollment_id=world.enrollment.id, first_missed_id=world.meetings[0].id,
+        defaults={"cohort_id": world.cohort.id, "last_missed_id": world.meetings[1].id, "absences_in_a_row": 2,
+                  "reason": FollowUpReason.ABSENCES_IN_A_ROW, "raised_at": datetime.now(timezone.utc)})
+    return item.id
+
+
+FOLLOW_UP = {"follow_up_id": _a_follow_up}
+
+ROWS += [
+    # Follow-ups: the cohort's staff read and record; supervisors read only (domain-ipt.md 13).
+    staff_or_supervisor("GET", "/follow-ups/{follow_up_id}", params=FOLLOW_UP),
+    staff_only("POST", "/follow-ups/{follow_up_id}", params=FOLLOW_UP, note="empty form: no outcome, 400"),
+    staff_or_supervisor("GET", "/api/v1/follow-ups/{follow_up_id}", params=FOLLOW_UP),
+    staff_only("POST", "/api/v1/follow-ups/{follow_up_id}/outreach", params=FOLLOW_UP, json=True),
+    staff_or_supervisor("GET", "/api/v1/cohorts/{cohort_id}/follow-ups"),
+    # Online: the cohort's staff set the video link and dial-in; supervisors read the API's answer.
+    staff_only("GET", "/cohorts/{cohort_id}/online"),
+    staff_only("POST", "/cohorts/{cohort_id}/online", body={"video_link": "https://", "dial_in": ""},
+               note="not an https address with a host: 400, nothing saved"),
+    staff_only("GET", "/meetings/{meeting_id}/online"),
+    staff_only("POST", "/meetings/{meeting_id}/online", body={"video_link": "http://meet.example.org/x"},
+               note="http, not https: 400"),
+    staff_or_supervisor("GET", "/api/v1/cohorts/{cohort_id}/online"),
+    staff_only("PUT", "/api/v1/cohorts/{cohort_id}/online", json=True),
+    staff_only("PUT", "/api/v1/meetings/{meeting_id}/online", json=True),
 ]
