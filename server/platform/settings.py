@@ -58,8 +58,9 @@ class Settings:
     reminder_hours: tuple[float, ...] = (24.0,)
     # Members see the Join button of an online meeting from this many minutes before its start.
     join_minutes_before: int = 30
-    # A follow-up call is raised after this many group sessions missed in a row (server/reminders/follow_ups.py).
-    follow_up_after_absences: int = 2
+    # A follow-up call is raised after this many group sessions missed in a row (server/reminders/follow_ups.py);
+    # None ("none"): the sweep raises none.
+    follow_up_after_absences: int | None = 2
 
     # --- sign-in limits and second factors (issue 18; read by _sign_in_settings) -----------
     # Staff read and write clinical records: NIST SP 800-63B (AAL2) asks for re-authentication
@@ -141,7 +142,7 @@ class Settings:
             login_attempts_per_15_min=_int(env, "GROUPIPT_LOGIN_ATTEMPTS", 5),
             reminder_hours=_reminder_hours(env),
             join_minutes_before=_int(env, "GROUPIPT_JOIN_MINUTES_BEFORE", 30),
-            follow_up_after_absences=_at_least_one(env, "GROUPIPT_FOLLOW_UP_AFTER_ABSENCES", 2),
+            follow_up_after_absences=_follow_up_after(env),
             extra={k: v for k, v in env.items() if k.startswith("GROUPIPT_")},
             **_sign_in_settings(env),
         )
@@ -197,10 +198,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} has value {value!r}. Not a valid integer.") from None
 
 
-def _at_least_one(env: Mapping[str, str], name: str, default: int) -> int:
-    number = _int(env, name, default)
+def _follow_up_after(env: Mapping[str, str]) -> int | None:
+    name = "GROUPIPT_FOLLOW_UP_AFTER_ABSENCES"
+    if env.get(name, "").strip().lower() == "none":
+        return None
+    number = _int(env, name, 2)
     if number < 1:
-        raise SettingsError(f"{name} has value {number!r}. Expected a whole number of 1 or more.")
+        raise SettingsError(f"{name} has value {number!r}. Expected a whole number of 1 or more, or 'none'.")
     return number
 
 

@@ -117,13 +117,16 @@ async def attendance_marks(cohort_ids: Iterable[int]) -> dict[int, list[tuple[in
 async def raise_follow_ups(*, now: datetime, settings: Settings,
                            cohort_ids: Iterable[int] | None = None) -> list[FollowUp]:
     """Raise the items due in the active cohorts (or those given); the newly raised ones."""
+    in_a_row = settings.follow_up_after_absences
+    if in_a_row is None:
+        return []
     query = Cohort.filter(status=CohortStatus.ACTIVE)
     if cohort_ids is not None:
         query = query.filter(id__in=list(cohort_ids) or [0])
     cohorts = {c.id: c for c in await query}
     marks = await attendance_marks(cohorts)
     due = {e: d for e, marks_of in marks.items()
-           if (d := needs_follow_up(marks_of, in_a_row=settings.follow_up_after_absences)) is not None}
+           if (d := needs_follow_up(marks_of, in_a_row=in_a_row)) is not None}
     if not due:
         return []
     existing = {(f.enrollment_id, f.first_missed_id): f

@@ -70,7 +70,8 @@ async def sweep(*, now: datetime, settings: Settings) -> SweepResult:
                 continue
             if await _send(reminder, meeting, due, settings=settings, now=now):
                 result.sent.append((reminder, due))
-    result.follow_ups = await raise_follow_ups(now=now, settings=settings)
+    if settings.follow_up_after_absences is not None:
+        result.follow_ups = await raise_follow_ups(now=now, settings=settings)
     if settings.reminder_hours:  # GROUPIPT_REMINDER_HOURS=none: the clinic sends no reminders at all
         result.questionnaires = await send_questionnaire_reminders(now=now, settings=settings)
     return result
