@@ -14,8 +14,10 @@ from models.accounts import Role
 from models.board import Board
 from models.reminders import ReminderChoice
 from server import clock, reminders
-from server.errors import BadRequest
+from server.errors import BadRequest, NotFound
 from server.reminders.absences import upcoming_for_member
+from server.reminders.links import read_questionnaire_token
+from server.reminders.questionnaires import form_of_reminder
 from server.web.api_models import ApiBody
 from server.web.api_schema import body, read_body
 from server.web.auth import requires, user_of
@@ -90,6 +92,16 @@ async def member_reminders_save(request: Request) -> Response:
     return RedirectResponse("/portal/reminders?saved=1", status_code=303)
 
 
+@requires(Role.MEMBER)
+async def questionnaire_link(request: Request) -> Response:
+    """A questionnaire reminder's link: after sign-in, the member's form for that occasion."""
+    reminder_id = read_questionnaire_token(request.app.state.settings.secret_key, request.path_params["token"])
+    if reminder_id is None:
+        raise NotFound("This link is not known. Please use the link from your reminder, or open your portal.")
+    path = await form_of_reminder(reminder_id, user_of(request).id, now=clock.now())
+    return RedirectResponse(path, status_code=303)
+
+
 # --- API ----------------------------------------------------------------------------------
 
 
@@ -153,6 +165,7 @@ async def api_say_can_come(request: Request) -> Response:
 routes = [
     Route("/reminders/cant-come/{token}", cant_come_page, methods=["GET"]),
     Route("/reminders/cant-come/{token}", cant_come_submit, methods=["POST"]),
+    Route("/reminders/questionnaire/{token}", questionnaire_link, methods=["GET"]),
     Route("/portal/reminders", member_reminders, methods=["GET"]),
     Route("/portal/reminders", member_reminders_save, methods=["POST"]),
     Route("/api/v1/me/meetings", api_my_meetings, methods=["GET"]),

@@ -27,6 +27,9 @@ NEXT_WEEK = {"meeting_id": lambda world: world.meetings[4].id}  # session 5: not
 ROWS = [
     unknown_token("GET", "/reminders/cant-come/{token}"),
     unknown_token("POST", "/reminders/cant-come/{token}"),
+    # A random token is no reminder: members 404; staff have no questionnaires (403).
+    Row("GET", "/reminders/questionnaire/{token}", anon=LOGIN, member=DENY, other_member=DENY,
+        other_facilitator=DENY, facilitator=DENY, coordinator=DENY, note="a random token is no link"),
     members_only("GET", "/portal/reminders"),
     members_only("POST", "/portal/reminders"),
     members_only("GET", "/api/v1/me/meetings"),
