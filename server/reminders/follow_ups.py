@@ -27,7 +27,7 @@ from models.mail import OutboxMessage
 from models.reminders import FollowUp, FollowUpReason, Outreach, OutreachOutcome
 from server import enrollment as enrollment_service
 from server.accounts import audit
-from server.accounts.access import facilitates
+from server.accounts.access import facilitates, viewable_cohort
 from server.board.vocabulary import ATTENDED, AttendanceStatus
 from server.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.platform import mailer
@@ -182,7 +182,9 @@ async def open_follow_ups(cohort_ids: Iterable[int]) -> list[FollowUp]:
     ids = list(cohort_ids)
     if not ids:
         return []
-    return list(await FollowUp.filter(cohort_id__in=ids, closed_at=None).select_related(
+    # A member withdrawn another way, or a group that has ended, has nobody left to call.
+    return list(await FollowUp.filter(cohort_id__in=ids, closed_at=None, enrollment__status=EnrollmentStatus.ENROLLED,
+                                      cohort__status=CohortStatus.ACTIVE).select_related(
         "enrollment__member", "cohort", "last_missed").order_by("raised_at", "id"))
 
 
@@ -194,8 +196,6 @@ async def follow_ups_for_staff_home(user: User) -> list[FollowUp]:
 
 async def viewable_follow_up(user: User, follow_up_id: int) -> FollowUp:
     """A follow-up its cohort's staff and their supervisors may read."""
-    from server.accounts.access import viewable_cohort
-
     follow_up = await FollowUp.get_or_none(id=follow_up_id).select_related(
         "enrollment__member", "cohort", "first_missed", "last_missed")
     if follow_up is None or user.role == Role.MEMBER:

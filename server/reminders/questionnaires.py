@@ -111,10 +111,12 @@ async def send_questionnaire_reminders(*, now: datetime, settings: Settings) -> 
 
 async def form_of_reminder(reminder_id: int, member_id: int, *, now: datetime) -> str:
     """The form a reminder's link opens for the member signed in, or why not."""
-    row = await QuestionnaireReminderSent.get_or_none(id=reminder_id).select_related("enrollment__cohort__template")
-    if row is None or row.enrollment.member_id != member_id:
+    row = await QuestionnaireReminderSent.get_or_none(id=reminder_id)
+    enrollment = await Enrollment.get_or_none(id=row.enrollment_id, member_id=member_id).prefetch_related(
+        "cohort", "cohort__template") if row is not None else None
+    if row is None or enrollment is None:
         raise NotFound("This link is not one of yours. Please sign in as the person it was sent to.")
-    due = await measure_responses.due_now(row.enrollment, now=now)
+    due = await measure_responses.due_now(enrollment, now=now)
     if not any(d.instrument.value == row.instrument and d.occasion.key == row.occasion for d in due):
         raise QuestionnaireClosed("This questionnaire is closed now. Thank you; your portal shows any that are open.")
     return measure_responses.member_form_path(row.enrollment_id, row.instrument, row.occasion)

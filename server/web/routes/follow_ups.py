@@ -14,6 +14,7 @@ from starlette.routing import Route
 from models.accounts import Role
 from models.cohorts import Cohort, Meeting
 from server import clock
+from server.accounts import audit
 from server.accounts.access import facilitates, staff_cohort, viewable_cohort
 from server.errors import REFUSALS, Forbidden, NotFound, refusal
 from server.reminders import follow_ups, online
@@ -46,7 +47,9 @@ async def _follow_up_context(request: Request, follow_up, **extra: Any) -> dict[
 
 @requires(*STAFF)
 async def follow_up_page(request: Request) -> Response:
-    follow_up = await follow_ups.viewable_follow_up(user_of(request), record_id(request.path_params["follow_up_id"]))
+    user = user_of(request)
+    follow_up = await follow_ups.viewable_follow_up(user, record_id(request.path_params["follow_up_id"]))
+    await audit.record(user, "read", "follow_up", follow_up.id, member=follow_up.enrollment.member_id)
     return render(request, "reminders/follow_up.html", await _follow_up_context(
         request, follow_up, message=done if (done := request.query_params.get("done", "")) in DONE else ""))
 
@@ -107,7 +110,9 @@ async def api_follow_up(request: Request) -> Response:
     responses:
       200: {description: "The follow-up, with outreach: [{outcome, note, by, at}]"}
     """
-    f = await follow_ups.viewable_follow_up(user_of(request), record_id(request.path_params["follow_up_id"]))
+    user = user_of(request)
+    f = await follow_ups.viewable_follow_up(user, record_id(request.path_params["follow_up_id"]))
+    await audit.record(user, "read", "follow_up", f.id, member=f.enrollment.member_id)
     return JSONResponse({**follow_up_json(f), "outreach": [outreach_json(o) for o in await follow_ups.outreach_of(f.id)]})
 
 

@@ -8,7 +8,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from models.accounts import Role, User
-from models.cohorts import Cohort, Meeting, MeetingStatus
+from models.cohorts import Cohort, CohortStatus, Meeting, MeetingStatus
 from server import clock, dashboard
 from server.measures import safety
 from server.reminders import follow_ups
@@ -35,7 +35,7 @@ async def home(request: Request) -> Response:
         "attention": await safety.attention_for(user),
         "help_text_unset": user.role == Role.COORDINATOR and not help_text.set_by_clinic,
         "follow_up_items": await follow_ups.follow_ups_for_staff_home(user), "show_cohort": True,
-        "at_risk": await follow_ups.at_risk([c.id for c in rows]),
+        "at_risk": await follow_ups.at_risk([c.id for c in rows if c.status == CohortStatus.ACTIVE]),
     })
 
 

@@ -112,13 +112,14 @@ class AbsenceBody(ApiBody):
 def _upcoming_json(u, base_url: str) -> dict:
     return {"meeting_id": u.meeting.id, "title": u.title, "starts_at": u.meeting.starts_at.isoformat(),
             "ends_at": u.meeting.ends_at.isoformat(), "said_cant_come": u.said_cant_come,
-            "cant_come_url": base_url + u.cant_come_path, "join_url": u.join_url}
+            "cant_come_url": base_url + u.cant_come_path, "join_url": u.join_url,
+            "dial_in": (u.dial_in or None) if u.join_url else None}
 
 
 @requires(Role.MEMBER)
 async def api_my_meetings(request: Request) -> Response:
     """
-    summary: The member's next meetings, each with whether they said they can't come, the link to say so, and the join link inside its window
+    summary: The member's next meetings, each with whether they said they can't come, the link to say so, and the join link (and dial-in) inside its window
     responses:
       200: {description: "Up to six meetings, soonest first"}
     """
