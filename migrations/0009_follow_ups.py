@@ -29,6 +29,25 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='KioskSession',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('cohort', fields.ForeignKeyField('models.Cohort', source_field='cohort_id', db_constraint=True, to_field='id', related_name='kiosk_sessions', on_delete=OnDelete.CASCADE)),
+                ('started_by', fields.ForeignKeyField('models.User', source_field='started_by_id', null=True, db_constraint=True, to_field='id', related_name='kiosk_sessions', on_delete=OnDelete.SET_NULL)),
+                ('token_hash', fields.CharField(unique=True, max_length=64)),
+                ('started_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('ended_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('wrong_codes', fields.IntField(default=0)),
+                ('member', fields.ForeignKeyField('models.Enrollment', source_field='member_id', null=True, db_constraint=True, to_field='id', related_name='kiosk_unlocks', on_delete=OnDelete.CASCADE)),
+                ('instrument', fields.CharField(default='', max_length=16)),
+                ('occasion', fields.CharField(default='', max_length=32)),
+                ('unlocked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'kiosk_sessions', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A shared tablet in the room, for members to fill in their questionnaire: opened by a'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='OnlineJoin',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),

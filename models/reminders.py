@@ -129,3 +129,27 @@ class QuestionnaireReminderSent(Model):
     class Meta:
         table = "questionnaire_reminders_sent"
         unique_together = (("enrollment", "instrument", "occasion"),)
+
+
+class KioskSession(Model):
+    """A shared tablet in the room, for members to fill in their questionnaire: opened by a
+    facilitator (the tablet then holds only this, never a staff session), unlocked for one
+    member at a time by that member's 4-digit code, locked again when they are done."""
+
+    id = fields.IntField(primary_key=True)
+    cohort = fields.ForeignKeyField("models.Cohort", related_name="kiosk_sessions")
+    started_by = fields.ForeignKeyField("models.User", related_name="kiosk_sessions", null=True,
+                                        on_delete=fields.SET_NULL)
+    token_hash = fields.CharField(max_length=64, unique=True)  # sha256 of the tablet's cookie
+    started_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    ended_at = fields.DatetimeField(null=True)
+    wrong_codes = fields.IntField(default=0)
+    # Unlocked for: this member's questionnaire of this occasion, since unlocked_at.
+    member = fields.ForeignKeyField("models.Enrollment", related_name="kiosk_unlocks", null=True)
+    instrument = fields.CharField(max_length=16, default="")
+    occasion = fields.CharField(max_length=32, default="")
+    unlocked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "kiosk_sessions"

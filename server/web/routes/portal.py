@@ -25,6 +25,7 @@ from server.measures.instruments import (
 from server.measures.occasions import WINDOW_RULE
 from server.portal import group_words, member_portal
 from server.reminders.absences import joinable_now
+from server.reminders.kiosk import codes_for_member
 from server.web.auth import requires, user_of
 from server.web.forms import form_data
 from server.web.routes.enrollment import record_id
@@ -54,6 +55,7 @@ async def portal(request: Request) -> Response:
         "questionnaire": questionnaire, "cancelled": MeetingStatus.CANCELLED, "window_rule": WINDOW_RULE,
         "help_now": (await safety.crisis_help(request.app.state.settings)).text,
         "join_now": await joinable_now(user_of(request), now=clock.now(), settings=request.app.state.settings),
+        "kiosk_codes": await codes_for_member(user_of(request), request.app.state.settings.secret_key, now=clock.now()),
     })
 
 

@@ -73,3 +73,20 @@ ROWS += [
     staff_only("PUT", "/api/v1/cohorts/{cohort_id}/online", json=True),
     staff_only("PUT", "/api/v1/meetings/{meeting_id}/online", json=True),
 ]
+
+
+def no_kiosk(method: str, path: str) -> Row:
+    """The tablet's pages answer only to an open kiosk's cookie: without one, 404 for everyone."""
+    return Row(method, path, anon=DENY, member=DENY, other_member=DENY, other_facilitator=DENY,
+               facilitator=DENY, coordinator=DENY, note="no kiosk cookie: not a kiosk")
+
+
+ROWS += [
+    staff_only("GET", "/cohorts/{cohort_id}/kiosk"),
+    staff_only("POST", "/cohorts/{cohort_id}/kiosk", note="not confirmed: 400, nobody signed out"),
+    staff_only("POST", "/cohorts/{cohort_id}/kiosk/end"),
+    no_kiosk("GET", "/kiosk"),
+    no_kiosk("POST", "/kiosk"),
+    no_kiosk("GET", "/kiosk/questionnaire"),
+    no_kiosk("POST", "/kiosk/questionnaire"),
+]
