@@ -7,8 +7,6 @@ reminder needs no stored secret and a forged or altered link is simply unknown.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import re
