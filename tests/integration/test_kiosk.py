@@ -7,7 +7,8 @@ from models.clinical import MeasureResponse, SafetyItem
 from models.reminders import KioskSession
 from server.web.templating import templates  # noqa: F401  (the app's import order)
 from tests.integration.test_reminders import group_soon
-from tests.support.clients import Browserish, logged_in
+from server import accounts
+from tests.support.clients import Browserish, bearer, logged_in
 from tests.support.world import PASSWORD
 
 CODE = re.compile(r"Your code[^<]*: <strong>(\d{4})</strong>")
@@ -46,6 +47,10 @@ async def test_a_member_unlocks_the_tablet_with_their_code_answers_and_it_locks_
         for e in enrollments:
             assert e.member.display_name not in page.text
         first, second = [await _code_on_portal(live_server.url, e.member.email) for e in enrollments]
+        _, token = await accounts.create_api_token(facilitator, "tests")
+        async with bearer(live_server.url, token) as api:
+            listed = (await api.get(f"/api/v1/cohorts/{cohort.id}/kiosk")).json()
+        assert listed["open"] and [c["code"] for c in listed["codes"]] == [first, second]
         wrong = await tablet.submit("/kiosk", {"code": "abcd"})
         assert wrong.status_code == 400 and "not right" in wrong.text
         unlocked = await tablet.submit("/kiosk", {"code": first})

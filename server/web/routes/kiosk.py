@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from models.accounts import Role
@@ -125,6 +125,46 @@ async def kiosk_submit(request: Request) -> Response:
                                                    "help_text": help_text})
 
 
+@requires(Role.MEMBER)
+async def api_my_kiosk_codes(request: Request) -> Response:
+    """
+    summary: The member's own 4-digit code for each kiosk open in their groups (to unlock the shared tablet)
+    responses:
+      200: {description: "[{group, code}]; empty while no kiosk is open"}
+    """
+    codes = await kiosk.codes_for_member(user_of(request), request.app.state.settings.secret_key, now=clock.now())
+    return JSONResponse([{"group": c.group, "code": c.code} for c in codes])
+
+
+@requires(*STAFF)
+async def api_cohort_kiosk(request: Request) -> Response:
+    """
+    summary: The cohort's open kiosk, if any, with each member's code for the facilitator to read out
+    responses:
+      200: {description: "{open, started_at, expires_at, codes: [{enrollment_id, member, code}]}"}
+    """
+    cohort = await staff_cohort(user_of(request), request.path_params["cohort_id"])
+    kiosks = await kiosk.open_kiosks(cohort.id, now=clock.now())
+    if not kiosks:
+        return JSONResponse({"open": False, "started_at": None, "expires_at": None, "codes": []})
+    codes = await kiosk.codes_for_staff(kiosks[-1], request.app.state.settings.secret_key)
+    return JSONResponse({"open": True, "started_at": kiosks[-1].started_at.isoformat(),
+                         "expires_at": kiosks[-1].expires_at.isoformat(),
+                         "codes": [{"enrollment_id": e.id, "member": e.member.display_name, "code": c} for e, c in codes]})
+
+
+@requires(*STAFF)
+async def api_end_kiosk(request: Request) -> Response:
+    """
+    summary: End the cohort's open kiosks (the tablet then shows nothing until one is opened on it again)
+    responses:
+      200: {description: "{ended: how many}"}
+    """
+    user = user_of(request)
+    cohort = await staff_cohort(user, request.path_params["cohort_id"])
+    return JSONResponse({"ended": await kiosk.end_kiosks(cohort.id, by=user, now=clock.now())})
+
+
 routes = [
     Route("/cohorts/{cohort_id:id}/kiosk", kiosk_staff_page, methods=["GET"]),
     Route("/cohorts/{cohort_id:id}/kiosk", kiosk_start, methods=["POST"]),
@@ -133,4 +173,7 @@ routes = [
     Route("/kiosk", kiosk_unlock, methods=["POST"]),
     Route("/kiosk/questionnaire", kiosk_form, methods=["GET"]),
     Route("/kiosk/questionnaire", kiosk_submit, methods=["POST"]),
+    Route("/api/v1/me/kiosk-codes", api_my_kiosk_codes, methods=["GET"]),
+    Route("/api/v1/cohorts/{cohort_id:id}/kiosk", api_cohort_kiosk, methods=["GET"]),
+    Route("/api/v1/cohorts/{cohort_id:id}/kiosk", api_end_kiosk, methods=["DELETE"]),
 ]
