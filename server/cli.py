@@ -237,6 +237,7 @@ def cmd_reminders_sweep(settings: Settings, args) -> int:
 
     result = asyncio.run(_with_db(settings, work))
     print(f"Sent {len(result.sent)} reminder(s).")
+    print(f"Raised {len(result.follow_ups)} follow-up(s); sent {len(result.questionnaires)} questionnaire reminder(s).")
     return 0
 
 

@@ -62,6 +62,9 @@ class Settings:
     # has not dropped by at least this many percent from baseline by the middle phase's
     # midpoint. domain-ipt.md gives no such rule: this is the clinic's setting (issue 17).
     early_improvement_percent: int = 20
+    # A follow-up call is raised after this many group sessions missed in a row (server/reminders/follow_ups.py);
+    # None ("none"): the sweep raises none.
+    follow_up_after_absences: int | None = 2
 
     # --- sign-in limits and second factors (issue 18; read by _sign_in_settings) -----------
     # Staff read and write clinical records: NIST SP 800-63B (AAL2) asks for re-authentication
@@ -144,6 +147,7 @@ class Settings:
             reminder_hours=_reminder_hours(env),
             join_minutes_before=_int(env, "GROUPIPT_JOIN_MINUTES_BEFORE", 30),
             early_improvement_percent=_percent(env, "GROUPIPT_EARLY_IMPROVEMENT_PERCENT", 20),
+            follow_up_after_absences=_follow_up_after(env),
             extra={k: v for k, v in env.items() if k.startswith("GROUPIPT_")},
             **_sign_in_settings(env),
         )
@@ -197,6 +201,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise SettingsError(f"{name} has value {value!r}. Not a valid integer.") from None
+
+
+def _follow_up_after(env: Mapping[str, str]) -> int | None:
+    name = "GROUPIPT_FOLLOW_UP_AFTER_ABSENCES"
+    if env.get(name, "").strip().lower() == "none":
+        return None
+    number = _int(env, name, 2)
+    if number < 1:
+        raise SettingsError(f"{name} has value {number!r}. Expected a whole number of 1 or more, or 'none'.")
+    return number
 
 
 def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:

@@ -22,9 +22,10 @@ from models.reminders import NotifiedAbsence
 from server.errors import BadRequest, Conflict, NotFound, PlatformError
 from server.platform import mailer
 from server.platform.settings import Settings
-from server.reminders.join import is_join_link, join_open
+from server.reminders.join import join_open
 from server.reminders.links import cant_come_path, read_cant_come_token
 from server.reminders.messages import neutral_title
+from server.reminders.online import join_details_for
 
 log = logging.getLogger("groupipt.reminders")
 REASON_MAX = 500
@@ -166,6 +167,7 @@ class UpcomingMeeting:
     said_cant_come: bool
     cant_come_path: str
     join_url: str | None  # only inside the join window
+    dial_in: str = ""
 
 
 async def upcoming_for_member(user: User, *, now: datetime, settings: Settings, limit: int = 6) -> list[UpcomingMeeting]:
@@ -181,6 +183,7 @@ async def upcoming_for_member(user: User, *, now: datetime, settings: Settings, 
         | Q(enrollment_id__in=list(by_id))).order_by("starts_at", "id").limit(limit)
     absent = set(await NotifiedAbsence.filter(meeting_id__in=[m.id for m in rows], withdrawn_at=None,
                                               enrollment_id__in=list(by_id)).values_list("meeting_id", flat=True))
+    joins = await join_details_for(rows, {e.cohort_id: e.cohort for e in enrollments})
     upcoming = []
     for m in rows:
         enrollment = by_cohort[m.cohort_id] if m.kind == MeetingKind.GROUP else by_id[m.enrollment_id]
@@ -188,9 +191,10 @@ async def upcoming_for_member(user: User, *, now: datetime, settings: Settings, 
         upcoming.append(UpcomingMeeting(
             meeting=m, title=neutral_title(m, cohort, cohort.template.n_pregroup_individual),
             zone=user.time_zone or cohort.time_zone, said_cant_come=m.id in absent,
-            join_url=cohort.video_link if is_join_link(cohort.video_link) and join_open(
+            join_url=joins[m.id].video_link if joins[m.id].online and join_open(
                 starts_at=m.starts_at, ends_at=m.ends_at, now=now,
                 minutes_before=settings.join_minutes_before) else None,
+            dial_in=joins[m.id].dial_in if joins[m.id].online else "",
             cant_come_path=cant_come_path(settings.secret_key, meeting_id=m.id, enrollment_id=enrollment.id,
                                           ends_at=m.ends_at)))
     return upcoming
@@ -209,3 +213,8 @@ async def context_for_member(user: User, meeting_id: int, *, now: datetime) -> A
     if enrollment is None:
         raise NotFound("There is no such meeting of yours.")
     return await context_for(meeting.id, enrollment.id, now=now)
+
+
+async def joinable_now(user: User, *, now: datetime, settings: Settings) -> list[UpcomingMeeting]:
+    """The member's online meetings whose Join button shows now (GROUPIPT_JOIN_MINUTES_BEFORE)."""
+    return [u for u in await upcoming_for_member(user, now=now, settings=settings, limit=3) if u.join_url]

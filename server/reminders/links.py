@@ -50,3 +50,31 @@ def read_cant_come_token(secret: str, token: str) -> CantComeClaim | None:
         return None
     return CantComeClaim(meeting_id=meeting_id, enrollment_id=enrollment_id,
                          expires_at=datetime.fromtimestamp(expires, UTC))
+
+
+
+# --- a questionnaire reminder's link ------------------------------------------------------
+# It names neither the questionnaire nor the occasion (a URL is read in mail previews and
+# proxies' logs as the text is): the id of the reminder's own row and an HMAC over it. The
+# row says which form it opens; the page opens it after the member signs in, while its
+# answer window is open (server/web/routes/reminders.py).
+
+QUESTIONNAIRE_PURPOSE = "questionnaire"
+QUESTIONNAIRE_PATH = "/reminders/questionnaire/{token}"
+_Q_SHAPE = re.compile(r"^(\d{1,12})\.([0-9a-f]{32})$")
+
+
+def _q_signature(secret: str, reminder_id: int) -> str:
+    return hmac.new(secret.encode(), f"{QUESTIONNAIRE_PURPOSE}:{reminder_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def questionnaire_path(secret: str, reminder_id: int) -> str:
+    return QUESTIONNAIRE_PATH.format(token=f"{reminder_id}.{_q_signature(secret, reminder_id)}")
+
+
+def read_questionnaire_token(secret: str, token: str) -> int | None:
+    """The reminder row's id of a genuine token, else None."""
+    match = _Q_SHAPE.match(token or "")
+    if match is None or not hmac.compare_digest(match.group(2), _q_signature(secret, int(match.group(1)))):
+        return None
+    return int(match.group(1))

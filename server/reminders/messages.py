@@ -16,8 +16,9 @@ from models.accounts import User
 from models.cohorts import Cohort, Enrollment, EnrollmentStatus, Meeting
 from models.reminders import NotifiedAbsence
 from server.platform.settings import Settings
-from server.reminders.join import is_join_link
+from server.reminders.join import JoinDetails
 from server.reminders.links import cant_come_path
+from server.reminders.online import join_details_of
 
 # Who a meeting reminds: the cohort's members for a group session; the one member for an
 # individual meeting while they are still on their way into (or in) the group.
@@ -57,15 +58,17 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def compose_reminder(*, meeting: Meeting, cohort: Cohort, member: User, enrollment_id: int, title: str,
-                     settings: Settings, said_cant_come: bool) -> Reminder:
+                     settings: Settings, said_cant_come: bool, join: JoinDetails | None = None) -> Reminder:
     zone = _zone(member.time_zone or cohort.time_zone)
     start = meeting.starts_at.astimezone(zone)
     end = meeting.ends_at.astimezone(zone)
     url = settings.base_url + cant_come_path(settings.secret_key, meeting_id=meeting.id,
                                              enrollment_id=enrollment_id, ends_at=meeting.ends_at)
     where = []
-    if is_join_link(cohort.video_link):
-        where.append(f"Join online: {cohort.video_link}")
+    if join is not None and join.online:
+        where.append(f"Join online: {join.video_link}")
+        if join.dial_in:
+            where.append(f"By phone: {join.dial_in}")
     place = meeting.location or cohort.location
     if place:
         where.append(f"Place: {place}")
@@ -106,10 +109,11 @@ async def reminders_for_meeting(meeting: Meeting, *, settings: Settings,
         return []
     cohort = await Cohort.get(id=meeting.cohort_id).select_related("template")
     title = neutral_title(meeting, cohort, cohort.template.n_pregroup_individual)
+    join = await join_details_of(meeting, cohort)
     absent = set(await NotifiedAbsence.filter(meeting_id=meeting.id, withdrawn_at=None).values_list(
         "enrollment_id", flat=True))
     return [
         compose_reminder(meeting=meeting, cohort=cohort, member=e.member, enrollment_id=e.id, title=title,
-                         settings=settings, said_cant_come=e.id in absent)
+                         settings=settings, said_cant_come=e.id in absent, join=join)
         for e in await attendees(meeting) if only is None or e.member_id in only
     ]

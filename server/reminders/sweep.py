@@ -1,5 +1,8 @@
 """The reminder sweep: every minute in the server, or `groupipt reminders-sweep` from cron.
 
+Each pass also raises the follow-ups of members who stopped coming (follow_ups.py) and sends
+the reminders of questionnaire windows just opened (questionnaires.py).
+
 A reminder is due once `hours_before` the meeting's start is past; when several lead times
 are past at once (the server was down), only the nearest one is sent. Each is claimed by
 inserting its unique `ReminderSent` row first, so two servers sweeping at the same moment
@@ -17,11 +20,13 @@ from tortoise.exceptions import IntegrityError
 
 from models.cohorts import Meeting, MeetingStatus
 from models.mail import OutboxMessage
-from models.reminders import ReminderChoice, ReminderSent
+from models.reminders import FollowUp, ReminderChoice, ReminderSent
 from server import clock
 from server.platform import mailer
 from server.platform.settings import Settings
+from server.reminders.follow_ups import raise_follow_ups
 from server.reminders.messages import Reminder, reminders_for_meeting
+from server.reminders.questionnaires import QuestionnaireReminder, send_questionnaire_reminders
 
 log = logging.getLogger("groupipt.reminders")
 SWEEP_EVERY = 60.0  # seconds
@@ -31,6 +36,8 @@ MEMBER_CHOICES = (24.0, 2.0)  # what a member may pick on /portal/reminders
 @dataclass
 class SweepResult:
     sent: list[tuple[Reminder, float]] = field(default_factory=list)
+    follow_ups: list[FollowUp] = field(default_factory=list)
+    questionnaires: list[QuestionnaireReminder] = field(default_factory=list)
 
 
 def lead_time_due(starts_at: datetime, hours: tuple[float, ...] | list[float], now: datetime) -> float | None:
@@ -63,6 +70,10 @@ async def sweep(*, now: datetime, settings: Settings) -> SweepResult:
                 continue
             if await _send(reminder, meeting, due, settings=settings, now=now):
                 result.sent.append((reminder, due))
+    if settings.follow_up_after_absences is not None:
+        result.follow_ups = await raise_follow_ups(now=now, settings=settings)
+    if settings.reminder_hours:  # GROUPIPT_REMINDER_HOURS=none: the clinic sends no reminders at all
+        result.questionnaires = await send_questionnaire_reminders(now=now, settings=settings)
     return result
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from calendars.discretion import PublicWordsWarning, check_public_fields
 from server.errors import BadRequest
+from server.reminders.join import is_join_link
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,8 +96,8 @@ def parse_cohort_input(data: Mapping[str, Any], *, facilitator_ids: Sequence[Any
     if len(skips) > 52:
         problems["skip_dates"] = "At most 52 skip dates."
     video_link = text("video_link", required=False, max_length=500)
-    if video_link and not video_link.startswith(("https://", "http://")):
-        problems["video_link"] = "Give a full https:// address."
+    if video_link and not is_join_link(video_link):
+        problems["video_link"] = "Give the full https:// address of the video meeting, as the video service shows it."
     ids = []
     for raw in facilitator_ids or data.get("facilitators") or []:
         try:

@@ -18,7 +18,7 @@ import re
 import secrets
 import time as monotonic_time
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
@@ -36,6 +36,8 @@ from calendars.wallclock import load_zone
 from models.accounts import FeedToken, Role, User
 from models.cohorts import Cohort, Enrollment, Meeting
 from server.platform.settings import Settings
+from server.reminders.join import JoinDetails
+from server.reminders.online import join_details_for, join_details_of
 from server.schedule.feed_stamps import (
     FEED_ENROLLMENTS,
     VISIBLE_COHORTS,
@@ -127,10 +129,16 @@ async def feed_overview() -> list[dict]:
 # --- feed contents ----------------------------------------------------------------------------
 
 
-def _event(row: Meeting, cohort: Cohort, pre_group_meetings: int, *, with_link: bool) -> FeedEvent:
+def _event(row: Meeting, cohort: Cohort, pre_group_meetings: int, *, with_link: bool,
+           join: JoinDetails | None = None) -> FeedEvent:
     kind = MeetingKind(row.kind)
     of = cohort.n_group_sessions if kind is MeetingKind.GROUP else (pre_group_meetings if kind is MeetingKind.PREGROUP else 1)
-    link = cohort.video_link if with_link and cohort.video_link else None
+    # The join link is not clinical: private feeds carry it (design.md, Calendars), in URL and DESCRIPTION.
+    join = join if join is not None else JoinDetails(video_link=cohort.video_link)
+    link = join.video_link if with_link and join.online else None
+    description = f"Join online: {link}" if link else None
+    if link and join.dial_in:
+        description += f"\nBy phone: {join.dial_in}"
     return FeedEvent(
         uid=row.uid,
         summary=meeting_title(kind=kind, number=row.number, of=of, make_up=row.replaces_id is not None,
@@ -143,16 +151,18 @@ def _event(row: Meeting, cohort: Cohort, pre_group_meetings: int, *, with_link: 
         cancelled=row.status == MeetingStatus.CANCELLED,
         location=row.location or cohort.location or None,
         url=link,
-        description=f"Join online: {link}" if link else None,
+        description=description,
     )
 
 
 def _render(
     *, name: str, rows: Sequence[Meeting], cohorts: dict[int, Cohort], settings: Settings, zone: str,
-    now: datetime, with_link: bool, floor: datetime,
+    now: datetime, with_link: bool, floor: datetime, joins: Mapping[int, JoinDetails] | None = None,
 ) -> FeedBody:
+    joins = joins or {}
     events = [
-        _event(row, cohorts[row.cohort_id], cohorts[row.cohort_id].template.n_pregroup_individual, with_link=with_link)
+        _event(row, cohorts[row.cohort_id], cohorts[row.cohort_id].template.n_pregroup_individual, with_link=with_link,
+               join=joins.get(row.id))
         for row in rows
     ]
     try:
@@ -182,7 +192,8 @@ async def feed_for_member(user: User, *, settings: Settings, now: datetime, floo
     if enrollments:
         rows = await Meeting.filter(member_meetings(user.id)).order_by("starts_at", "id")
     return _render(name=settings.organizer_name, rows=rows, cohorts=cohorts, settings=settings,
-                   zone=user.time_zone, now=now, with_link=True, floor=floor or user.created_at)
+                   zone=user.time_zone, now=now, with_link=True, floor=floor or user.created_at,
+                   joins=await join_details_for(rows, cohorts))
 
 
 async def feed_for_facilitator(user: User, *, settings: Settings, now: datetime, floor: datetime | None = None) -> FeedBody:
@@ -191,7 +202,8 @@ async def feed_for_facilitator(user: User, *, settings: Settings, now: datetime,
     ids = sorted({r.cohort_id for r in rows})
     cohorts = {c.id: c for c in await Cohort.filter(id__in=ids).select_related("template")} if ids else {}
     return _render(name=settings.organizer_name, rows=rows, cohorts=cohorts, settings=settings,
-                   zone=user.time_zone, now=now, with_link=True, floor=floor or user.created_at)
+                   zone=user.time_zone, now=now, with_link=True, floor=floor or user.created_at,
+                   joins=await join_details_for(rows, cohorts))
 
 
 async def feed_for_cohort(cohort: Cohort, *, settings: Settings, now: datetime) -> FeedBody:
@@ -199,13 +211,15 @@ async def feed_for_cohort(cohort: Cohort, *, settings: Settings, now: datetime) 
     full = await Cohort.get(id=cohort.id).select_related("template")
     rows = await Meeting.filter(cohort_id=cohort.id).order_by("starts_at", "id")
     return _render(name=f"{full.name} schedule", rows=rows, cohorts={full.id: full}, settings=settings,
-                   zone=full.time_zone, now=now, with_link=True, floor=full.created_at)
+                   zone=full.time_zone, now=now, with_link=True, floor=full.created_at,
+                   joins=await join_details_for(rows, {full.id: full}))
 
 
 async def meeting_download(row: Meeting, *, settings: Settings) -> bytes:
     """One meeting as an .ics file to import (METHOD:PUBLISH)."""
     cohort = await Cohort.get(id=row.cohort_id).select_related("template")
-    event = _event(row, cohort, cohort.template.n_pregroup_individual, with_link=True)
+    event = _event(row, cohort, cohort.template.n_pregroup_individual, with_link=True,
+                   join=await join_details_of(row, cohort))
     return build_feed(
         name=settings.organizer_name, events=[event], fallback_tzid=cohort.time_zone,
         fallback_day=row.starts_at.date(), organization=settings.organizer_name, product="Sessions",

@@ -31,6 +31,7 @@ from models.accounts import Role
 from models.clinical import ContactMethod, RiskAction, RiskLevel, SuicidalThoughts
 from models.cohorts import ConsentMethod, EnrollmentStatus
 from models.fidelity import ChecklistAnswer
+from models.reminders import OutreachOutcome
 from server.closure.record import NEXT_STEP_KINDS
 from server.enrollment.intake import FORMULATION_AGREEMENT
 from server.measures.instruments import questionnaire
@@ -139,7 +140,8 @@ class CohortSettings(ApiBody):
     termination_sessions: Count | None = None
     skip_dates: list[Day] = Field(default_factory=list, max_length=52)
     location: str = Field("", max_length=200)
-    video_link: str = Field("", max_length=500, pattern=r"^(https?://.*)?$")
+    video_link: str = Field("", max_length=500, pattern=r"^(https://\S+)?$", description=(
+        "An online cohort's join link: an https address (members see it from shortly before each meeting)"))
     facilitators: list[RowId] = Field(default_factory=list, max_length=20, description="Facilitators' user ids")
     confirm_public_words: bool = Field(False, description=(
         "A clinical word (therapy, depression, IPT, ...) in public_title, location or video_link is refused "
@@ -432,3 +434,20 @@ class SupervisionMeetingBody(ApiBody):
     actions_done: list[RowId] = Field(default_factory=list, max_length=100,
                                       description="Open actions of earlier meetings that are done by now")
     notes: ClinicalText = ""
+
+
+# --- follow-ups and online meetings (server/reminders) ------------------------------------
+
+
+class OutreachBody(ApiBody):
+    outcome: one_of(*OutreachOutcome) = Field(description=(
+        "reached, not_reached (the follow-up stays open), plans_to_return, or leaving (the member is withdrawn "
+        "with withdrawal_reason, and the first waitlisted member is offered the place)"))
+    note: str = Field("", max_length=1000, description="Private to the cohort's staff")
+    withdrawal_reason: str = Field("", max_length=500, description="Needed with leaving (the note is used if empty)")
+
+
+class OnlineJoinBody(ApiBody):
+    video_link: str = Field("", max_length=500, description=(
+        "An https address; empty: held in a room (a meeting's empty link follows its cohort's)"))
+    dial_in: str = Field("", max_length=300, description="Optional phone dial-in text, with a video link")

@@ -42,3 +42,18 @@ async def test_the_demo_link_works_and_the_board_shows_the_absence(demo):  # noq
     finally:
         await board.close()
     assert [m["status"] for m in marks.values()] == ["absent_notified"]
+
+
+async def test_the_demo_has_an_online_cohort_and_a_member_missing_two_in_a_row(demo):  # noqa: F811
+    server, data = demo
+    halfway = data["cohorts"][0]
+    assert all("Join online: https://meet.example.org/tuesday-group" in r["body"] for r in data["reminders"])
+    facilitator = next(u for u in data["users"] if u["email"] in halfway["facilitators"])
+    async with httpx.AsyncClient(base_url=data["base_url"],
+                                 headers={"Authorization": f"Bearer {facilitator['api_token']}"}) as api:
+        joined = (await api.get(f"/api/v1/cohorts/{halfway['id']}/online")).json()
+        assert joined["online"] and joined["dial_in"]
+        listed = (await api.get(f"/api/v1/cohorts/{halfway['id']}/follow-ups")).json()
+    (item,) = listed["follow_ups"]
+    assert item["member"] == "Amara Diallo" and item["absences_in_a_row"] == 2 and item["reason"] == "absences_in_a_row"
+    assert {r["member"] for r in listed["at_risk"]} == {"Amara Diallo"}

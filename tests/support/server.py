@@ -75,6 +75,8 @@ class LiveServer:
             # The shared test server sends no meeting reminders of its own, so tests that count
             # outbox rows are not raced by its sweep (test_reminders.py starts one that does).
             "GROUPIPT_REMINDER_HOURS": "none",
+            # Nor does it raise follow-ups (test_follow_ups.py raises its own, and counts their mail).
+            "GROUPIPT_FOLLOW_UP_AFTER_ABSENCES": "none",
             **(extra_env or {}),
         }
         self.process: subprocess.Popen | None = None

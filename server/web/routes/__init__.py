@@ -12,8 +12,10 @@ from server.web.routes import (
     enrollment_api,
     feeds,
     fidelity,
+    follow_ups,
     home,
     intake,
+    kiosk,
     measures,
     meetings,
     portal,
@@ -28,3 +30,5 @@ from server.web.routes import (
 
 # Feeds first: calendar clients poll them most, and Starlette matches routes in order.
 ROUTE_MODULES = [feeds, accounts, home, api, audit, templates, cohorts, meetings, enrollment, enrollment_api, intake, measures, safety_items, safety, reminders, portal, records, boards, closure, closure_api, fidelity, programme, supervision]
+ROUTE_MODULES.append(follow_ups)  # follow-ups and online meetings (issue 16)
+ROUTE_MODULES.append(kiosk)  # measures on a shared tablet (issue 16)

@@ -16,6 +16,7 @@ from models.cohorts import Enrollment, EnrollmentStatus, Meeting
 from server.accounts import audit
 from server.accounts.access import facilitates, supervises
 from server.board.access import SESSION
+from server import clock
 from server.board import (
     DISPLAY,
     FACILITATOR,
@@ -32,6 +33,7 @@ from server.errors import (
     NotFound,
     PlatformError,
 )
+from server.reminders.board_notices import board_reminders_context
 from server.web.auth import requires, user_of
 from server.web.templating import render
 
@@ -97,6 +99,8 @@ async def _page(request: Request, view: str, template: str) -> Response:
         await audit.record(user, "read", "board", board.id, detail=f"meeting {meeting.id}")
     body = facilitator_view(state) if view == FACILITATOR else display_view(state)
     return render(request, template, {
+        **(await board_reminders_context(meeting, settings=request.app.state.settings, now=clock.now())
+           if view == FACILITATOR else {}),
         "meeting": meeting, "board": board, "state": body, "words": page_words(), "observing": observer,
         "client": {"meeting_id": meeting.id, "ws_path": f"/boards/{meeting.id}/ws?view={view}", "view": view,
                    "read_only": observer, "user": {"id": str(user.id), "name": user.display_name}},

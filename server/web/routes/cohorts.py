@@ -23,6 +23,7 @@ from server import clock, schedule
 from server.accounts import access
 from server.closure import signoff
 from server.errors import REFUSALS, BadRequest, Conflict, Forbidden, NotFound, refusal
+from server.reminders import follow_ups
 from server.schedule import CohortInput
 from server.web import auth, read_only
 from server.web.api_models import (
@@ -194,6 +195,7 @@ async def _cohort_context(request: Request, user: User, cohort: Cohort) -> dict[
     if cohort.activation_override_reason:
         context["override_by"] = await User.get_or_none(id=cohort.activation_override_by_id) if cohort.activation_override_by_id else None
     context["cohort_public_words"] = _public_words({name: getattr(cohort, name) for name in schedule.PUBLIC_FIELDS})
+    context["at_risk"] = await follow_ups.at_risk([cohort.id])  # issue 16: members who stopped coming
     return context
 
 

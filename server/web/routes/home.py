@@ -8,10 +8,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from models.accounts import Role, User
-from models.cohorts import Cohort, Meeting, MeetingStatus
+from models.cohorts import Cohort, CohortStatus, Meeting, MeetingStatus
 from server import clock, dashboard
 from server.accounts import access
 from server.measures import safety
+from server.reminders import follow_ups
 from server.web import auth
 from server.web.templating import render
 
@@ -36,6 +37,8 @@ async def home(request: Request) -> Response:
         "supervision": await dashboard.supervision_overview(user),
         "help_text_unset": user.role == Role.COORDINATOR and not help_text.set_by_clinic,
         "programme_link": user.role == Role.COORDINATOR or bool(await access.supervised_facilitator_ids(user)),
+        "follow_up_items": await follow_ups.follow_ups_for_staff_home(user), "show_cohort": True,
+        "at_risk": await follow_ups.at_risk([c.id for c in rows if c.status == CohortStatus.ACTIVE]),
     })
 
 

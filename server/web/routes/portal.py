@@ -24,6 +24,8 @@ from server.measures.instruments import (
 )
 from server.measures.occasions import WINDOW_RULE
 from server.portal import group_words, member_portal
+from server.reminders.absences import joinable_now
+from server.reminders.kiosk import codes_for_member
 from server.web.auth import requires, user_of
 from server.web.forms import form_data
 from server.web.routes.enrollment import record_id
@@ -52,6 +54,8 @@ async def portal(request: Request) -> Response:
         "blocks": groups, "calendar": await calendar_section(request),
         "questionnaire": questionnaire, "cancelled": MeetingStatus.CANCELLED, "window_rule": WINDOW_RULE,
         "help_now": (await safety.crisis_help(request.app.state.settings)).text,
+        "join_now": await joinable_now(user_of(request), now=clock.now(), settings=request.app.state.settings),
+        "kiosk_codes": await codes_for_member(user_of(request), request.app.state.settings.secret_key, now=clock.now()),
     })
 
 

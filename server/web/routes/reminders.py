@@ -14,8 +14,10 @@ from models.accounts import Role
 from models.board import Board
 from models.reminders import ReminderChoice
 from server import clock, reminders
-from server.errors import BadRequest
+from server.errors import BadRequest, NotFound
 from server.reminders.absences import upcoming_for_member
+from server.reminders.links import read_questionnaire_token
+from server.reminders.questionnaires import form_of_reminder
 from server.web.api_models import ApiBody
 from server.web.api_schema import body, read_body
 from server.web.auth import requires, user_of
@@ -90,6 +92,16 @@ async def member_reminders_save(request: Request) -> Response:
     return RedirectResponse("/portal/reminders?saved=1", status_code=303)
 
 
+@requires(Role.MEMBER)
+async def questionnaire_link(request: Request) -> Response:
+    """A questionnaire reminder's link: after sign-in, the member's form for that occasion."""
+    reminder_id = read_questionnaire_token(request.app.state.settings.secret_key, request.path_params["token"])
+    if reminder_id is None:
+        raise NotFound("This link is not known. Please use the link from your reminder, or open your portal.")
+    path = await form_of_reminder(reminder_id, user_of(request).id, now=clock.now())
+    return RedirectResponse(path, status_code=303)
+
+
 # --- API ----------------------------------------------------------------------------------
 
 
@@ -100,13 +112,14 @@ class AbsenceBody(ApiBody):
 def _upcoming_json(u, base_url: str) -> dict:
     return {"meeting_id": u.meeting.id, "title": u.title, "starts_at": u.meeting.starts_at.isoformat(),
             "ends_at": u.meeting.ends_at.isoformat(), "said_cant_come": u.said_cant_come,
-            "cant_come_url": base_url + u.cant_come_path, "join_url": u.join_url}
+            "cant_come_url": base_url + u.cant_come_path, "join_url": u.join_url,
+            "dial_in": (u.dial_in or None) if u.join_url else None}
 
 
 @requires(Role.MEMBER)
 async def api_my_meetings(request: Request) -> Response:
     """
-    summary: The member's next meetings, each with whether they said they can't come, the link to say so, and the join link inside its window
+    summary: The member's next meetings, each with whether they said they can't come, the link to say so, and the join link (and dial-in) inside its window
     responses:
       200: {description: "Up to six meetings, soonest first"}
     """
@@ -153,6 +166,7 @@ async def api_say_can_come(request: Request) -> Response:
 routes = [
     Route("/reminders/cant-come/{token}", cant_come_page, methods=["GET"]),
     Route("/reminders/cant-come/{token}", cant_come_submit, methods=["POST"]),
+    Route("/reminders/questionnaire/{token}", questionnaire_link, methods=["GET"]),
     Route("/portal/reminders", member_reminders, methods=["GET"]),
     Route("/portal/reminders", member_reminders_save, methods=["POST"]),
     Route("/api/v1/me/meetings", api_my_meetings, methods=["GET"]),
