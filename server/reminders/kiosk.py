@@ -35,9 +35,25 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def member_code(secret: str, kiosk_id: int, enrollment_id: int) -> str:
-    digest = hmac.new(secret.encode(), f"kiosk:{kiosk_id}:{enrollment_id}".encode(), hashlib.sha256).digest()
+def member_code(secret: str, kiosk_id: int, enrollment_id: int, attempt: int = 0) -> str:
+    message = f"kiosk:{kiosk_id}:{enrollment_id}" + (f":{attempt}" if attempt else "")
+    digest = hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest()
     return f"{int.from_bytes(digest[:4], 'big') % 10000:04d}"
+
+
+def kiosk_codes(secret: str, kiosk_id: int, enrollment_ids: list[int]) -> dict[int, str]:
+    """Each answering member's code, distinct within the kiosk: in enrollment order, a code
+    already given is drawn again, so two members never share one (and neither would be let
+    in). Stable while the members stay: a member joining later only avoids earlier codes."""
+    codes: dict[int, str] = {}
+    taken: set[str] = set()
+    for enrollment_id in sorted(enrollment_ids):
+        attempt = 0
+        while (code := member_code(secret, kiosk_id, enrollment_id, attempt)) in taken:
+            attempt += 1
+        codes[enrollment_id] = code
+        taken.add(code)
+    return codes
 
 
 async def start_kiosk(cohort: Cohort, *, by: User, now: datetime) -> tuple[KioskSession, str]:
@@ -72,7 +88,9 @@ async def _answering(cohort_id: int) -> list[Enrollment]:
 
 async def codes_for_staff(kiosk: KioskSession, secret: str) -> list[tuple[Enrollment, str]]:
     """Each member's code, for the facilitator to read out."""
-    return [(e, member_code(secret, kiosk.id, e.id)) for e in await _answering(kiosk.cohort_id)]
+    answering = await _answering(kiosk.cohort_id)
+    codes = kiosk_codes(secret, kiosk.id, [e.id for e in answering])
+    return [(e, codes[e.id]) for e in answering]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,15 +106,20 @@ async def codes_for_member(user: User, secret: str, *, now: datetime) -> list[Me
         return []
     by_cohort = {e.cohort_id: e for e in mine}
     kiosks = await KioskSession.filter(cohort_id__in=list(by_cohort), ended_at=None, expires_at__gt=now).order_by("id")
-    return [MemberKioskCode(group=by_cohort[k.cohort_id].cohort.public_title,
-                            code=member_code(secret, k.id, by_cohort[k.cohort_id].id)) for k in kiosks]
+    found = []
+    for k in kiosks:
+        mine_here = by_cohort[k.cohort_id]
+        codes = kiosk_codes(secret, k.id, [e.id for e in await _answering(k.cohort_id)])
+        found.append(MemberKioskCode(group=mine_here.cohort.public_title, code=codes[mine_here.id]))
+    return found
 
 
 async def unlock(kiosk: KioskSession, code: str, *, secret: str, now: datetime) -> Enrollment:
     code = (code or "").strip()
-    matches = [e for e in await _answering(kiosk.cohort_id) if hmac.compare_digest(
-        member_code(secret, kiosk.id, e.id), code)] if len(code) == 4 and code.isdigit() else []
-    if len(matches) != 1:  # none, or (rarely) two members sharing a code: neither is let in
+    answering = await _answering(kiosk.cohort_id)
+    codes = kiosk_codes(secret, kiosk.id, [e.id for e in answering])
+    matches = [e for e in answering if hmac.compare_digest(codes[e.id], code)] if len(code) == 4 and code.isdigit() else []
+    if len(matches) != 1:
         await KioskSession.filter(id=kiosk.id).update(wrong_codes=F("wrong_codes") + 1)
         wrong = (await KioskSession.get(id=kiosk.id)).wrong_codes
         if wrong >= MAX_WRONG_CODES:
