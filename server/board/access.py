@@ -77,7 +77,8 @@ async def still_allowed(user: User, credential: Mapping[str, Any], cohort_id: in
     if view != DISPLAY:
         return False
     return await _credential_holds(user, credential, Role.MEMBER) and await Enrollment.filter(
-        cohort_id=cohort_id, member_id=user.id, status=EnrollmentStatus.ENROLLED).exists()
+        cohort_id=cohort_id, member_id=user.id, status=EnrollmentStatus.ENROLLED,
+        member__restricted_at=None).exists()
 
 
 async def _credential_holds(user: User, credential: Mapping[str, Any], role: Role) -> bool:

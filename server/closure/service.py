@@ -135,7 +135,7 @@ async def draft_missing(cohort: Any, actor: Any, *, now: Any) -> int:
         )
     started = ClosureSummary.filter(enrollment__cohort_id=cohort.id).values_list("enrollment_id", flat=True)
     enrollments = await _without_transferred(await Enrollment.filter(
-        cohort_id=cohort.id, status__in=list(SUMMARY_STATUSES)).exclude(
+        cohort_id=cohort.id, status__in=list(SUMMARY_STATUSES), member__restricted_at=None).exclude(
         id__in=await started
     ).select_related("cohort__template", "member").order_by("id"))
     for enrollment in enrollments:
@@ -296,7 +296,8 @@ def _positive_id(value: Any) -> int:
 async def cohort_overview(cohort: Any) -> list[dict[str, Any]]:
     """Each member's summary state (see `_summary_state`) with their latest and finalized versions."""
     enrollments = await _without_transferred(await Enrollment.filter(
-        cohort_id=cohort.id, status__in=list(SUMMARY_STATUSES)).select_related("member").order_by("id"))
+        cohort_id=cohort.id, status__in=list(SUMMARY_STATUSES), member__restricted_at=None,
+    ).select_related("member").order_by("id"))
     rows = await ClosureSummary.filter(enrollment_id__in=[e.id for e in enrollments]).order_by("version")
     latest: dict[int, Any] = {}
     finalized: dict[int, Any] = {}

@@ -176,7 +176,7 @@ async def awaiting_signoff(supervisor: User) -> list[ClosureSummary]:
     cohort and member loaded; not the ones they submitted themself."""
     if supervisor.role == Role.MEMBER or not supervisor.is_active or not supervisor.is_clinician:
         return []
-    query = ClosureSummary.filter(status=SummaryStatus.AWAITING_SIGNOFF)
+    query = ClosureSummary.filter(status=SummaryStatus.AWAITING_SIGNOFF, enrollment__member__restricted_at=None)
     if supervisor.role != Role.COORDINATOR:
         facilitators = await supervised_facilitator_ids(supervisor)
         if not facilitators:

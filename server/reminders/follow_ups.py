@@ -103,7 +103,8 @@ async def attendance_marks(cohort_ids: Iterable[int]) -> dict[int, list[tuple[in
     meetings = await Meeting.filter(cohort_id__in=ids, kind=MeetingKind.GROUP, status=MeetingStatus.COMPLETED
                                     ).order_by("starts_at", "id").values_list("id", flat=True)
     order = {meeting_id: i for i, meeting_id in enumerate(meetings)}
-    enrolled = await Enrollment.filter(cohort_id__in=ids, status=EnrollmentStatus.ENROLLED).values_list("id", flat=True)
+    enrolled = await Enrollment.filter(cohort_id__in=ids, status=EnrollmentStatus.ENROLLED,
+                                       member__restricted_at=None).values_list("id", flat=True)
     marks: dict[int, list[tuple[int, str]]] = {e: [] for e in enrolled}
     if not order or not marks:
         return marks
@@ -184,6 +185,7 @@ async def open_follow_ups(cohort_ids: Iterable[int]) -> list[FollowUp]:
         return []
     # A member withdrawn another way, or a group that has ended, has nobody left to call.
     return list(await FollowUp.filter(cohort_id__in=ids, closed_at=None, enrollment__status=EnrollmentStatus.ENROLLED,
+                                      enrollment__member__restricted_at=None,
                                       cohort__status=CohortStatus.ACTIVE).select_related(
         "enrollment__member", "cohort", "last_missed").order_by("raised_at", "id"))
 

@@ -252,7 +252,8 @@ async def absence_runs(cohort_ids: Iterable[int], run: int = 2) -> list[AbsenceR
     marks = await Attendance.filter(meeting__cohort_id__in=ids, meeting__kind=MeetingKind.GROUP,
                                     meeting__status=MeetingStatus.COMPLETED).values_list(
         "meeting_id", "enrollment_id", "status")
-    members = await Enrollment.filter(cohort_id__in=ids, status=EnrollmentStatus.ENROLLED).order_by("id").values_list(
+    members = await Enrollment.filter(cohort_id__in=ids, status=EnrollmentStatus.ENROLLED,
+                                      member__restricted_at=None).order_by("id").values_list(
         "id", "cohort_id")
     status_of = {(meeting_id, enrollment_id): AttendanceStatus(status) for meeting_id, enrollment_id, status in marks}
     by_cohort: dict[int, list[tuple[int, int, datetime]]] = defaultdict(list)
@@ -368,7 +369,8 @@ async def build_agenda(viewer: User, supervisor: User, *, now: datetime, improve
     flags: list[Flag] = []
     if cohorts:
         by_id = {c.id: c for c in cohorts}
-        enrollments = list(await Enrollment.filter(cohort_id__in=list(by_id)).prefetch_related("member").order_by("id"))
+        enrollments = list(await Enrollment.filter(cohort_id__in=list(by_id), member__restricted_at=None)
+                           .prefetch_related("member").order_by("id"))
         for e in enrollments:
             e.cohort = by_id[e.cohort_id]  # with its template, already loaded
         enrollment_of = {e.id: e for e in enrollments}

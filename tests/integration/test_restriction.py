@@ -116,6 +116,20 @@ async def test_a_restricted_member_vanishes_from_lists_boards_reminders_feeds_an
     reminded = await attendees(clinic["meetings"][4])
     assert [e.id for e in reminded] == [clinic["sol_e"].id]
 
+    # Closure summaries, absence follow-ups, and the room's display on her own device.
+    from server.closure import service as closure_service
+    from server.reminders.follow_ups import attendance_marks
+
+    summaries = await closure_service.cohort_overview(cohort)
+    assert [row["enrollment"].id for row in summaries] == [clinic["sol_e"].id]
+    assert set(await attendance_marks([cohort.id])) == {clinic["sol_e"].id}
+    member = await logged_in(live_server.url, rita.email, PASSWORD)
+    try:
+        display = await member.get(f"/boards/{clinic['meetings'][4].id}/display")
+        assert display.status_code == 404
+    finally:
+        await member.aclose()
+
 
 async def test_a_restricted_record_refuses_every_change_and_nothing_changes(live_server, clinic):
     rita_e = clinic["rita_e"]

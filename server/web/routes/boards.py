@@ -71,7 +71,7 @@ async def authorize_board(user: User | None, meeting_id: int | str, view: str) -
             return meeting, True
         raise Forbidden("You do not facilitate or supervise this group.")
     enrolled = await Enrollment.filter(cohort_id=meeting.cohort_id, member_id=user.id,
-                                       status=EnrollmentStatus.ENROLLED).exists()
+                                       status=EnrollmentStatus.ENROLLED, member__restricted_at=None).exists()
     if not enrolled:
         raise NotFound("There is no such session.")
     if view != DISPLAY:
