@@ -126,7 +126,8 @@ async def test_demo_supervisor_signs_in_and_reads_both_facilitators_cohorts(demo
     for cohort in data["cohorts"]:
         page = await client.get(f"/cohorts/{cohort['id']}")
         assert page.status_code == 200 and "You supervise this cohort (read-only)" in page.text
-        assert f'href="/cohorts/{cohort["id"]}"' in home.text
+        if cohort["status"] != "completed":  # the home page lists the cohorts still running
+            assert f'href="/cohorts/{cohort["id"]}"' in home.text
     await client.aclose()
     async with bearer(server.url, supervisor["api_token"]) as api:
         listed = (await api.get("/api/v1/cohorts")).json()["cohorts"]
