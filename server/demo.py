@@ -4,6 +4,9 @@ Two cohorts: one half-way through the WHO format (sessions 1-4 held on the live 
 attendance, role plays, goal progress and weekly PHQ-9 history), one still enrolling
 (Uganda format). Eight members with problem areas, two facilitators, one coordinator, and
 a supervisor (a clinician) who supervises both facilitators (issue 17).
+A third cohort has finished and needs supervisor sign-off: its closure summaries are two
+finalized after approval, one awaiting the supervisor, two drafts; its five members' logins
+are under "finished_members" of `demo --json`.
 Everything here is invented; no real person is described.
 
 Running it again resets the demo people's passwords and mints new API tokens and feed URLs;
@@ -20,6 +23,8 @@ import pyotp
 from tortoise.transactions import in_transaction
 
 from models.accounts import ApiToken, FactorKind, Role, SecondFactor, User
+from models.board import Attendance, AttendanceStatus
+from models.closure import ClosureSummary
 from models.clinical import Goal, SafetyItem
 from models.reminders import NotifiedAbsence
 from models.cohorts import (
@@ -35,6 +40,7 @@ from models.cohorts import (
 from server import accounts, clock, reminders, schedule
 from server import fidelity
 from server.board.hub import Hub
+from server.closure import service, signoff
 from server.board.service import BoardService
 from server.board.state import Command
 from server.enrollment import intake
@@ -504,9 +510,6 @@ async def load_finished_cohort(people: dict[str, User], supervisor: User, now: d
 
 
 async def _finished_cohort(people: dict[str, User], supervisor: User, members: list[User], now: datetime) -> Cohort:
-    from server import closure
-    from server.closure import signoff
-
     coordinator, f1 = people["coordinator"], people["facilitator1"]
     template = await _template("who-group-ipt")
     zone = ZoneInfo(ZONE)
@@ -535,8 +538,6 @@ async def _finished_cohort(people: dict[str, User], supervisor: User, members: l
     await _finished_measures(enrollments, f1, now)
     # Held sessions as direct rows (as the half-way cohort's pre-group meetings): attendance
     # marked, every meeting completed, the checklist filled in after each group session.
-    from models.board import Attendance, AttendanceStatus
-
     held = await Meeting.filter(cohort_id=cohort.id, starts_at__lt=now).order_by("starts_at")
     await Meeting.filter(id__in=[m.id for m in held]).update(status=MeetingStatus.COMPLETED)
     for meeting in held:
@@ -569,8 +570,6 @@ async def _finished_measures(enrollments: list[Enrollment], facilitator: User, n
 async def _finished_summaries(cohort: Cohort, facilitator: User, supervisor: User, now: datetime) -> None:
     """Drafted and edited by the facilitator; members 1-2 approved and finalized, member 3
     awaiting sign-off, members 4-5 still in draft (5 not yet edited)."""
-    from server.closure import service, signoff
-
     enrollments = await Enrollment.filter(cohort_id=cohort.id).order_by("id").prefetch_related("member", "cohort__template")
     for index, enrollment in enumerate(enrollments):
         row = await service.draft(enrollment, facilitator, now=now - timedelta(days=3))
@@ -594,8 +593,6 @@ async def _finished_summaries(cohort: Cohort, facilitator: User, supervisor: Use
 
 
 async def finished_cohort_json(settings: Settings, cohort: Cohort, now: datetime) -> dict:
-    from models.closure import ClosureSummary
-
     entry = await _cohort_json(settings, cohort, now)
     rows = await ClosureSummary.filter(enrollment__cohort_id=cohort.id).order_by("enrollment_id", "version") \
         .select_related("enrollment__member")
