@@ -4,6 +4,9 @@ Two cohorts: one half-way through the WHO format (sessions 1-4 held on the live 
 attendance, role plays, goal progress and weekly PHQ-9 history), one still enrolling
 (Uganda format). Eight members with problem areas, two facilitators, one coordinator, and
 a supervisor (a clinician) who supervises both facilitators (issue 17).
+A third cohort has finished and needs supervisor sign-off: its closure summaries are two
+finalized after approval, one awaiting the supervisor, two drafts; its five members' logins
+are under "finished_members" of `demo --json`.
 Everything here is invented; no real person is described.
 
 Running it again resets the demo people's passwords and mints new API tokens and feed URLs;
@@ -20,6 +23,8 @@ import pyotp
 from tortoise.transactions import in_transaction
 
 from models.accounts import ApiToken, FactorKind, Role, SecondFactor, User
+from models.board import Attendance, AttendanceStatus
+from models.closure import ClosureSummary
 from models.clinical import Goal, SafetyItem
 from models.reminders import NotifiedAbsence
 from models.cohorts import (
@@ -35,6 +40,7 @@ from models.cohorts import (
 from server import accounts, clock, reminders, schedule
 from server import fidelity
 from server.board.hub import Hub
+from server.closure import service, signoff
 from server.board.service import BoardService
 from server.board.state import Command
 from server.enrollment import intake
@@ -186,11 +192,15 @@ async def _load(settings: Settings, *, coordinator: User | None, now: datetime) 
         users_json.append(await _login_json(user, passwords[key], feed_urls.get(user.email), now))
     supervisor_json = await _login_json(supervisor, supervisor_password, feed_urls.get(supervisor.email), now)
     supervisor_json["supervises"] = [people["facilitator1"].email, people["facilitator2"].email]
+    finished, finished_logins = await load_finished_cohort(people, supervisor, now)
+    finished_users = [await _login_json(u, p, None, now) for u, p in finished_logins]
     return {
         "base_url": settings.base_url,
         "users": users_json,
         "supervisor": supervisor_json,
-        "cohorts": [await _cohort_json(settings, halfway, now), await _cohort_json(settings, enrolling, now)],
+        "cohorts": [await _cohort_json(settings, halfway, now), await _cohort_json(settings, enrolling, now),
+                    await finished_cohort_json(settings, finished, now)],
+        "finished_members": finished_users,
         "boards": await _boards_json(settings, halfway, now),
         "reminders": await _reminders_json(settings, halfway, now),
     }
@@ -458,13 +468,13 @@ CHECKLIST_ANSWERS = {
 CHECKLIST_RATINGS = {1: 4, 2: 3, 3: 3}
 
 
-async def _session_checklists(cohort: Cohort, facilitator: User, now: datetime) -> None:
+async def _session_checklists(cohort: Cohort, facilitator: User, now: datetime, *, skip_latest: bool = True) -> None:
     """The checklists filled in after the meetings held, through the service the page uses;
     the latest session's is still to do (a missing checklist for the supervision agenda)."""
     held = await Meeting.filter(cohort_id=cohort.id, status=MeetingStatus.COMPLETED).order_by("starts_at")
     latest = max((m.number for m in held if m.kind == MeetingKind.GROUP), default=None)
     for meeting in held:
-        if meeting.kind == MeetingKind.GROUP and meeting.number == latest:
+        if skip_latest and meeting.kind == MeetingKind.GROUP and meeting.number == latest:
             continue
         current = await fidelity.meeting_checklist(facilitator, meeting.id, now=now)
         given = CHECKLIST_ANSWERS.get(meeting.number, {}) if meeting.kind == MeetingKind.GROUP else {}
@@ -473,3 +483,135 @@ async def _session_checklists(cohort: Cohort, facilitator: User, now: datetime) 
         await fidelity.save_checklist(facilitator, meeting.id, answers=answers, note="",
                                       rating=CHECKLIST_RATINGS.get(meeting.number, 4) if meeting.kind == MeetingKind.GROUP else 4,
                                       now=meeting.ends_at + timedelta(minutes=20))
+
+
+# A finished cohort whose closure summaries need supervisor sign-off (issue 17): all eight
+# sessions held, PHQ-9/GAD-7 from baseline to closure, and summaries drafted, one awaiting
+# the supervisor, two finalized after approval, two still in draft.
+FINISHED = "Demo: Monday afternoon group (finished)"
+# Name, goal in their own words, PHQ-9 totals (baseline, then before sessions 1-8); the
+# fifth improves least. Session numbers each member missed.
+FINISHED_MEMBERS = [
+    ("Ines Moreau", "Call my sister every week", [17, 16, 15, 13, 12, 10, 9, 8, 7]),
+    ("Jonas Berg", "Tell my manager when the workload is too much", [15, 15, 13, 12, 10, 9, 8, 7, 6]),
+    ("Kemi Balogun", "Make one new friend at the community centre", [19, 18, 17, 15, 14, 12, 11, 10, 9]),
+    ("Luca Romano", "Talk with my son about the divorce", [14, 13, 13, 12, 11, 10, 9, 9, 8]),
+    ("Mei Tanaka", "Get back to my choir", [16, 16, 16, 15, 15, 14, 14, 13, 13]),
+]
+FINISHED_ABSENT = {1: {4}, 4: {5, 6}}  # member index -> sessions missed
+FINISHED_EDITS = {
+    "warning_signs": "Staying in bed late and not answering calls.",
+    "who_to_tell": "My sister, and the GP practice nurse.",
+    "relapse_strategies": "Keep the weekly call; say early when something is wrong.",
+    "relapse_supports": "Family and the community centre.",
+    "seek_help": "Call the GP surgery or NHS 111 if low for two weeks.",
+    "feelings_about_ending": "Sad to finish, and ready to keep going.",
+    "next_step_kind": "maintenance",
+}
+
+
+async def load_finished_cohort(people: dict[str, User], supervisor: User, now: datetime) -> tuple[Cohort, list[dict]]:
+    """The finished cohort (made once) and its members' logins (passwords reset each load)."""
+    logins = []
+    members = []
+    for index, (name, *_rest) in enumerate(FINISHED_MEMBERS, start=1):
+        password = _password()
+        members.append(await _person(Person(f"finished{index}", name, Role.MEMBER), password))
+        logins.append((members[-1], password))
+    cohort = await Cohort.get_or_none(name=FINISHED)
+    if cohort is None:
+        cohort = await _finished_cohort(people, supervisor, members, now)
+    return cohort, logins
+
+
+async def _finished_cohort(people: dict[str, User], supervisor: User, members: list[User], now: datetime) -> Cohort:
+    coordinator, f1 = people["coordinator"], people["facilitator1"]
+    template = await _template("who-group-ipt")
+    zone = ZoneInfo(ZONE)
+    first_session = (now.astimezone(zone) - timedelta(days=70)).date()
+    first_session -= timedelta(days=first_session.weekday())  # Mondays
+    planned_at = datetime.combine(first_session - timedelta(days=21), time(9), tzinfo=zone)
+    values = schedule.parse_cohort_input({
+        "name": FINISHED, "public_title": "Monday group", "template": template.id, "time_zone": ZONE,
+        "start_date": first_session.isoformat(), "weekday": 0, "start_time": "14:00",
+        "capacity": 8, "location": "Room 3, Elm Street Centre", "video_link": "",
+    }, facilitator_ids=[f1.id])
+    cohort = await schedule.create_cohort(values, by=coordinator, now=planned_at)
+    await signoff.set_requirement(cohort, True, by=coordinator)
+    await schedule.set_status(cohort, CohortStatus.ENROLLING, by=coordinator)
+    enrollments = []
+    for user in members:
+        consent = ConsentGiven(at=planned_at - timedelta(hours=1), method=ConsentMethod.SIGNED_FORM,
+                               version=cohort.group_agreement_version)
+        enrollments.append((await enroll(cohort.id, by=coordinator, member_id=user.id, consent=consent,
+                                         now=planned_at)).enrollment)
+    await Enrollment.filter(id__in=[e.id for e in enrollments]).update(created_at=planned_at)
+    await schedule.activate(cohort, by=coordinator, now=planned_at)
+    for enrollment, (_name, goal, _scores) in zip(enrollments, FINISHED_MEMBERS, strict=True):
+        await intake.set_problem_areas(enrollment, template, by=f1, primary="role_transition", secondary="")
+        await intake.add_goal(enrollment, by=f1, text=goal)
+    await _finished_measures(enrollments, f1, now)
+    # Held sessions as direct rows (as the half-way cohort's pre-group meetings): attendance
+    # marked, every meeting completed, the checklist filled in after each group session.
+    held = await Meeting.filter(cohort_id=cohort.id, starts_at__lt=now).order_by("starts_at")
+    await Meeting.filter(id__in=[m.id for m in held]).update(status=MeetingStatus.COMPLETED)
+    for meeting in held:
+        if meeting.kind != MeetingKind.GROUP:
+            continue
+        for index, enrollment in enumerate(enrollments):
+            missed = meeting.number in FINISHED_ABSENT.get(index, set())
+            await Attendance.create(meeting_id=meeting.id, enrollment_id=enrollment.id, recorded_by=f1,
+                                    status=AttendanceStatus.ABSENT_NOTIFIED if missed else AttendanceStatus.PRESENT)
+    await _session_checklists(cohort, f1, now, skip_latest=False)
+    await Cohort.filter(id=cohort.id).update(status=CohortStatus.COMPLETED)
+    cohort = await Cohort.get(id=cohort.id).prefetch_related("template")
+    await _finished_summaries(cohort, f1, supervisor, now)
+    return cohort
+
+
+async def _finished_measures(enrollments: list[Enrollment], facilitator: User, now: datetime) -> None:
+    for enrollment, (_name, _goal, trajectory) in zip(enrollments, FINISHED_MEMBERS, strict=True):
+        occasions = await responses.occasions_for(enrollment.id)
+        for instrument, scale in (("phq9", 1.0), ("gad7", 0.7)):
+            past = [o for o in occasions.get(instrument, []) if o.meeting_starts_at is not None and o.meeting_starts_at < now]
+            for position, occasion in enumerate(past):
+                total = trajectory[min(position, len(trajectory) - 1)] if instrument == "phq9" else \
+                    round(trajectory[min(position * 8 // max(len(past) - 1, 1), len(trajectory) - 1)] * scale)
+                items = _items_for(total) if instrument == "phq9" else _gad_items(total)
+                await responses.record_on_behalf(enrollment.id, instrument, items, by=facilitator,
+                                                 window=occasion.key, at=occasion.meeting_starts_at - timedelta(hours=2))
+
+
+async def _finished_summaries(cohort: Cohort, facilitator: User, supervisor: User, now: datetime) -> None:
+    """Drafted and edited by the facilitator; members 1-2 approved and finalized, member 3
+    awaiting sign-off, members 4-5 still in draft (5 not yet edited)."""
+    enrollments = await Enrollment.filter(cohort_id=cohort.id).order_by("id").prefetch_related("member", "cohort__template")
+    for index, enrollment in enumerate(enrollments):
+        row = await service.draft(enrollment, facilitator, now=now - timedelta(days=3))
+        if index == 4:
+            continue
+        row = await service.summary_row(row.id, facilitator)
+        content = row.content
+        goal_ids = [g["goal_id"] for g in content.get("goals", [])]
+        form = dict(FINISHED_EDITS, **{f"goal_words_{g}": "I did this most weeks." for g in goal_ids})
+        await service.save_edits(row, facilitator, form, now=now - timedelta(days=2))
+        if index == 3:
+            continue
+        row = await service.summary_row(row.id, facilitator)
+        await signoff.submit(row, facilitator, now=now - timedelta(days=2))
+        if index == 2:
+            continue
+        row = await service.summary_row(row.id, supervisor)
+        await signoff.approve(row, supervisor, now=now - timedelta(days=1))
+        row = await service.summary_row(row.id, facilitator)
+        await service.finalize(row, facilitator, now=now - timedelta(days=1))
+
+
+async def finished_cohort_json(settings: Settings, cohort: Cohort, now: datetime) -> dict:
+    entry = await _cohort_json(settings, cohort, now)
+    rows = await ClosureSummary.filter(enrollment__cohort_id=cohort.id).order_by("enrollment_id", "version") \
+        .select_related("enrollment__member")
+    entry["requires_signoff"] = True
+    entry["summaries"] = [{"id": r.id, "enrollment_id": r.enrollment_id, "member": r.enrollment.member.email,
+                           "version": r.version, "status": r.status.value} for r in rows]
+    return entry
