@@ -141,6 +141,7 @@ async def api_import(request: Request) -> Response:
           schema: {type: string}
     responses:
       200: {description: "Preview, or the rows imported"}
+      409: {description: "The cohort is completed or cancelled: nobody can be enrolled"}
       413: {description: The file is larger than 1 MB}
       422:
         description: "Not a readable CSV file (a problem), or row-level errors (the plan, each row's `errors`); nothing was written"
