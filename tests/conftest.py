@@ -26,6 +26,25 @@ BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests check pages, and the contract test the API document: on PostgreSQL they
+    repeat what SQLite showed, at about four minutes of the suite's fifteen. They run on
+    SQLite (and the contract test's coordinator, who reaches every operation, on both);
+    everything beneath them runs on both databases in the integration tests."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("live_server") == "postgres"
+        path = Path(str(item.path))
+        repeated = on_postgres and (
+            "e2e" in path.parts
+            or (path.name == "test_openapi_contract.py" and callspec.params.get("role") != "coordinator"))
+        (dropped if repeated else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def live_server(request, tmp_path_factory):
     """A running server. `live_server.database_url` is where tests may seed data."""
