@@ -41,30 +41,26 @@ async def supervised_facilitator_ids(user: User) -> list[int]:
 
 async def viewable_cohort(user: User, cohort_id: int | str) -> Cohort:
     """A cohort staff may read: as `staff_cohort`, and also its facilitators' supervisors."""
-    cohort = await Cohort.get_or_none(id=_as_id(cohort_id)).select_related("template")
-    if cohort is None:
-        raise NotFound("There is no such cohort.")
-    if user.role == Role.COORDINATOR:
-        return cohort
-    if user.role == Role.FACILITATOR and (await facilitates(user, cohort) or await supervises(user, cohort)):
-        return cohort
-    if user.role == Role.FACILITATOR:
-        raise Forbidden("You do not facilitate or supervise this cohort.")
-    raise NotFound("There is no such cohort.")
+    return await _staff_cohort(user, cohort_id, supervisors=True)
 
 
 async def staff_cohort(user: User, cohort_id: int | str) -> Cohort:
     """A cohort a coordinator, or one of its own facilitators, may work on."""
+    return await _staff_cohort(user, cohort_id, supervisors=False)
+
+
+async def _staff_cohort(user: User, cohort_id: int | str, *, supervisors: bool) -> Cohort:
     cohort = await Cohort.get_or_none(id=_as_id(cohort_id)).select_related("template")
     if cohort is None:
         raise NotFound("There is no such cohort.")
     if user.role == Role.COORDINATOR:
         return cohort
-    if user.role == Role.FACILITATOR and await facilitates(user, cohort):
+    if user.role != Role.FACILITATOR:
+        raise NotFound("There is no such cohort.")
+    if await facilitates(user, cohort) or (supervisors and await supervises(user, cohort)):
         return cohort
-    if user.role == Role.FACILITATOR:
-        raise Forbidden("You do not facilitate this cohort.")
-    raise NotFound("There is no such cohort.")
+    raise Forbidden("You do not facilitate or supervise this cohort." if supervisors
+                    else "You do not facilitate this cohort.")
 
 
 async def visible_enrollment(user: User, enrollment_id: int | str) -> Enrollment:
