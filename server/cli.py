@@ -59,6 +59,7 @@ def cmd_serve(settings: Settings, args) -> int:
         workers=args.workers,
         log_config=log_config(),
         proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
         ws_max_size=64 * 1024,  # board commands are small; uvicorn's default is 16 MiB
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=5,  # close board sockets instead of hanging on SIGTERM

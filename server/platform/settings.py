@@ -5,6 +5,7 @@ value names the variable, the value and what would be accepted.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -34,6 +35,9 @@ class Settings:
     # "default" is argon2-cffi's RFC 9106 low-memory profile; "cheapest" is for tests only.
     password_profile: str = "default"
     https_only: bool = False
+    # Addresses (or networks) of the reverse proxies whose X-Forwarded-For/-Proto the server
+    # believes (uvicorn's forwarded_allow_ips). Anyone else's are ignored.
+    trusted_proxies: str = "127.0.0.1"
     max_body_bytes: int = 2 * 1024 * 1024
     smtp_host: str = ""
     smtp_port: int = 25
@@ -132,6 +136,7 @@ class Settings:
             var_dir=var_dir,
             password_profile=profile,
             https_only=_bool(env, "GROUPIPT_HTTPS_ONLY", parts.scheme == "https"),
+            trusted_proxies=_trusted_proxies(env),
             max_body_bytes=_int(env, "GROUPIPT_MAX_BODY_BYTES", 2 * 1024 * 1024),
             smtp_host=env.get("GROUPIPT_SMTP_HOST", ""),
             smtp_port=_int(env, "GROUPIPT_SMTP_PORT", 25),
@@ -181,6 +186,21 @@ def _organizer_name(env: Mapping[str, str]) -> str:
             "organizer. Choose a neutral name, or set GROUPIPT_ORGANIZER_NAME_CONFIRMED=true to keep it."
         )
     return name
+
+
+def _trusted_proxies(env: Mapping[str, str]) -> str:
+    """A comma-separated list of IP addresses or networks: never '*', which would let any
+    client choose the address that sign-in throttling and the audit log record."""
+    value = (env.get("GROUPIPT_TRUSTED_PROXIES") or "127.0.0.1").replace(" ", "")
+    for item in value.split(","):
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"GROUPIPT_TRUSTED_PROXIES has value {value!r}. Expected IP addresses or networks "
+                "separated by commas, such as 127.0.0.1,10.0.0.0/8."
+            ) from None
+    return value
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

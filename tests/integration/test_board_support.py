@@ -83,7 +83,8 @@ class BoardClient:
     @classmethod
     async def open(cls, ws_url: str, meeting_id: int, token: str | None, *, view: str = "facilitator",
                    hello: int | None = 0, epoch: str | None = None, **kwargs) -> BoardClient:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        # A bearer token, or the caller's own headers (a signed-in session's cookie and Origin).
+        headers = {**({"Authorization": f"Bearer {token}"} if token else {}), **kwargs.pop("additional_headers", {})}
         ws = await websockets.connect(f"{ws_url}/boards/{meeting_id}/ws?view={view}", additional_headers=headers,
                                       open_timeout=10, **kwargs)
         client = cls(ws)

@@ -24,6 +24,9 @@ def test_defaults_use_sqlite_under_var_and_generate_a_secret_once(tmp_path):
         ("GROUPIPT_HTTPS_ONLY", "maybe", "Not a valid bool"),
         ("GROUPIPT_SMTP_PORT", "twenty-five", "Not a valid integer"),
         ("GROUPIPT_PASSWORD_PROFILE", "weak", "Expected 'default' or 'cheapest'"),
+        # '*' would let any client choose the address throttling and the audit log record.
+        ("GROUPIPT_TRUSTED_PROXIES", "*", "Expected IP addresses or networks"),
+        ("GROUPIPT_TRUSTED_PROXIES", "proxy.internal", "Expected IP addresses or networks"),
     ],
 )
 def test_bad_values_name_the_variable_and_what_is_expected(tmp_path, name, value, message):
@@ -41,3 +44,10 @@ def test_access_log_masks_feed_tokens_and_one_time_links():
     masked = mask_secrets(line)
     assert "abcDEF_123-xyz" not in masked and "s3cr3t" not in masked
     assert "/feeds/***.ics" in masked and "/invitations/***" in masked
+
+
+def test_trusted_proxies_default_to_the_local_host_and_take_networks(tmp_path):
+    env = {"GROUPIPT_VAR_DIR": str(tmp_path), "GROUPIPT_SECRET_KEY": "k"}
+    assert Settings.from_env(env).trusted_proxies == "127.0.0.1"
+    assert Settings.from_env({**env, "GROUPIPT_TRUSTED_PROXIES": "172.30.0.10, 10.0.0.0/8"}).trusted_proxies == \
+        "172.30.0.10,10.0.0.0/8"
