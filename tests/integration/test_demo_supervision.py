@@ -44,10 +44,45 @@ def test_the_finished_cohort_is_appended_with_its_summaries(demo):
     assert finished["status"] == "completed" and finished["sessions_held"] == finished["n_group_sessions"] == 8
     assert finished["requires_signoff"] is True and finished["enrolled"] == 5
     statuses = sorted(s["status"] for s in finished["summaries"])
-    assert statuses == ["awaiting_signoff", "draft", "draft", "finalized", "finalized"]
+    # The first member's summary was finalized, then amended and the amendment finalized.
+    assert statuses == ["awaiting_signoff", "draft", "draft", "finalized", "finalized", "finalized"]
+    (amended,) = [s for s in finished["summaries"] if s["amendment_reason"]]
+    assert amended["version"] == 2 and amended["status"] == "finalized"
+    assert amended["member"] == data["journey_member"]["email"] == data["finished_members"][0]["email"]
     assert {s["member"] for s in finished["summaries"]} == {u["email"] for u in data["finished_members"]}
     assert not {u["email"] for u in data["finished_members"]} & {u["email"] for u in data["users"]}
     assert data["supervisor"]["email"] not in {u["email"] for u in data["users"]}
+
+
+async def test_the_journey_member_opens_her_amended_summary_and_its_pdf_from_the_portal(demo):
+    server, data = demo
+    journey = data["journey_member"]
+    member = await logged_in(server.url, journey["email"], journey["password"])
+    try:
+        portal = await member.get("/portal/summaries")
+        assert portal.status_code == 200 and f"/summaries/{journey['summary_id']}" in portal.text, portal.text[:500]
+        summary = await member.get(journey["summary_url"])
+        assert summary.status_code == 200 and "the choir on Thursdays" in summary.text
+        pdf = await member.get(journey["summary_pdf_url"])
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
+        # Another member's summary is not hers to open.
+        other = next(s for s in finished_of(data)["summaries"]
+                     if s["member"] != journey["email"] and s["status"] == "finalized")
+        assert (await member.get(f"/summaries/{other['id']}")).status_code == 404
+    finally:
+        await member.aclose()
+    # The outcome report has figures, and the eight sessions were run on the board: each has
+    # its closed board's record (session 5's role play and next step among them).
+    cohort = finished_of(data)
+    async with bearer(server.url, data["users"][0]["api_token"]) as coordinator:
+        outcomes = await coordinator.get(cohort["outcomes_url"].removeprefix(server.url))
+        assert outcomes.status_code == 200 and "PHQ-9" in outcomes.text
+        meetings = (await coordinator.get(f"/api/v1/cohorts/{cohort['id']}/meetings")).json()["meetings"]
+        groups = [m for m in meetings if m["kind"] == "group"]
+        assert len(groups) == 8 and {m["status"] for m in groups} == {"completed"}
+        fifth = await coordinator.get(f"/meetings/{groups[4]['id']}")
+        assert fifth.status_code == 200 and "What was recorded" in fifth.text
+        assert "Walk with him after school" in fifth.text
 
 
 async def test_the_supervisors_agenda_has_the_demos_flags(demo):
