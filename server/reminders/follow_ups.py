@@ -28,7 +28,7 @@ from models.reminders import FollowUp, FollowUpReason, Outreach, OutreachOutcome
 from server import enrollment as enrollment_service
 from server.accounts import audit
 from server.accounts.access import facilitates, viewable_cohort
-from server.board.vocabulary import ATTENDED, AttendanceStatus
+from server.board.vocabulary import AttendanceStatus
 from server.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.platform import mailer
 from server.platform.settings import Settings
@@ -52,6 +52,9 @@ REASON_LABELS = {
 # --- the rule (pure) ----------------------------------------------------------------------
 
 
+MISSED = frozenset({AttendanceStatus.ABSENT_NOTIFIED, AttendanceStatus.ABSENT_UNNOTIFIED})
+
+
 @dataclass(frozen=True, kw_only=True)
 class MissedRun:
     first_meeting_id: int
@@ -66,17 +69,44 @@ class FollowUpDue:
     reason: FollowUpReason
 
 
-def missed_run(marks: Sequence[tuple[int, str]]) -> MissedRun | None:
+def absence_stretches(statuses: Sequence[str | None]) -> list[tuple[int, ...]]:
+    """Maximal stretches of sessions missed in a row, as indexes into `statuses`: a member's
+    completed group sessions, oldest first, each the attendance status recorded on the board
+    or None where nothing was recorded for them.
+
+    The one reading of "in a row" that these follow-ups and the supervision agenda
+    (server/supervision/agenda.py) share: an absence, notified or not, extends a stretch; a
+    session attended (or a withdrawal mark) ends it; a session with nothing recorded neither
+    counts nor ends it. The member was not seen there, so the absences either side of it are
+    still sessions missed in a row: the stricter reading, since the limit is the clinic's
+    own policy and no IPT source gives one (domain-ipt.md 7 [S50])."""
+    found: list[tuple[int, ...]] = []
+    current: list[int] = []
+    for index, status in enumerate(statuses):
+        if status is None:
+            continue
+        if status in MISSED:
+            current.append(index)
+            continue
+        if current:
+            found.append(tuple(current))
+        current = []
+    if current:
+        found.append(tuple(current))
+    return found
+
+
+def missed_run(marks: Sequence[tuple[int, str | None]]) -> MissedRun | None:
     """The sessions missed since the member last came: `marks` are (meeting id, attendance
-    status) of the member's recorded group sessions, oldest first."""
-    run: list[tuple[int, str]] = []
-    for meeting_id, status in reversed(marks):
-        if status in ATTENDED:
-            break
-        run.append((meeting_id, status))
-    if not run:
+    status or None) of the member's group sessions, oldest first."""
+    stretches = absence_stretches([status for _, status in marks])
+    if not stretches:
         return None
-    return MissedRun(first_meeting_id=run[-1][0], last_meeting_id=run[0][0], length=len(run),
+    last = stretches[-1]
+    if any(status is not None for _, status in marks[last[-1] + 1:]):
+        return None  # they came (or withdrew) after it
+    run = [marks[i] for i in last]
+    return MissedRun(first_meeting_id=run[0][0], last_meeting_id=run[-1][0], length=len(run),
                      unnotified=sum(1 for _, s in run if s == AttendanceStatus.ABSENT_UNNOTIFIED))
 
 

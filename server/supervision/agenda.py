@@ -46,9 +46,9 @@ from server.measures.instruments import Instrument
 from server.measures.outcomes import Standing, episode_outcome
 from server.measures.progress import episode_responses
 from server.measures.responses import missed_between
+from server.reminders.follow_ups import absence_stretches
 
 DEFAULT_PERIOD = timedelta(days=7)
-ABSENT = frozenset({AttendanceStatus.ABSENT_NOTIFIED, AttendanceStatus.ABSENT_UNNOTIFIED})
 IN_SCOPE = (CohortStatus.ENROLLING, CohortStatus.ACTIVE, CohortStatus.COMPLETED)
 IMPROVEMENT_RULE = (
     "A member is flagged when, after the middle phase's midpoint session, their latest PHQ-9 "
@@ -221,29 +221,18 @@ class AbsenceRun:
 
 
 def runs_of_absences(sessions: Sequence[tuple[int, int, datetime, str | None]], run: int) -> list[tuple[int, ...]]:
-    """Maximal stretches of at least `run` absences, as indexes into `sessions` (meeting id,
-    number, start, attendance status or None), in order. A session with no attendance
-    recorded for the member breaks a stretch: it is not known to be an absence."""
-    found: list[tuple[int, ...]] = []
-    current: list[int] = []
-    for index, (_, _, _, status) in enumerate(sessions):
-        if status in ABSENT:
-            current.append(index)
-            continue
-        if len(current) >= run:
-            found.append(tuple(current))
-        current = []
-    if len(current) >= run:
-        found.append(tuple(current))
-    return found
+    """Maximal stretches of at least `run` sessions missed in a row, as indexes into
+    `sessions` (meeting id, number, start, attendance status or None), in order. "In a row"
+    is read as the follow-ups read it (server/reminders/follow_ups.absence_stretches): a
+    session with nothing recorded for the member neither counts nor breaks a stretch."""
+    return [s for s in absence_stretches([status for *_, status in sessions]) if len(s) >= run]
 
 
 async def absence_runs(cohort_ids: Iterable[int], run: int = 2) -> list[AbsenceRun]:
     """Enrolled members' stretches of `run` or more completed group sessions in a row
     marked absent_notified or absent_unnotified on the board, in three queries.
 
-    Self-contained on purpose (the supervision agenda's reading of attendance); the absence
-    follow-ups of server/reminders keep their own."""
+    The same reading of "in a row" as the absence follow-ups (runs_of_absences)."""
     ids = sorted(set(cohort_ids))
     if not ids or run < 1:
         return []

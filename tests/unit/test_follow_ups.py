@@ -38,6 +38,12 @@ def test_a_run_is_keyed_by_its_first_missed_session_as_it_grows():
     assert missed_run([(1, P), (2, U)]).first_meeting_id == missed_run([(1, P), (2, U), (3, N)]).first_meeting_id == 2
 
 
+def test_a_session_with_nothing_recorded_does_not_end_the_run():
+    due = needs_follow_up([(1, P), (2, N), (3, None), (4, N)], in_a_row=2)
+    assert due is not None and due.run.length == 2 and (due.run.first_meeting_id, due.run.last_meeting_id) == (2, 4)
+    assert needs_follow_up([(1, N), (2, "withdrawn"), (3, N)], in_a_row=2) is None
+
+
 def test_no_sessions_recorded_needs_nothing():
     assert needs_follow_up([], in_a_row=2) is None
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from models.board import AttendanceStatus
 from server.platform.settings import Settings, SettingsError
+from server.reminders.follow_ups import missed_run
 from server.supervision.agenda import middle_midpoint, not_improving, runs_of_absences
 
 P, L = AttendanceStatus.PRESENT, AttendanceStatus.LATE
@@ -28,8 +31,28 @@ def test_absences_apart_make_no_run():
     assert runs_of_absences(sessions(U, P, N, L, U), 2) == []
 
 
-def test_a_session_without_attendance_recorded_breaks_a_run():
-    assert runs_of_absences(sessions(U, None, U), 2) == []
+def test_a_session_without_attendance_recorded_neither_counts_nor_breaks_a_run():
+    # Not seen there: the absences either side are still two missed in a row (the stricter
+    # reading, shared with the follow-ups).
+    assert runs_of_absences(sessions(U, None, U), 2) == [(0, 2)]
+    assert runs_of_absences(sessions(None, None), 1) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([P, L, N, U, AttendanceStatus.WITHDRAWN, None]), max_size=12), st.integers(1, 4))
+def test_the_agenda_and_the_follow_ups_read_in_a_row_alike(statuses, run):
+    """The follow-up rule's current run is the agenda's last stretch when nothing attended
+    follows it: one reading of attendance, not two."""
+    rows = sessions(*statuses)
+    stretches = runs_of_absences(rows, 1)
+    trailing = missed_run([(meeting_id, status) for meeting_id, _, _, status in rows])
+    recorded_after = stretches and any(s is not None for s in statuses[stretches[-1][-1] + 1:])
+    if not stretches or recorded_after:
+        assert trailing is None
+    else:
+        assert trailing.length == len(stretches[-1])
+        assert trailing.first_meeting_id == rows[stretches[-1][0]][0]
+    assert runs_of_absences(rows, run) == [s for s in stretches if len(s) >= run]
 
 
 def test_a_withdrawn_mark_is_not_an_absence():
