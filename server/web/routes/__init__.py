@@ -7,6 +7,7 @@ from server.web.routes import (
     boards,
     closure,
     closure_api,
+    closure_signoff,
     cohorts,
     enrollment,
     enrollment_api,
@@ -29,6 +30,6 @@ from server.web.routes import (
 )
 
 # Feeds first: calendar clients poll them most, and Starlette matches routes in order.
-ROUTE_MODULES = [feeds, accounts, home, api, audit, templates, cohorts, meetings, enrollment, enrollment_api, intake, measures, safety_items, safety, reminders, portal, records, boards, closure, closure_api, fidelity, programme, supervision]
+ROUTE_MODULES = [feeds, accounts, home, api, audit, templates, cohorts, meetings, enrollment, enrollment_api, intake, measures, safety_items, safety, reminders, portal, records, boards, closure, closure_api, closure_signoff, fidelity, programme, supervision]
 ROUTE_MODULES.append(follow_ups)  # follow-ups and online meetings (issue 16)
 ROUTE_MODULES.append(kiosk)  # measures on a shared tablet (issue 16)

@@ -1,6 +1,7 @@
 """Closure summaries: the cohort's overview, the editor, versions and their differences,
-the member's copy, print and PDF, and the cohort outcome report. The JSON API is in
-`server.web.routes.closure_api`.
+the member's copy, print and PDF, and the cohort outcome report. Sign-off's own pages
+(submit, withdraw, approve, return, the queue) are in `server.web.routes.closure_signoff`,
+the JSON API in `server.web.routes.closure_api`.
 
 Who may do what:
 - the cohort's facilitators draft, edit, finalize and amend; where the cohort requires
@@ -54,11 +55,18 @@ async def _writable_cohort(user: User, cohort_id: Any) -> Any:
     return cohort
 
 
-async def _writable_row(user: User, summary_id: Any) -> ClosureSummary:
+async def writable_row(user: User, summary_id: Any) -> ClosureSummary:
     row = await closure.summary_row(summary_id, user)
     # Supervisors read the summaries of the cohorts they supervise; only its own facilitators write.
     if user.role != Role.FACILITATOR or not await access.facilitates(user, row.enrollment.cohort_id):
         raise Forbidden("Only the cohort's facilitators write closure summaries.")
+    return row
+
+
+async def reviewable_row(user: User, summary_id: Any) -> ClosureSummary:
+    row = await closure.summary_row(summary_id, user)
+    if not await signoff.may_sign_off(user, row.enrollment.cohort):
+        raise Forbidden("Only a clinician who supervises one of this cohort's facilitators signs off its summaries.")
     return row
 
 
@@ -149,17 +157,6 @@ async def cohort_summaries(request: Request) -> Response:
     })
 
 
-@auth.requires(Role.COORDINATOR)
-async def cohort_signoff_setting(request: Request) -> Response:
-    """Whether the cohort's summaries need sign-off, at any stage of the cohort (the cohort
-    form edits only drafts). Versions already submitted or approved keep their status."""
-    user = auth.user_of(request)
-    cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
-    form = await form_data(request)
-    await signoff.set_requirement(cohort, signoff.parse_requirement(form.get("requires_signoff")), by=user)
-    return RedirectResponse(f"/cohorts/{cohort.id}/summaries?signoff=saved", status_code=303)
-
-
 @auth.requires(Role.FACILITATOR)
 async def draft_all(request: Request) -> Response:
     user = auth.user_of(request)
@@ -186,7 +183,7 @@ async def view_summary(request: Request) -> Response:
     versions = await closure.versions_of(row.enrollment)
     if audience == "member":
         versions = [v for v in versions if v.is_final]
-    return render(request, "closure/view.html", await _view_context(request, row, user, versions))
+    return render(request, "closure/view.html", await view_context(request, row, user, versions))
 
 
 VIEW_NOTICES = {
@@ -199,7 +196,7 @@ VIEW_NOTICES = {
 }
 
 
-async def _view_context(request: Request, row: ClosureSummary, user: User, versions: list[Any],
+async def view_context(request: Request, row: ClosureSummary, user: User, versions: list[Any],
                         **extra: Any) -> dict[str, Any]:
     audience = _audience(user)
     context = document_context(row, audience, user)
@@ -228,7 +225,7 @@ def _editor_context(row: ClosureSummary, user: User, doc: SummaryRecord, form: A
 @auth.requires(Role.FACILITATOR)
 async def edit_summary(request: Request) -> Response:
     user = auth.user_of(request)
-    row = await _writable_row(user, request.path_params["summary_id"])
+    row = await writable_row(user, request.path_params["summary_id"])
     if request.method == "GET":
         if row.status not in (SummaryStatus.DRAFT, SummaryStatus.RETURNED):  # finalized, or frozen for sign-off
             return RedirectResponse(f"/summaries/{row.id}", status_code=303)
@@ -255,7 +252,7 @@ async def edit_summary(request: Request) -> Response:
     if form.get("then") == "finalize":
         return await _finalize_and_redirect(request, row, user)
     if form.get("then") == "submit":
-        return await _submit_and_redirect(request, row, user)
+        return await submit_and_redirect(request, row, user)
     return RedirectResponse(f"/summaries/{row.id}/edit?saved=1", status_code=303)
 
 
@@ -268,7 +265,7 @@ async def _refused_in_editor(request: Request, row: ClosureSummary, user: User, 
     return render(request, "closure/editor.html", context, status_code=400)
 
 
-async def _submit_and_redirect(request: Request, row: ClosureSummary, user: User) -> Response:
+async def submit_and_redirect(request: Request, row: ClosureSummary, user: User) -> Response:
     try:
         await signoff.submit(row, user, now=clock.now())
     except BadRequest as exc:
@@ -291,7 +288,7 @@ async def _finalize_and_redirect(request: Request, row: ClosureSummary, user: Us
 @auth.requires(Role.FACILITATOR)
 async def redraft_summary(request: Request) -> Response:
     user = auth.user_of(request)
-    row = await _writable_row(user, request.path_params["summary_id"])
+    row = await writable_row(user, request.path_params["summary_id"])
     if row.is_final:
         raise closure.finalized_conflict(row)
     await closure.draft(row.enrollment, user, now=clock.now())
@@ -301,74 +298,8 @@ async def redraft_summary(request: Request) -> Response:
 @auth.requires(Role.FACILITATOR)
 async def finalize_summary(request: Request) -> Response:
     user = auth.user_of(request)
-    row = await _writable_row(user, request.path_params["summary_id"])
+    row = await writable_row(user, request.path_params["summary_id"])
     return await _finalize_and_redirect(request, row, user)
-
-
-@auth.requires(Role.FACILITATOR)
-async def submit_summary(request: Request) -> Response:
-    user = auth.user_of(request)
-    row = await _writable_row(user, request.path_params["summary_id"])
-    return await _submit_and_redirect(request, row, user)
-
-
-@auth.requires(Role.FACILITATOR)
-async def withdraw_summary(request: Request) -> Response:
-    user = auth.user_of(request)
-    row = await _writable_row(user, request.path_params["summary_id"])
-    await signoff.withdraw(row, user, now=clock.now())
-    return RedirectResponse(f"/summaries/{row.id}/edit", status_code=303)
-
-
-async def _reviewable_row(user: User, summary_id: Any) -> ClosureSummary:
-    row = await closure.summary_row(summary_id, user)
-    if not await signoff.may_sign_off(user, row.enrollment.cohort):
-        raise Forbidden("Only a clinician who supervises one of this cohort's facilitators signs off its summaries.")
-    return row
-
-
-@auth.requires(Role.COORDINATOR, Role.FACILITATOR)
-async def approve_summary(request: Request) -> Response:
-    user = auth.user_of(request)
-    row = await _reviewable_row(user, request.path_params["summary_id"])
-    form = await form_data(request)
-    await signoff.approve(row, user, now=clock.now(), content_hash=_read_hash(form))
-    return RedirectResponse(f"/summaries/{row.id}?done=approved", status_code=303)
-
-
-@auth.requires(Role.COORDINATOR, Role.FACILITATOR)
-async def return_summary(request: Request) -> Response:
-    user = auth.user_of(request)
-    row = await _reviewable_row(user, request.path_params["summary_id"])
-    form = await form_data(request)
-    comment = form.get("comment") or ""
-    try:
-        await signoff.return_for_changes(row, user, comment, now=clock.now(), content_hash=_read_hash(form))
-    except BadRequest as exc:
-        if exc.code != "comment":
-            raise
-        versions = await closure.versions_of(row.enrollment)
-        context = await _view_context(request, row, user, versions, return_error=exc.message, comment=comment)
-        return render(request, "closure/view.html", context, status_code=400)
-    return RedirectResponse(f"/summaries/{row.id}?done=returned", status_code=303)
-
-
-def _read_hash(form: Any) -> str:
-    # The page sends the hash of the version the supervisor read; a form without one is refused
-    # rather than approving whatever the version holds now.
-    digest = (form.get("content_hash") or "").strip()
-    if not digest:
-        raise BadRequest("Open the summary and sign it off from its page.", fields={"content_hash": "Required."})
-    return digest
-
-
-@auth.requires(Role.COORDINATOR, Role.FACILITATOR)
-async def signoff_list(request: Request) -> Response:
-    user = auth.user_of(request)
-    if not user.is_clinician:
-        raise Forbidden("Sign-off is a clinician's: you are not marked as one.")
-    rows = await signoff.awaiting_signoff(user)
-    return render(request, "closure/signoff_list.html", {"rows": rows})
 
 
 @auth.requires(Role.FACILITATOR)
@@ -481,7 +412,6 @@ async def my_summaries(request: Request) -> Response:
 routes = [
     Route("/cohorts/{cohort_id:id}/summaries", cohort_summaries, methods=["GET"]),
     Route("/cohorts/{cohort_id:id}/summaries/draft-all", draft_all, methods=["POST"]),
-    Route("/cohorts/{cohort_id:id}/summaries/signoff", cohort_signoff_setting, methods=["POST"]),
     Route("/cohorts/{cohort_id:id}/outcomes", outcomes, methods=["GET"]),
     Route("/enrollments/{enrollment_id:id}/summary/draft", start_draft, methods=["POST"]),
     Route("/enrollments/{enrollment_id:id}/summary/amend", amend_summary, methods=["POST"]),
@@ -490,11 +420,6 @@ routes = [
     Route("/summaries/{summary_id:id}/edit", edit_summary, methods=["GET", "POST"]),
     Route("/summaries/{summary_id:id}/redraft", redraft_summary, methods=["POST"]),
     Route("/summaries/{summary_id:id}/finalize", finalize_summary, methods=["POST"]),
-    Route("/summaries/{summary_id:id}/submit", submit_summary, methods=["POST"]),
-    Route("/summaries/{summary_id:id}/withdraw", withdraw_summary, methods=["POST"]),
-    Route("/summaries/{summary_id:id}/approve", approve_summary, methods=["POST"]),
-    Route("/summaries/{summary_id:id}/return", return_summary, methods=["POST"]),
-    Route("/supervision/sign-off", signoff_list, methods=["GET"]),
     Route("/summaries/{summary_id:id}/print", print_summary, methods=["GET"]),
     Route("/summaries/{summary_id:id}/pdf", summary_pdf, methods=["GET"]),
     Route("/portal/summaries", my_summaries, methods=["GET"]),

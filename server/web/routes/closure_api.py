@@ -26,10 +26,10 @@ from server.web.api_schema import body, broken_rules, read_body
 from server.web.routes.closure import (
     _audience,
     _document,
-    _reviewable_row,
     _writable_cohort,
     _writable_enrollment,
-    _writable_row,
+    reviewable_row,
+    writable_row,
 )
 
 # The sign-off bodies live beside their only endpoints.
@@ -140,7 +140,7 @@ async def api_summary(request: Request) -> Response:
     """
     user = auth.user_of(request)
     if request.method == "PATCH":
-        row = await _writable_row(user, request.path_params["summary_id"])
+        row = await writable_row(user, request.path_params["summary_id"])
         edit = await read_body(request, SummaryEdit)
         await closure.save_edits(row, user, _flatten_api_edit(edit), now=clock.now())
         return JSONResponse(await _staff_json(row, user))
@@ -177,7 +177,7 @@ async def api_finalize(request: Request) -> Response:
         409: {description: "Already finalized, or sign-off is required and the version is not approved (code signoff_required)"}
     """
     user = auth.user_of(request)
-    row = await _writable_row(user, request.path_params["summary_id"])
+    row = await writable_row(user, request.path_params["summary_id"])
     with broken_rules():
         await closure.finalize(row, user, now=clock.now())
     return JSONResponse(await _staff_json(row, user))
@@ -196,7 +196,7 @@ async def api_submit(request: Request) -> Response:
         409: {description: The cohort does not require sign-off, or the version is already submitted, approved or finalized}
     """
     user = auth.user_of(request)
-    row = await _writable_row(user, request.path_params["summary_id"])
+    row = await writable_row(user, request.path_params["summary_id"])
     with broken_rules():
         await signoff.submit(row, user, now=clock.now())
     return JSONResponse(await _staff_json(row, user))
@@ -214,7 +214,7 @@ async def api_withdraw(request: Request) -> Response:
         409: {description: The version is not awaiting sign-off or approved}
     """
     user = auth.user_of(request)
-    row = await _writable_row(user, request.path_params["summary_id"])
+    row = await writable_row(user, request.path_params["summary_id"])
     await signoff.withdraw(row, user, now=clock.now())
     return JSONResponse(await _staff_json(row, user))
 
@@ -232,7 +232,7 @@ async def api_approve(request: Request) -> Response:
         409: {description: Not awaiting sign-off (approved or returned already, or withdrawn), or changed since you read it}
     """
     user = auth.user_of(request)
-    row = await _reviewable_row(user, request.path_params["summary_id"])
+    row = await reviewable_row(user, request.path_params["summary_id"])
     approval = await read_body(request, SignoffApproval)
     await signoff.approve(row, user, now=clock.now(), content_hash=approval.content_hash)
     return JSONResponse(await _staff_json(row, user))
@@ -251,7 +251,7 @@ async def api_return(request: Request) -> Response:
         409: {description: Not awaiting sign-off (approved or returned already, or withdrawn), or changed since you read it}
     """
     user = auth.user_of(request)
-    row = await _reviewable_row(user, request.path_params["summary_id"])
+    row = await reviewable_row(user, request.path_params["summary_id"])
     returned = await read_body(request, SignoffReturn)
     await signoff.return_for_changes(row, user, returned.comment, now=clock.now(), content_hash=returned.content_hash)
     return JSONResponse(await _staff_json(row, user))
