@@ -1,4 +1,4 @@
-/* The side column's tabs (Goals, Notes, Activity, Closing), after the WAI-ARIA tabs pattern:
+/* The side column's tabs (Goals, Notes, Activity, Display), after the WAI-ARIA tabs pattern:
  * one tab in the tab order, the arrow keys, Home and End move between tabs and show their
  * panel. Without JavaScript the tab list stays hidden and every panel shows, one under the
  * other. A supervisor who observes uses the tabs too: they show, they command nothing. */
