@@ -37,6 +37,7 @@ async def _at_a_glance(page, stage: str, timer: str | None, next_label: str | No
     await page.evaluate("window.scrollTo(0, 0)")  # a form the test filled in may have scrolled it
     if SHOTS:
         await page.screenshot(path=f"{SHOTS}/{page.viewport_size['width']}-{stage}.png")
+        print(stage, page.viewport_size, await page.evaluate("document.documentElement.scrollHeight"))
     wanted = ["#current-turn", "#queue"] + ([timer] if timer else []) + (["#next-action-btn"] if next_label else [])
     size = page.viewport_size
     assert await page.evaluate("window.scrollY") == 0
@@ -65,6 +66,9 @@ async def test_turn_timer_queue_and_next_action_stay_in_view_through_a_session(l
               await _open(browser, live_server.url, world.emails["fac2"], board, TABLET),
               await _open(browser, live_server.url, world.emails["member"], f"{board}/display", ROOM)]
     (_, screen), (_, tablet), (_, display) = opened
+    errors: list[str] = []
+    for _, page in opened:
+        page.on("pageerror", lambda error: errors.append(str(error)))
     boards = (screen, tablet)
     try:
         # Opening: nobody waits, the room display shows every group goal on a 720p screen.
@@ -74,6 +78,8 @@ async def test_turn_timer_queue_and_next_action_stay_in_view_through_a_session(l
         last_goal = await display.locator("#goals li").last.bounding_box()
         assert last_goal is not None and last_goal["y"] + last_goal["height"] <= ROOM["height"], last_goal
         assert await display.evaluate("document.documentElement.scrollWidth") <= ROOM["width"]
+        if SHOTS:
+            await display.screenshot(path=f"{SHOTS}/display-720.png")
 
         # Attendance: one tap per member on a chip that then says the mark in words.
         for member in world.members:
@@ -133,6 +139,7 @@ async def test_turn_timer_queue_and_next_action_stay_in_view_through_a_session(l
             await expect(page.locator("#undo-btn")).to_be_hidden()
             await expect(page.locator("#next-action-btn")).to_have_count(0)
             await _at_a_glance(page, "closed", None, None)
+        assert errors == []
     finally:
         for context, _ in opened:
             await context.close()
