@@ -40,6 +40,8 @@ function act(ctx, button) {
     case "pause_timer": case "resume_timer": case "stop_timer": return command(action, { name: "agenda" });
     case "extend_agenda": return command("extend_timer", { name: "agenda", seconds: AGENDA_EXTEND_S });
     case "rate_goal": return command(action, { goal: d.goal, rating: parseInt(d.rating, 10) });
+    case "mark_attendance": return markAttendance(ctx, d.member, d.status);
+    case "close_meeting": return closeMeeting(ctx);
   }
   return undefined;
 }
@@ -53,12 +55,15 @@ function moveInQueue(ctx, tid, delta) {
   ctx.command("reorder_queue", { order });
 }
 
+// One tap on a chip's mark; the private reason typed in the chip goes with it.
+function markAttendance(ctx, member, status) {
+  const reason = ctx.root.querySelector(`input.reason[data-member="${CSS.escape(member)}"]`);
+  ctx.command("mark_attendance", { member, status, reason: reason ? reason.value : "" });
+}
+
 function choose(ctx, field) {
   const view = ctx.board.view;
-  if (field.dataset.action === "mark_attendance" && field.value) {
-    const reason = ctx.root.querySelector(`input.reason[data-member="${CSS.escape(field.dataset.member)}"]`);
-    ctx.command("mark_attendance", { member: field.dataset.member, status: field.value, reason: reason ? reason.value : "" });
-  } else if (field.dataset.action === "set_goal_status") {
+  if (field.dataset.action === "set_goal_status") {
     const data = { goal: field.dataset.goal, status: field.value };
     if (field.value === "revised") {
       const text = window.prompt("The goal as revised:");
@@ -75,10 +80,8 @@ function choose(ctx, field) {
   } else if (field.id === "labels-mode") {
     if (field.value !== view.display_labels) ctx.command("set_display_labels", { mode: field.value });
   } else if (field.classList.contains("reason")) {
-    const select = $(`att-${field.dataset.member}`);
-    if (select && select.value) {
-      ctx.command("mark_attendance", { member: field.dataset.member, status: select.value, reason: field.value });
-    }
+    const mark = view.attendance[field.dataset.member];
+    if (mark) ctx.command("mark_attendance", { member: field.dataset.member, status: mark.status, reason: field.value });
   }
 }
 

@@ -14,6 +14,7 @@ import { ServerClock, TimerFaces } from "./clock.js";
 import { listen } from "./actions.js";
 import { setStatus, toast } from "./status.js";
 import { startTicking } from "./sections/timer.js";
+import { setUpTabs } from "./tabs.js";
 
 function start(root, boot) {
   const isFacilitator = boot.client.view === "facilitator";
@@ -45,6 +46,7 @@ function start(root, boot) {
   });
   ctx.command = (name, data) => socket.command(name, data);
   ctx.renderer = renderer;
+  if (isFacilitator) setUpTabs(root);
   if (isFacilitator && !readOnly) listen(ctx);
   // Exposed for tests and for a curious facilitator's console; not an API.
   window.groupiptBoard = {

@@ -30,16 +30,23 @@ async def test_an_observing_supervisor_sees_changes_live_with_every_control_off(
         await expect(observer.locator("#conn-status")).to_have_text("Live", timeout=15000)
         await expect(observer.locator("#observing")).to_have_text("Observing (supervisor)")
         member = world.members[0]
-        await expect(observer.locator(f"#att-{member}")).to_be_disabled()
-        await expect(observer.get_by_role("button", name="Close the session")).to_be_disabled()
+        await expect(observer.locator(f"#att-{member} button")).to_have_count(4)
+        for mark in await observer.locator(f"#att-{member} button").all():
+            await expect(mark).to_be_disabled()
+        await expect(observer.locator("#close-btn")).to_be_disabled()
+        await expect(observer.locator("#close-btn")).to_be_hidden()  # the same board, without its controls
         await expect(observer.locator("#add-turn button[type=submit]")).to_be_disabled()  # in a closed <details>
-        await expect(observer.get_by_role("button", name="Add note")).to_be_disabled()
+        await observer.get_by_role("tab", name="Notes").click()  # the tabs work for an observer too
+        await expect(observer.locator("#panel-notes")).to_be_visible()
+        await expect(observer.locator("#note-form button[type=submit]")).to_be_disabled()
+        await expect(observer.locator("#next-action-btn")).to_have_count(0)
         await expect(observer.locator("#undo-btn")).to_be_disabled()
 
         await expect(facilitator.locator("#conn-status")).to_have_text("Live", timeout=15000)
-        await facilitator.locator(f"#att-{member}").select_option("present")
-        await expect(observer.locator(f"#att-{member}")).to_have_value("present")
-        await expect(observer.locator(f"#att-{member}")).to_be_disabled()
+        await facilitator.locator(f"#att-{member}").get_by_role("button", name="Present").click()
+        await expect(observer.locator(f"#att-{member}")).to_have_attribute("data-status", "present")
+        await expect(observer.locator(f"#att-{member} .chip-status")).to_have_text("Present")
+        await expect(observer.locator(f'#att-{member} button[data-status="present"]')).to_be_disabled()
 
         # Signing out in another tab of the same browser ends this board's socket.
         other_tab = await ctx_s.new_page()

@@ -31,7 +31,7 @@ async def test_the_facilitator_fills_in_the_checklist_right_after_closing_the_bo
         await page.goto(f"{live_server.url}/boards/{world.meeting_id}")
         await expect(page.locator("#conn-status")).to_have_text("Live", timeout=15000)
         for member in world.members:
-            await page.locator(f"#att-{member}").select_option("present")
+            await page.locator(f"#att-{member}").get_by_role("button", name="Present").click()
         page.on("dialog", lambda dialog: dialog.accept())
         await page.locator("#close-btn").click()
         await expect(page.locator("#closed-note")).to_be_visible(timeout=15000)

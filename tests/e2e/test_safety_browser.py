@@ -131,7 +131,7 @@ async def test_closing_the_board_over_an_open_item_asks_a_clinician_why(live_ser
     await expect(page.locator("#safety")).to_contain_text("Maria Lopez")
     await expect(page.locator("#safety")).to_contain_text("unless a clinician confirms with a reason")
     for member in world.members:
-        await page.locator(f"#att-{member}").select_option("present")
+        await page.locator(f"#att-{member}").get_by_role("button", name="Present").click()
     prompts: list[str] = []
 
     async def answer(dialog):

@@ -1,9 +1,15 @@
-/* Attendance: one row per enrolled member, a status and a private reason. The rows are
- * made again only when the members change; a mark updates its row in place, leaving the
- * field a facilitator is in alone. */
-import { $, fill, fromTemplate, option, slot } from "../dom.js";
+/* Attendance: a compact strip with one chip per enrolled member. A chip says the member's
+ * mark in words and offers each mark as one tap (aria-pressed shows which is chosen), with
+ * the private reason folded away behind "Reason". The chips are made again only when the
+ * members change; a mark updates its chip in place, leaving the field a facilitator is in
+ * alone. */
+import { $, fill, fromTemplate, slot } from "../dom.js";
 
-let rowsFor = null; // the member ids the rows were made for
+// The chip's button words; the full label (words.attendance) is each button's name and the
+// chip's status text, so the state reads in text, not only in the pressed button's colour.
+const SHORT = { present: "Present", late: "Late", absent_notified: "Told us", absent_unnotified: "No word" };
+
+let rowsFor = null; // the member ids the chips were made for
 
 export const attendance = {
   keys: ["members", "attendance"],
@@ -14,30 +20,42 @@ export const attendance = {
   render(ctx) {
     const ids = ctx.board.memberIds(), node = $("attendance");
     if (rowsFor !== ids.join(",")) {
-      const rows = ids.map((mid) => attendanceRow(ctx, mid));
+      const rows = ids.map((mid) => attendanceChip(ctx, mid));
       node.replaceChildren(...(rows.length ? rows : [fromTemplate("tpl-attendance-empty")]));
       rowsFor = ids.join(",");
     }
+    const labels = Object.fromEntries(ctx.words.attendance);
     for (const mid of ids) {
-      const mark = ctx.board.view.attendance[mid];
-      const select = $(`att-${mid}`), reason = node.querySelector(`input.reason[data-member="${CSS.escape(mid)}"]`);
-      if (select !== document.activeElement) select.value = mark ? mark.status : "";
+      const mark = ctx.board.view.attendance[mid], status = mark ? mark.status : "";
+      const chip = $(`att-${mid}`), reason = slot(chip, "reason");
+      chip.dataset.status = status;
+      slot(chip, "status").textContent = status ? labels[status] : "not marked";
+      for (const button of chip.querySelectorAll("button.mark")) {
+        button.setAttribute("aria-pressed", String(button.dataset.status === status));
+      }
       if (reason !== document.activeElement) reason.value = mark ? mark.reason : "";
     }
   },
 };
 
-function attendanceRow(ctx, mid) {
+function attendanceChip(ctx, mid) {
   const name = ctx.board.view.members[mid].name;
-  const row = fill(fromTemplate("tpl-attendance-row"), { name });
-  row.dataset.member = mid;
-  const select = slot(row, "status");
-  select.id = `att-${mid}`;
-  select.dataset.member = mid;
-  select.append(...ctx.words.attendance.map(([value, label]) => option(value, label)));
-  slot(row, "label").htmlFor = select.id;
-  const reason = slot(row, "reason");
+  const chip = fill(fromTemplate("tpl-attendance-row"), { name });
+  chip.id = `att-${mid}`;
+  chip.dataset.member = mid;
+  const marks = slot(chip, "marks");
+  marks.setAttribute("aria-label", `Attendance of ${name}`);
+  for (const [status, label] of ctx.words.attendance) {
+    const button = fromTemplate("tpl-mark-button");
+    button.textContent = SHORT[status] || label;
+    if (button.textContent !== label) button.setAttribute("aria-label", label);
+    button.title = label;
+    button.dataset.member = mid;
+    button.dataset.status = status;
+    marks.append(button);
+  }
+  const reason = slot(chip, "reason");
   reason.dataset.member = mid;
   reason.setAttribute("aria-label", `Private reason for ${name}`);
-  return row;
+  return chip;
 }

@@ -1,5 +1,6 @@
 /* Goals: on the display the group's goals and their progress; for facilitators every goal
- * of the group and of the members in the room, with progress buttons and a status. */
+ * of the group and of the members in the room, with progress buttons and a status, in a
+ * disclosure per owner (the group's open at first) that stays as the facilitator left it. */
 import { $, fill, fromTemplate, option, slot } from "../dom.js";
 
 export const goals = {
@@ -18,12 +19,11 @@ export const goals = {
       node.replaceChildren(...(rows.length ? rows : [fromTemplate("tpl-goals-empty")]));
       return;
     }
-    const parts = [heading("Group goals")];
-    parts.push(...(groupGoals.length ? groupGoals.map((goal) => goalRow(words, goal)) : [fromTemplate("tpl-goals-none")]));
+    const parts = [ownerBox("group", "Group goals", groupGoals, words)];
     for (const mid of ctx.board.memberIds()) {
       if (!ctx.board.mayBeHere(mid)) continue;
       const own = all.filter((g) => g.member === mid);
-      if (own.length) parts.push(heading(ctx.board.memberLabel(mid)), ...own.map((goal) => goalRow(words, goal)));
+      if (own.length) parts.push(ownerBox(mid, ctx.board.memberLabel(mid), own, words));
     }
     node.replaceChildren(...parts);
   },
@@ -33,8 +33,21 @@ function goalText(goal) {
   return goal.revised_text || goal.text;
 }
 
-function heading(text) {
-  return fill(fromTemplate("tpl-goal-heading"), { text });
+// Which owners' disclosures are open ("group" or a member id), kept across redraws.
+const openOwners = new Set(["group"]);
+
+function ownerBox(owner, label, list, words) {
+  const box = fill(fromTemplate("tpl-goal-owner"), {
+    owner: label, count: list.length === 1 ? "1 goal" : `${list.length} goals`,
+  });
+  box.dataset.owner = owner;
+  box.open = openOwners.has(owner);
+  box.addEventListener("toggle", () => {
+    if (box.open) openOwners.add(owner);
+    else openOwners.delete(owner);
+  });
+  box.append(...(list.length ? list.map((goal) => goalRow(words, goal)) : [fromTemplate("tpl-goals-none")]));
+  return box;
 }
 
 function displayGoal(words, goal) {

@@ -8,6 +8,7 @@ import { attendance } from "./attendance.js";
 import { currentTurn, queue } from "./turn.js";
 import { forms } from "./forms.js";
 import { goals } from "./goals.js";
+import { nextAction } from "./next.js";
 import { $ } from "../dom.js";
 
 const closedState = {
@@ -22,7 +23,7 @@ const closedState = {
 };
 
 const DISPLAY = [currentTurn, queue, checkin, agenda, goals, closedState];
-const FACILITATOR = [...DISPLAY, attendance, safety, notes, forms, undo, activity];
+const FACILITATOR = [...DISPLAY, nextAction, attendance, safety, notes, forms, undo, activity];
 
 export class BoardRenderer {
   #ctx;

@@ -1,25 +1,34 @@
 /* The session's rhythm: the check-in round and the agenda timer. */
 import { $, actionButton, fill, fromTemplate } from "../dom.js";
 import { timerNode } from "./timer.js";
+import { isNext } from "./next.js";
 
 export const checkin = {
-  keys: ["checkin", "members"],
+  // The next-action button may offer this round's step (sections/next.js): drawn with it.
+  keys: ["checkin", "members", "queue", "turns", "active_turn", "status"],
   render(ctx) {
     const node = $("checkin");
     if (!node) return;
     const round = ctx.board.view.checkin;
     const parts = [];
+    // While a role play runs, a round that is not running is no news: the turn has the room.
+    const running = round && !round.done && round.index !== null;
+    if (!running && ctx.board.view.active_turn) {
+      node.replaceChildren();
+      return;
+    }
     if (round && !round.done && round.index !== null) {
       const current = round.order[round.index];
       parts.push(fill(fromTemplate("tpl-checkin-now"), {
         who: ctx.board.memberLabel(current), position: round.index + 1, count: round.order.length,
       }));
       if (ctx.isFacilitator) {
-        parts.push(actionButton("Next member (n)", "next_checkin", { current }), actionButton("End round", "end_checkin"));
+        if (!isNext(ctx, "next_checkin")) parts.push(actionButton("Next member (n)", "next_checkin", { current }));
+        parts.push(actionButton("End round", "end_checkin"));
       }
     } else if (ctx.isFacilitator) {
-      parts.push(fromTemplate(round && round.done ? "tpl-checkin-done" : "tpl-checkin-idle"),
-        actionButton("Start check-in round", "start_checkin"));
+      parts.push(fromTemplate(round && round.done ? "tpl-checkin-done" : "tpl-checkin-idle"));
+      if (!isNext(ctx, "start_checkin")) parts.push(actionButton("Start check-in round", "start_checkin"));
     }
     node.replaceChildren(...parts);
   },

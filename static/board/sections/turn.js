@@ -2,6 +2,7 @@
  * and next step) and the queue of turns waiting. */
 import { $, actionButton, fill, fromTemplate, slot } from "../dom.js";
 import { timerNode } from "./timer.js";
+import { isNext } from "./next.js";
 
 export const currentTurn = {
   keys: ["active_turn", "turns", "timers", "members", "facilitators"],
@@ -26,7 +27,7 @@ export const currentTurn = {
     if (view.timers.turn) parts.push(timerNode(ctx, view.timers.turn));
     if (ctx.isFacilitator) {
       if (turn.scenario) parts.push(fill(fromTemplate("tpl-scenario"), { text: turn.scenario }));
-      parts.push(turnControls(tid, turn), nextStepForm(tid, turn));
+      parts.push(turnControls(ctx, tid, turn), nextStepForm(tid, turn));
     }
     node.replaceChildren(...parts);
   },
@@ -53,21 +54,20 @@ function feedbackOrder(words, now) {
   return list;
 }
 
-function turnControls(tid, turn) {
+// The turn's controls, less the one the next-action button already shows (sections/next.js).
+function turnControls(ctx, tid, turn) {
   const actions = fromTemplate("tpl-actions");
   const turnData = { turn: tid };
-  actions.append(
-    turn.status === "paused" ? actionButton("Resume (p)", "resume_turn", turnData) : actionButton("Pause (p)", "pause_turn", turnData),
-    actionButton("+2 min", "extend_turn", turnData),
-  );
-  if (turn.stage === "practice") actions.append(actionButton("Role reversal (r)", "start_role_reversal", turnData));
-  if (turn.stage === "practice" || turn.stage === "role_reversal") {
-    actions.append(actionButton("Start feedback (f)", "start_feedback", turnData));
-  }
-  if (turn.stage === "feedback") {
-    actions.append(actionButton("Next voice (f)", "next_feedback", { turn: tid, stage: turn.feedback_stage }));
-  }
-  actions.append(actionButton("End turn (e)", "end_turn", turnData));
+  const offer = (label, action, data = turnData) => {
+    if (!isNext(ctx, action)) actions.append(actionButton(label, action, data));
+  };
+  if (turn.status === "paused") offer("Resume (p)", "resume_turn");
+  else offer("Pause (p)", "pause_turn");
+  offer("+2 min", "extend_turn");
+  if (turn.stage === "practice") offer("Role reversal (r)", "start_role_reversal");
+  if (turn.stage === "practice" || turn.stage === "role_reversal") offer("Start feedback (f)", "start_feedback");
+  if (turn.stage === "feedback") offer("Next voice (f)", "next_feedback", { turn: tid, stage: turn.feedback_stage });
+  offer("End turn (e)", "end_turn");
   return actions;
 }
 
