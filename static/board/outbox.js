@@ -44,9 +44,15 @@ export class Outbox {
     return this.#items.filter((item) => !item.sent);
   }
 
-  markSent(id) {
+  /** How many were sent on this connection and are not answered yet. */
+  get inFlight() {
+    return this.#items.filter((item) => item.sent).length;
+  }
+
+  markSent(id, sent = true) {
     const item = this.#items.find((it) => it.id === id);
-    if (item) item.sent = true;
+    if (item) item.sent = sent;
+    return item;
   }
 
   /** The connection dropped: whatever is still here waits for the next one. */

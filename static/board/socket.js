@@ -12,6 +12,11 @@ const CONNECT_TIMEOUT_MS = 10000;
 // Between attempts at most this long (with jitter, half to all of it): after a minute
 // without network the board is back within seconds of the network.
 const MAX_BACKOFF_MS = 8000;
+// A long outbox goes out this many at a time, each batch after the answers to the last:
+// well within the server's 50 commands a second, and in order.
+const IN_FLIGHT = 20;
+// Answers that mean "not now" rather than "no": the command waits and goes again.
+const TRY_AGAIN = new Set(["retry", "rate_limited", "hello_first"]);
 
 export class BoardSocket {
   #path;
@@ -195,10 +200,16 @@ export class BoardSocket {
         break;
       case "ack":
         this.#outbox.acked(frame.id);
+        this.#resendPending();
         this.#showPending();
         break;
       case "error": {
+        if (frame.id && TRY_AGAIN.has(frame.code) && this.#outbox.markSent(frame.id, false)) {
+          setTimeout(() => { if (this.#synced) this.#resendPending(); }, 1000);
+          break;
+        }
         const item = frame.id ? this.#outbox.failed(frame.id, frame.code, frame.message || frame.code) : undefined;
+        this.#resendPending();
         this.#showPending();
         if (!item || !item.waited) this.#on.refused(frame.message || frame.code); // a waiting one is listed instead
         break;
@@ -213,7 +224,9 @@ export class BoardSocket {
     // In the order issued, with the same ids: a command that did commit before the
     // connection dropped is answered with its original ack instead of running twice. Each is
     // sent once per connection; a dropped connection holds them all again (outbox.holdAll).
+    if (!this.#synced) return;
     for (const item of this.#outbox.unsent()) {
+      if (this.#outbox.inFlight >= IN_FLIGHT) return; // the rest after these are answered
       if (!this.#send({ type: "command", id: item.id, command: item.command, data: item.data })) return;
       this.#outbox.markSent(item.id);
     }
