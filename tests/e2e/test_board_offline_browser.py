@@ -59,6 +59,11 @@ class Cable:
         server.on_message(to_page)
 
 
+def _marks(world):
+    """The attendance marks facilitators made on this board (not those it opened with)."""
+    return BoardEvent.filter(board__meeting_id=world.meeting_id, type="attendance_marked", client_cmd_id__isnull=False)
+
+
 async def test_three_commands_issued_offline_are_applied_once_after_a_reload(live_server, db, browser):
     world = await make_board_world()
     cable = Cable()
@@ -95,7 +100,7 @@ async def test_three_commands_issued_offline_are_applied_once_after_a_reload(liv
         await expect(page.locator("#outbox-title")).to_have_text("Waiting to send (3)")
         await expect(status).to_contain_text("Reconnecting", timeout=15000)
         assert await page.evaluate("Object.keys(window.groupiptBoard.pending)") == ids  # same ids, same order
-        assert await BoardEvent.filter(board__meeting_id=world.meeting_id, type="attendance_marked", client_cmd_id__isnull=False).count() == 0
+        assert await _marks(world).count() == 0
 
         # The socket comes back; the first connection is cut again just after an ack.
         cable.cut_after_ack = True
@@ -106,7 +111,7 @@ async def test_three_commands_issued_offline_are_applied_once_after_a_reload(liv
             await expect(page.locator(f"#att-{member}")).to_have_value("present")
         assert cable.cuts == 1 and cable.duplicates >= 1  # a retry was answered with its first ack
         assert await page.evaluate(f"sessionStorage.getItem('{key}')") is None
-        marks = await BoardEvent.filter(board__meeting_id=world.meeting_id, type="attendance_marked", client_cmd_id__isnull=False).order_by("seq")
+        marks = await _marks(world).order_by("seq")
         assert [event.client_cmd_id for event in marks] == ids  # each exactly once, in the order issued
         assert sorted(event.data["member"] for event in marks) == sorted(world.members)
         # Signing out forgets whatever a board of this tab still kept.
