@@ -78,6 +78,16 @@ async def test_three_commands_issued_offline_are_applied_once_after_a_reload(liv
         status, outbox = page.locator("#conn-status"), page.locator("#outbox")
         await expect(status).to_have_text("Live", timeout=15000)
         await expect(outbox).to_be_hidden()
+        # Installable: the service worker runs at '/' and has kept static files only.
+        scope = await page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)")
+        assert scope == f"{live_server.url}/"
+        await page.reload()  # the first page's files were fetched before the worker ran
+        await expect(status).to_have_text("Live", timeout=15000)
+        cached = await page.evaluate("""async () => { const urls = [];
+            for (const name of await caches.keys()) for (const r of await (await caches.open(name)).keys()) urls.push(r.url);
+            return urls; }""")
+        assert f"{live_server.url}/static/board/outbox.js" in cached
+        assert all(url.startswith(f"{live_server.url}/static/") for url in cached), cached
 
         # The network goes: the page says so, and keeps what the facilitator does.
         await context.set_offline(True)
