@@ -7,7 +7,7 @@
  *   sent and the server answers with the sign-in page, the page's form fields are kept in
  *   this tab's sessionStorage (never passwords, hidden or file fields). After signing in, the
  *   person is brought back to that page and the fields are filled in again, once, if the
- *   same person signed in. Signing out forgets them.
+ *   same person signed in. Signing out forgets them, and the board's unsent commands.
  * No framework, no inline script (the CSP allows only same-origin files). */
 (function () {
   "use strict";
@@ -114,6 +114,16 @@
     if (draft) { store.setItem(DRAFT, JSON.stringify(draft)); } else { store.removeItem(DRAFT); }
   }
 
+  // Signing out also forgets the live board's unsent commands (static/board/outbox.js).
+  function forgetOutboxes() {
+    var store = storage();
+    if (!store) return;
+    for (var i = store.length - 1; i >= 0; i--) {
+      var key = store.key(i);
+      if (key && key.indexOf("groupipt:outbox:") === 0) store.removeItem(key);
+    }
+  }
+
   function kept(field) {
     if (!field.name || field.disabled || field.name === "csrftoken") return false;
     var type = (field.type || "").toLowerCase();
@@ -212,7 +222,7 @@
       }
       return;
     }
-    signedIn.addEventListener("submit", function () { writeDraft(null); });
+    signedIn.addEventListener("submit", function () { writeDraft(null); forgetOutboxes(); });
     if (draft) {
       if (draft.state === "sent") {
         writeDraft(null); // the form went through (or was answered on its own page)

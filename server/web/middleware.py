@@ -47,7 +47,7 @@ class EdgeMiddleware:
                     "content-security-policy",
                     "default-src 'self'; img-src 'self' data:; style-src 'self'; "
                     "script-src 'self'; connect-src 'self' ws: wss:; frame-ancestors 'none'; "
-                    "base-uri 'self'; form-action 'self'",
+                    "base-uri 'self'; form-action 'self'; worker-src 'self'; manifest-src 'self'",
                 )
                 if not any(k == b"cache-control" for k, _ in message.get("headers", [])):
                     out["cache-control"] = "no-store" if scope["path"] != "/healthz" and not scope["path"].startswith("/static/") else "public, max-age=300"

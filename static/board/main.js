@@ -9,6 +9,8 @@
 import { $ } from "./dom.js";
 import { BoardRenderer } from "./sections/index.js";
 import { BoardSocket } from "./socket.js";
+import { Outbox, tabStorage } from "./outbox.js";
+import { drawOutbox, listenOutbox } from "./outbox-view.js";
 import { BoardView, GAP } from "./store.js";
 import { ServerClock, TimerFaces } from "./clock.js";
 import { listen } from "./actions.js";
@@ -26,8 +28,11 @@ function start(root, boot) {
   const faces = new TimerFaces(clock);
   const ctx = { root, board, faces, words, isFacilitator, readOnly, command: null, renderer: null };
   const renderer = new BoardRenderer(ctx);
+  const canCommand = isFacilitator && !readOnly;
+  // What waits to be sent survives a reload of this tab (outbox.js); the display sends nothing.
+  const outbox = new Outbox(canCommand ? tabStorage() : null, boot.client.meeting_id, boot.client.user.id);
   const socket = new BoardSocket(boot.client.ws_path, {
-    board, clock, canCommand: isFacilitator && !readOnly,
+    board, clock, canCommand, outbox,
     on: {
       snapshot(frame) {
         board.takeSnapshot(frame.state, frame.seq);
@@ -40,14 +45,20 @@ function start(root, boot) {
         else if (changes) renderer.drawChanges(frame.event, changes);
       },
       status: (state, text) => setStatus(root, state, text),
-      pending: (count) => root.classList.toggle("has-pending", count > 0),
+      pending(box, live) {
+        root.classList.toggle("has-pending", box.size > 0);
+        drawOutbox(ctx, box, live);
+      },
       refused: toast,
     },
   });
   ctx.command = (name, data) => socket.command(name, data);
   ctx.renderer = renderer;
   if (isFacilitator) setUpTabs(root);
-  if (isFacilitator && !readOnly) listen(ctx);
+  if (canCommand) {
+    listen(ctx);
+    listenOutbox(ctx, outbox, () => socket.synced);
+  }
   // Exposed for tests and for a curious facilitator's console; not an API.
   window.groupiptBoard = {
     get lastSeq() { return board.lastSeq; },

@@ -1,10 +1,22 @@
 /* The board's WebSocket: connection and reconnection with backoff, hello {last_seq} to
- * resume, commands kept until acknowledged and resent with the same id, the server's clock.
+ * resume, commands kept until acknowledged (outbox.js, across a reload too) and sent again
+ * in order with the same id once caught up, the server's clock.
  * Protocol: server/board/PROTOCOL.md. */
 
 const HEARTBEAT_MS = 10000;
 const SILENT_MS = 25000; // no frame for this long after a ping: the connection is dead
 const SIGNED_OUT = 4401; // the server closed it because this sign-in ended (PROTOCOL.md)
+// A socket not caught up by then is given up and tried again: on a clinic's wifi that has
+// lost its route a connection attempt can hang far longer than the outage.
+const CONNECT_TIMEOUT_MS = 10000;
+// Between attempts at most this long (with jitter, half to all of it): after a minute
+// without network the board is back within seconds of the network.
+const MAX_BACKOFF_MS = 8000;
+// A long outbox goes out this many at a time, each batch after the answers to the last:
+// well within the server's 50 commands a second, and in order.
+const IN_FLIGHT = 20;
+// Answers that mean "not now" rather than "no": the command waits and goes again.
+const TRY_AGAIN = new Set(["retry", "rate_limited", "hello_first"]);
 
 export class BoardSocket {
   #path;
@@ -17,22 +29,31 @@ export class BoardSocket {
   #stopped = false;
   #synced = false;
   #epoch = null;
-  #pending = new Map(); // command id -> {command, data}
+  #outbox;
   #nextId = 0;
   #lastHeard = Date.now();
+  #retryTimer = null;
+  #connectTimer = null;
 
-  /** `board`: the BoardView whose seq it resumes from; `on`: {snapshot(frame),
-   * event(frame), status(state, text), pending(count), refused(message)}. */
-  constructor(path, { board, clock, canCommand, on }) {
+  /** `board`: the BoardView whose seq it resumes from; `outbox`: the commands not yet
+   * answered (outbox.js); `on`: {snapshot(frame), event(frame), status(state, text),
+   * pending(outbox), refused(message)}. */
+  constructor(path, { board, clock, canCommand, outbox, on }) {
     this.#path = path;
     this.#board = board;
     this.#clock = clock;
     this.#canCommand = canCommand;
+    this.#outbox = outbox;
     this.#on = on;
   }
 
+  /** command id -> {command, data}: what waits for an answer. */
   get pending() {
-    return Object.fromEntries(this.#pending);
+    return Object.fromEntries(this.#outbox.items.map((item) => [item.id, { command: item.command, data: item.data }]));
+  }
+
+  get synced() {
+    return this.#synced;
   }
 
   start() {
@@ -41,22 +62,23 @@ export class BoardSocket {
     setInterval(() => {
       if (!this.#isOpen()) return;
       if (Date.now() - this.#lastHeard > SILENT_MS) {
-        this.#ws.close(4000, "no answer");
+        this.#drop(this.#ws, 4000, "no answer");
         return;
       }
       this.#send({ type: "ping", t: Date.now() });
     }, HEARTBEAT_MS);
     window.addEventListener("offline", () => {
-      if (this.#ws) this.#ws.close(4001, "offline");
+      if (this.#ws) this.#drop(this.#ws, 4001, "offline");
       this.#on.status("reconnecting", "Reconnecting… (this device is offline)");
     });
-    window.addEventListener("online", () => {
+    window.addEventListener("online", () => { // the network is back: try now, not at the next backoff
       if (!this.#ws && !this.#stopped) {
         this.#attempt = 0;
         this.#connect();
       }
     });
     this.#connect();
+    this.#showPending();
   }
 
   /** Send a command (kept until its ack or error); its id, or undefined on the display. */
@@ -64,8 +86,8 @@ export class BoardSocket {
     if (!this.#canCommand) return undefined;
     this.#nextId += 1;
     const id = `c${Date.now().toString(36)}-${this.#nextId}-${Math.random().toString(36).slice(2, 7)}`;
-    this.#pending.set(id, { command: name, data });
-    if (this.#synced) this.#send({ type: "command", id, command: name, data });
+    this.#outbox.add(id, name, data, !this.#synced);
+    if (this.#synced) this.#resendPending(); // after any older one still waiting: in the order issued
     this.#showPending();
     return id;
   }
@@ -76,7 +98,9 @@ export class BoardSocket {
   }
 
   #connect() {
-    if (this.#stopped) return;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    if (this.#stopped || this.#ws) return; // one socket at a time ('online' and a retry may meet)
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     this.#on.status(this.#attempt ? "reconnecting" : "connecting", this.#attempt ? "Reconnecting…" : "Connecting…");
     this.#synced = false;
@@ -88,13 +112,18 @@ export class BoardSocket {
       return;
     }
     this.#ws = ws;
+    clearTimeout(this.#connectTimer);
+    this.#connectTimer = setTimeout(() => { if (this.#ws === ws && !this.#synced) this.#drop(ws, 4002, "no answer"); },
+                                    CONNECT_TIMEOUT_MS);
     ws.onopen = () => { this.#lastHeard = Date.now(); };
     ws.onmessage = (message) => {
+      if (this.#ws !== ws) return; // a socket already given up
       this.#lastHeard = Date.now();
       this.#receive(JSON.parse(message.data));
     };
     ws.onclose = (ev) => {
-      this.#ws = null;
+      if (this.#ws !== ws) return; // given up already (#drop), and its retry is scheduled
+      this.#lost();
       if (ev.code === SIGNED_OUT) { // sign-out, idle or expired session: reconnecting would be refused
         this.#stopped = true;
         this.#on.status("signed-out", "Signed out: your sign-in has ended. Sign in again, then reload the board.");
@@ -110,13 +139,29 @@ export class BoardSocket {
     ws.onerror = () => { /* onclose follows and reconnects */ };
   }
 
+  /** Give up on a socket now (the browser may take long to notice it is dead) and retry. */
+  #drop(ws, code, reason) {
+    if (this.#ws !== ws) return;
+    this.#lost();
+    try { ws.close(code, reason); } catch (e) { /* already closing */ }
+    this.#scheduleReconnect(false);
+  }
+
+  #lost() {
+    this.#ws = null;
+    this.#synced = false;
+    clearTimeout(this.#connectTimer);
+    this.#outbox.holdAll(); // sent but not answered: sent again, same ids, on the next connection
+    this.#showPending();
+  }
+
   #scheduleReconnect(soon) {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#retryTimer) return;
     this.#attempt += 1;
-    const base = soon && this.#attempt < 3 ? 250 : Math.min(10000, 500 * 2 ** (this.#attempt - 1));
+    const base = soon && this.#attempt < 3 ? 250 : Math.min(MAX_BACKOFF_MS, 500 * 2 ** (this.#attempt - 1));
     const delay = base / 2 + Math.random() * base / 2;
     this.#on.status("reconnecting", "Reconnecting… (changes you make now are sent when the board is back)");
-    setTimeout(() => this.#connect(), delay);
+    this.#retryTimer = setTimeout(() => this.#connect(), delay);
   }
 
   #isOpen() {
@@ -146,6 +191,7 @@ export class BoardSocket {
         break;
       case "synced":
         this.#board.caughtUp(frame.seq);
+        clearTimeout(this.#connectTimer);
         this.#synced = true;
         this.#attempt = 0;
         this.#on.status("live", "Live");
@@ -153,14 +199,21 @@ export class BoardSocket {
         this.#showPending();
         break;
       case "ack":
-        this.#pending.delete(frame.id);
+        this.#outbox.acked(frame.id);
+        this.#resendPending();
         this.#showPending();
         break;
-      case "error":
-        if (frame.id) this.#pending.delete(frame.id);
+      case "error": {
+        if (frame.id && TRY_AGAIN.has(frame.code) && this.#outbox.markSent(frame.id, false)) {
+          setTimeout(() => { if (this.#synced) this.#resendPending(); }, 1000);
+          break;
+        }
+        const item = frame.id ? this.#outbox.failed(frame.id, frame.code, frame.message || frame.code) : undefined;
+        this.#resendPending();
         this.#showPending();
-        this.#on.refused(frame.message || frame.code);
+        if (!item || !item.waited) this.#on.refused(frame.message || frame.code); // a waiting one is listed instead
         break;
+      }
       case "pong":
         if (typeof frame.t === "number") this.#clock.note(frame.now, Date.now() - frame.t);
         break;
@@ -168,14 +221,20 @@ export class BoardSocket {
   }
 
   #resendPending() {
-    // Same ids again: a command that did commit before the connection dropped is
-    // answered with its original ack instead of running twice.
-    for (const [id, { command, data }] of this.#pending) this.#send({ type: "command", id, command, data });
+    // In the order issued, with the same ids: a command that did commit before the
+    // connection dropped is answered with its original ack instead of running twice. Each is
+    // sent once per connection; a dropped connection holds them all again (outbox.holdAll).
+    if (!this.#synced) return;
+    for (const item of this.#outbox.unsent()) {
+      if (this.#outbox.inFlight >= IN_FLIGHT) return; // the rest after these are answered
+      if (!this.#send({ type: "command", id: item.id, command: item.command, data: item.data })) return;
+      this.#outbox.markSent(item.id);
+    }
   }
 
   #showPending() {
-    const count = this.#pending.size;
-    this.#on.pending(count);
+    const count = this.#outbox.size;
+    this.#on.pending(this.#outbox, this.#synced);
     if (!this.#synced) return;
     this.#on.status("live", count ? `Live · saving ${count}…` : "Live");
   }

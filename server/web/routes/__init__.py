@@ -21,6 +21,7 @@ from server.web.routes import (
     meetings,
     portal,
     programme,
+    pwa,
     records,
     reminders,
     safety,
@@ -33,3 +34,4 @@ from server.web.routes import (
 ROUTE_MODULES = [feeds, accounts, home, api, audit, templates, cohorts, meetings, enrollment, enrollment_api, intake, measures, safety_items, safety, reminders, portal, records, boards, closure, closure_api, closure_signoff, fidelity, programme, supervision]
 ROUTE_MODULES.append(follow_ups)  # follow-ups and online meetings (issue 16)
 ROUTE_MODULES.append(kiosk)  # measures on a shared tablet (issue 16)
+ROUTE_MODULES.append(pwa)  # the service worker at /sw.js, so the site is installable (issue 20)
