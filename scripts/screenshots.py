@@ -63,7 +63,7 @@ PAGES = [
     ("coordinator", "account", "/account"),
     ("facilitator", "home", "/"),
     ("facilitator", "cohort", "/cohorts/1"),
-    ("facilitator", "intake", "{intake}"),
+    ("facilitator", "intake", "{enrollment}/intake"),
     ("facilitator", "member-measures", "{member_measures}"),
     ("facilitator", "checklist", "/meetings/{meeting}/checklist"),
     ("facilitator", "board", "/boards/{meeting}"),
@@ -89,7 +89,6 @@ DISCOVER = {
     "enrollment": ("coordinator", "/cohorts/1/enrollment", r"^/enrollments/\d+$"),
     "person": ("coordinator", "/people", r"^/people/\d+$"),
     "template": ("coordinator", "/templates", r"^/templates/\d+$"),
-    "intake": ("facilitator", "/cohorts/1", r"^/enrollments/\d+/intake$"),
     "member_measures": ("facilitator", "/cohorts/1/measures", r"^/enrollments/\d+/measures$"),
 }
 
@@ -207,8 +206,6 @@ async def run(out: Path, root: Path, dark: bool, only: set[str]) -> None:
                         if page_role != role or (only and name not in only):
                             continue
                         target = path.format(**values)
-                        if not target.startswith("/"):
-                            target = values[target.strip("{}")]
                         response = await page.goto(url + target)
                         await page.wait_for_load_state("networkidle")
                         label = f"{role}--{name}--{width}{'-dark' if dark else ''}"
