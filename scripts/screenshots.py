@@ -6,7 +6,7 @@ in as each demo role through the real login form (with the authenticator code fo
 and saves `<role>--<page>--<width>[-dark].png` under OUTDIR, plus `report.txt` listing
 pages that scroll sideways and text whose contrast is under WCAG AA.
 
-    python scripts/screenshots.py OUTDIR [--root /work/main] [--dark] [--only home,people]
+    python scripts/screenshots.py OUTDIR [--root /work/main] [--dark] [--only home,people] [--widths 1280,390]
 
 --root serves another checkout's code (e.g. the main branch, for the "before" set).
 """
@@ -30,7 +30,6 @@ import pyotp
 from playwright.async_api import async_playwright
 
 HERE = Path(__file__).resolve().parents[1]
-WIDTHS = {"1280": {"width": 1280, "height": 800}, "390": {"width": 390, "height": 844}}
 
 # (role, name, path): a path with {placeholders} is filled from the demo's JSON or from the
 # first link on an earlier page (see `discover`).
@@ -50,6 +49,8 @@ PAGES = [
     ("coordinator", "safety-settings", "/clinic/safety"),
     ("coordinator", "protocols", "/templates"),
     ("coordinator", "protocol", "{template}"),
+    ("coordinator", "protocol-edit", "{template}/edit"),
+    ("coordinator", "online", "/cohorts/1/online"),
     ("coordinator", "calendar-feeds", "/calendar-feeds"),
     ("coordinator", "outbox", "/outbox"),
     ("coordinator", "audit", "/audit"),
@@ -69,10 +70,12 @@ PAGES = [
     ("facilitator", "board", "/boards/{meeting}"),
     ("facilitator", "closure-editor", "/summaries/4/edit"),
     ("facilitator", "safety", "/safety"),
+    ("facilitator", "disclosure", "{enrollment}/safety/new"),
     ("facilitator", "account", "/account"),
     ("supervisor", "home", "/"),
     ("supervisor", "supervision", "/supervision"),
     ("supervisor", "signoff", "/supervision/sign-off"),
+    ("supervisor", "supervision-new", "/supervision/meetings/new"),
     ("supervisor", "closure-summary", "/summaries/3"),
     ("supervisor", "programme", "/programme"),
     ("member", "portal", "/portal"),
@@ -177,7 +180,7 @@ async def sign_in(browser, url: str, person: dict | None):
     return state
 
 
-async def run(out: Path, root: Path, dark: bool, only: set[str]) -> None:
+async def run(out: Path, root: Path, dark: bool, only: set[str], widths: list[int]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     var_dir = Path(tempfile.mkdtemp(prefix="gipt-shots-"))
     proc, url, demo = start_server(root, var_dir)
@@ -197,7 +200,8 @@ async def run(out: Path, root: Path, dark: bool, only: set[str]) -> None:
                     "re => [...document.links].map(a => a.getAttribute('href')).find(h => new RegExp(re).test(h))",
                     selector) or path
                 await context.close()
-            for width, viewport in WIDTHS.items():
+            for width in widths:
+                viewport = {"width": width, "height": 844 if width < 600 else 800}
                 for role in dict.fromkeys(r for r, _, _ in PAGES):
                     context = await browser.new_context(storage_state=states[role], viewport=viewport,
                                                         color_scheme="dark" if dark else "light")
@@ -232,8 +236,10 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=HERE, help="checkout whose code to serve")
     parser.add_argument("--dark", action="store_true", help="emulate prefers-color-scheme: dark")
     parser.add_argument("--only", default="", help="comma-separated page names")
+    parser.add_argument("--widths", default="1280,390", help="comma-separated viewport widths in CSS px")
     args = parser.parse_args()
-    asyncio.run(run(args.outdir, args.root.resolve(), args.dark, {n for n in args.only.split(",") if n}))
+    asyncio.run(run(args.outdir, args.root.resolve(), args.dark, {n for n in args.only.split(",") if n},
+                    [int(w) for w in args.widths.split(",")]))
 
 
 if __name__ == "__main__":
