@@ -49,7 +49,7 @@ PAGES = [
     ("coordinator", "safety-settings", "/clinic/safety"),
     ("coordinator", "protocols", "/templates"),
     ("coordinator", "protocol", "{template}"),
-    ("coordinator", "protocol-edit", "{template}/edit"),
+    ("coordinator", "protocol-new", "/templates/new"),
     ("coordinator", "online", "/cohorts/1/online"),
     ("coordinator", "calendar-feeds", "/calendar-feeds"),
     ("coordinator", "outbox", "/outbox"),
