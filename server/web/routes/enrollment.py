@@ -154,7 +154,7 @@ async def enroll_page(request: Request) -> Response:
         exc = refusal(refused)
         message = exc.message
         if exc.code == "ambiguous_person":
-            message += " Clear the name and e-mail, or choose “A new person” among the members found."
+            message += " Clear the name and e-mail, or choose “None of these: a new person” among the members found."
         return await _cohort_page(request, cohort, error=message, values=values, status_code=exc.status_code,
                                   errors=exc.fields)
     cohort = await Cohort.get(id=cohort.id).prefetch_related("template")
