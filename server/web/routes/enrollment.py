@@ -79,7 +79,6 @@ async def _cohort_page(request: Request, cohort: Cohort, *, notice: str = "", er
     late = await service.late_join_state(cohort, cohort.template, clock.now())
     values = values or {}
     search = await _member_search(cohort, values) if user.role == Role.COORDINATOR else {}
-    others = await Cohort.exclude(id=cohort.id).filter(status__in=list(service.OPEN_COHORT)).order_by("name")
     waitlist = [e for e in enrollments if e.status == EnrollmentStatus.WAITLISTED]
     # Enrolled (or waiting to be) without a full consent record: the roster flags them.
     consent_gaps = {e.id: service.consent_missing(e) for e in enrollments
@@ -89,7 +88,7 @@ async def _cohort_page(request: Request, cohort: Cohort, *, notice: str = "", er
         "consent_gaps": consent_gaps, "consent_parts": service.CONSENT_PARTS,
         "consent_methods": service.CONSENT_METHOD_LABELS,
         "cohort": cohort, "enrollments": enrollments, "overview": overview, "late": late,
-        **search, "other_cohorts": others, "labels": service.STATUS_LABELS,
+        **search, "labels": service.STATUS_LABELS,
         "waitlist": waitlist, "notice": notice, "error": error,
         "warnings": list(dict.fromkeys([*(warnings or []), *overview.warnings])),
         "values": values, "invitation": invitation, "errors": errors or {},
