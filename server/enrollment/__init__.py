@@ -2,9 +2,9 @@
 
 service (enrolling, status changes), capacity (places, waitlist, late joining), consent,
 withdrawal (withdrawal and transfer), transitions (the statuses and one transaction per
-change), csv_import (enrolling a list at once), intake (problem area, inventory, goals).
-This module is the public surface of the first five; csv_import and intake are used as
-modules.
+change), csv_import (enrolling a list at once), intake (problem area, inventory, goals),
+candidates (finding who may still be enrolled). This module is the public surface of the
+first five; csv_import, intake and candidates are used as modules.
 """
 
 from server.enrollment.capacity import LateJoin, enrolled_count, late_join_state, size_warnings

@@ -63,6 +63,15 @@ async def _find_or_create_member(
     return member, invitation
 
 
+def _one_person(member_id: int | None, name: str, email: str) -> None:
+    # An existing member and a typed new person at once: we cannot know who was meant, so
+    # nobody is enrolled, rather than the typed person silently dropped (issue 20, item 4).
+    if member_id and ((name or "").strip() or (email or "").strip()):
+        raise BadRequest("Choose an existing member or type a new person, not both: nothing was changed.",
+                         fields={"member_id": "Either this member…", "name": "…or a new person.",
+                                 "email": "…or a new person."}, code="ambiguous_person")
+
+
 def _parse_status(value: str | EnrollmentStatus, *, allowed=frozenset({S.INVITED, S.SCREENING, S.ENROLLED})):
     try:
         status = EnrollmentStatus(value)
@@ -89,6 +98,7 @@ async def enroll(
 
     `consent` is needed to start as enrolled, unless the template says otherwise."""
     now = now or clock.now()
+    _one_person(member_id, name, email)
     wanted = _parse_status(status)
     late_override = _check_reason(late_override, "The late-join reason")
     async with changing():

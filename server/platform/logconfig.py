@@ -1,4 +1,4 @@
-"""Logging for `groupipt serve`: uvicorn's access log without calendar-feed secrets."""
+"""Logging for `groupipt serve`: uvicorn's access log without calendar-feed secrets or member searches."""
 from __future__ import annotations
 
 import logging
@@ -6,10 +6,13 @@ import re
 
 _FEED_TOKEN = re.compile(r"(/feeds/)[^/\s\"?]+?(\.ics)")
 _LINK_TOKEN = re.compile(r"(/(?:setup|invitations|password-reset)/)[^/\s\"?]+")
+# What staff typed to find a member (a name, an address) is personal data, not a log's business.
+_MEMBER_SEARCH = re.compile(r"([?&](?:member_)?q=)[^&\s\"#]*")
 
 
 def mask_secrets(text: str) -> str:
     text = _FEED_TOKEN.sub(r"\1***\2", text)
+    text = _MEMBER_SEARCH.sub(r"\1***", text)
     return _LINK_TOKEN.sub(r"\1***", text)
 
 

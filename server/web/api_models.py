@@ -248,7 +248,9 @@ class ConsentFields(ApiBody):
     consent_version: str = Field("", max_length=32, description="Group agreement version; default the cohort's current one")
 
 class Enroll(ConsentFields):
-    """An existing member (member_id), or a new person (name and email)."""
+    """An existing member (member_id), or a new person (name and email), never both: a
+    body with member_id and name or email is refused (422, code ambiguous_person) and
+    nobody is enrolled."""
 
     model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": ["member_id"]}, {"required": ["name", "email"]}]})
 

@@ -4,21 +4,25 @@ side is enrollment_api.py).
 Handlers authorize, parse, call one service in server/enrollment (its package surface) or
 server/enrollment/csv_import.py, and render. Facilitators may look at their cohort's roster;
 only coordinators change it.
+
+The member to enroll is searched for, never listed (issue 15): the form's search answers
+with a few matches to choose from, as a page (no JavaScript needed) or, for
+static/member-search.js, as JSON suggestions while the coordinator types.
 """
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from models.accounts import Role, User
+from models.accounts import Role
 from models.cohorts import Cohort, Enrollment, EnrollmentStatus
 from server import clock, dashboard
 from server import enrollment as service
 from server.accounts import access
-from server.enrollment import csv_import
+from server.enrollment import candidates, csv_import
 from server.errors import REFUSALS, BadRequest, NotFound, refusal
 from server.web import read_only
 from server.web.auth import requires, user_of
@@ -28,6 +32,10 @@ from server.web.templating import render
 COORD = (Role.COORDINATOR,)
 STAFF = (Role.COORDINATOR, Role.FACILITATOR)
 MAX_CSV_BYTES = 1024 * 1024
+PAGE_MATCHES = 20  # members found by the form's search, to choose from
+SUGGESTIONS = 10  # members suggested while typing
+ENROLL_FIELDS = ("member_id", "member_q", "name", "email", "status", "late_join_reason",
+                 "consent_at", "consent_method", "consent_version")
 
 
 # --- shared little parsers ----------------------------------------------------------------
@@ -69,11 +77,8 @@ async def _cohort_page(request: Request, cohort: Cohort, *, notice: str = "", er
     enrollments = await Enrollment.filter(cohort_id=cohort.id, member__restricted_at=None).prefetch_related("member").order_by("status", "waitlisted_at", "id")
     overview = (await dashboard.cohort_overview(user, [cohort]))[cohort.id]
     late = await service.late_join_state(cohort, cohort.template, clock.now())
-    members = []
-    if user.role == Role.COORDINATOR:
-        enrolled_ids = [e.member_id for e in enrollments]
-        members = await User.filter(role=Role.MEMBER, is_active=True, restricted_at=None).exclude(id__in=enrolled_ids).order_by("display_name")
-    others = await Cohort.exclude(id=cohort.id).filter(status__in=list(service.OPEN_COHORT)).order_by("name")
+    values = values or {}
+    search = await _member_search(cohort, values) if user.role == Role.COORDINATOR else {}
     waitlist = [e for e in enrollments if e.status == EnrollmentStatus.WAITLISTED]
     # Enrolled (or waiting to be) without a full consent record: the roster flags them.
     consent_gaps = {e.id: service.consent_missing(e) for e in enrollments
@@ -83,29 +88,49 @@ async def _cohort_page(request: Request, cohort: Cohort, *, notice: str = "", er
         "consent_gaps": consent_gaps, "consent_parts": service.CONSENT_PARTS,
         "consent_methods": service.CONSENT_METHOD_LABELS,
         "cohort": cohort, "enrollments": enrollments, "overview": overview, "late": late,
-        "members": members, "other_cohorts": others, "labels": service.STATUS_LABELS,
+        **search, "labels": service.STATUS_LABELS,
         "waitlist": waitlist, "notice": notice, "error": error,
         "warnings": list(dict.fromkeys([*(warnings or []), *overview.warnings])),
-        "values": values or {}, "invitation": invitation, "errors": errors or {},
+        "values": values, "invitation": invitation, "errors": errors or {},
         "base_url": request.app.state.settings.base_url,
     }, status_code=status_code)
 
 
+async def _member_search(cohort: Cohort, values: dict[str, str]) -> dict:
+    """The form's member chooser: the members matching what was searched for (none when
+    nothing was), and the one already chosen, so a re-rendered form keeps the choice."""
+    typed = candidates.search_text(values.get("member_q"))
+    matches, more = await candidates.members_to_enroll(cohort.id, typed, limit=PAGE_MATCHES)
+    try:
+        chosen_id = int_or_none(values.get("member_id"), "member_id")
+    except BadRequest:
+        chosen_id = None
+    chosen = None
+    if chosen_id is not None and chosen_id not in {m.id for m in matches}:
+        chosen = await candidates.chosen_member(cohort.id, chosen_id)
+    listed = [chosen] if chosen else []
+    picked = chosen_id if chosen_id in {m.id for m in [*listed, *matches]} else None
+    return {"member_q": typed, "member_choices": [*listed, *matches], "more_matches": more, "picked_id": picked}
+
+
 @requires(*STAFF)
 async def cohort_enrollment(request: Request) -> Response:
+    # ?member_q= searches for the member to enroll (a bookmarkable search; the form's own
+    # Search button posts, so what else was typed stays out of the address and the logs).
     cohort = await access.viewable_cohort(user_of(request), request.path_params["cohort_id"])
-    return await _cohort_page(request, cohort)
+    return await _cohort_page(request, cohort, values={"member_q": request.query_params.get("member_q", "")})
 
 
-def _one_person(values: dict[str, str]) -> None:
-    # The form offers both a list of members and fields for a new person; with both filled in
-    # we cannot know who was meant, so nobody is enrolled rather than the typed person dropped.
-    typed = values["name"].strip() or values["email"].strip()
-    if values["member_id"].strip() and typed:
-        message = ("Choose an existing member or type a new person, not both: clear the name and e-mail, "
-                   "or set the member list back to its first entry.")
-        raise BadRequest(message, fields={"member_id": "Either this…", "name": "…or a new person.",
-                                          "email": "…or a new person."})
+@requires(*COORD)
+async def member_suggestions(request: Request) -> Response:
+    """Members matching ?q= who may be enrolled into this cohort, for the form's script:
+    who they are (id, name, e-mail) and nothing else; none once the cohort is closed."""
+    cohort = await access.staff_cohort(user_of(request), request.path_params["cohort_id"])
+    found, more = [], False
+    if cohort.status in service.OPEN_COHORT:
+        found, more = await candidates.members_to_enroll(cohort.id, request.query_params.get("q", ""), limit=SUGGESTIONS)
+    return JSONResponse({"members": [{"id": m.id, "name": m.display_name, "email": m.email} for m in found],
+                         "more": more})
 
 
 @requires(*COORD)
@@ -113,10 +138,11 @@ async def enroll_page(request: Request) -> Response:
     user = user_of(request)
     cohort = await access.staff_cohort(user, request.path_params["cohort_id"])
     form = await form_data(request)
-    values = {k: str(form.get(k) or "") for k in ("member_id", "name", "email", "status", "late_join_reason",
-                                                 "consent_at", "consent_method", "consent_version")}
+    values = {k: str(form.get(k) or "") for k in ENROLL_FIELDS}
+    if form.get("action") == "search":
+        # The search button: find members to choose from, keep what was typed, change nothing.
+        return await _cohort_page(request, cohort, values=values)
     try:
-        _one_person(values)
         outcome = await service.enroll(
             cohort.id, by=user, member_id=int_or_none(values["member_id"], "member_id"),
             name=values["name"], email=values["email"], status=values["status"] or EnrollmentStatus.ENROLLED,
@@ -125,7 +151,10 @@ async def enroll_page(request: Request) -> Response:
         )
     except REFUSALS as refused:
         exc = refusal(refused)
-        return await _cohort_page(request, cohort, error=exc.message, values=values, status_code=exc.status_code,
+        message = exc.message
+        if exc.code == "ambiguous_person":
+            message += " Clear the name and e-mail, or choose “None of these: a new person” among the members found."
+        return await _cohort_page(request, cohort, error=message, values=values, status_code=exc.status_code,
                                   errors=exc.fields)
     cohort = await Cohort.get(id=cohort.id).prefetch_related("template")
     return await _cohort_page(request, cohort, notice=outcome.message, warnings=outcome.warnings,
@@ -281,6 +310,7 @@ routes = [
     Route("/enrollment", dashboard_page, methods=["GET"]),
     Route("/cohorts/{cohort_id:id}/enrollment", cohort_enrollment, methods=["GET"]),
     Route("/cohorts/{cohort_id:id}/enrollment", enroll_page, methods=["POST"]),
+    Route("/cohorts/{cohort_id:id}/enrollment/member-suggestions", member_suggestions, methods=["GET"]),
     Route("/cohorts/{cohort_id:id}/enrollment/import", import_form, methods=["GET"]),
     Route("/cohorts/{cohort_id:id}/enrollment/import/preview", import_preview, methods=["POST"]),
     Route("/cohorts/{cohort_id:id}/enrollment/import", import_run, methods=["POST"]),

@@ -62,9 +62,12 @@ def outcome_json(outcome: service.Outcome, status_code: int = 200) -> JSONRespon
 async def api_enroll(request: Request) -> Response:
     """
     summary: Enroll an existing member (member_id) or a new person (name, email) into a cohort
+    description: "Give member_id, or name and email, not both: with both nobody could tell who was meant, so the
+      request is refused (422, code ambiguous_person) and nothing is written."
     responses:
       201: {description: "Created; status may be waitlisted when the cohort is full"}
       409: {description: "Duplicate, cohort closed, or late-join cutoff passed"}
+      422: {description: "Both member_id and a new person's name or email (code ambiguous_person), or another enrollment rule broken; nothing was written"}
     """
     user = user_of(request)
     cohort = await access.staff_cohort(user, request.path_params["cohort_id"])

@@ -49,6 +49,8 @@ ROWS = [
     public("GET", "/enrollment", note="moved: a permanent redirect to the start page, which checks the role"),
     staff_or_supervisor("GET", "/cohorts/{cohort_id}/enrollment", note="facilitators see their roster, read-only"),
     coordinator_only("POST", "/cohorts/{cohort_id}/enrollment"),
+    coordinator_only("GET", "/cohorts/{cohort_id}/enrollment/member-suggestions",
+                     note="only those who may enroll search the clinic's members (issue 15)"),
     coordinator_only("GET", "/cohorts/{cohort_id}/enrollment/import"),
     coordinator_only("POST", "/cohorts/{cohort_id}/enrollment/import/preview"),
     coordinator_only("POST", "/cohorts/{cohort_id}/enrollment/import"),
