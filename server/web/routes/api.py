@@ -37,6 +37,8 @@ OPENAPI_BASE = {
 
 USERS_BY_ID = paging.Keyset("api-users", (paging.SortKey("id"),))
 COHORTS_BY_ID = paging.Keyset("api-cohorts", (paging.SortKey("id"),))
+# Cohorts are the heavy rows: a page holds a small clinic's all (the start page shows as many).
+COHORTS_PER_PAGE = 15
 
 
 def paged_json(request: Request, key: str, items: list[dict], page: paging.Page) -> JSONResponse:
@@ -225,7 +227,7 @@ async def cohorts(request: Request) -> Response:
       parameters:
         - {name: status, in: query, required: false, schema: {type: string, enum: [draft, enrolling, active, completed, cancelled]}}
         - {name: q, in: query, required: false, description: "Part of the cohort's name, any case", schema: {type: string, maxLength: 120}}
-        - {name: limit, in: query, required: false, description: "Rows per page (default 100)", schema: {type: integer, minimum: 1, maximum: 200, default: 100}}
+        - {name: limit, in: query, required: false, description: "Rows per page (default 15)", schema: {type: integer, minimum: 1, maximum: 200, default: 15}}
         - {name: cursor, in: query, required: false, description: "Where the page starts: from the previous page's `next`", schema: {type: string, pattern: "^[A-Za-z0-9_.-]{1,1000}$"}}
       responses:
         200:
@@ -243,7 +245,7 @@ async def cohorts(request: Request) -> Response:
     if search := paging.text_filter(request, "q"):
         query = query.filter(name__icontains=search)
     page = await paging.fetch(request, query.prefetch_related("facilitators"), COHORTS_BY_ID,
-                              paging.page_request(request, COHORTS_BY_ID))
+                              paging.page_request(request, COHORTS_BY_ID, default_limit=COHORTS_PER_PAGE))
     return paged_json(request, "cohorts", [
         cohort_json(c, [f.id for f in c.facilitators] if user.role != Role.MEMBER else []) for c in page.rows], page)
 

@@ -21,8 +21,9 @@ from server.web.templating import render
 
 # Newest first: a cohort just made is at the top, and the id alone is a key every row has once.
 COHORT_ORDER = paging.Keyset("home-cohorts", (paging.SortKey("id", descending=True),))
-# The start page shows what needs attention; the rest is a filter or a page away.
-HOME_PAGE_SIZE = 20
+# The start page shows what needs attention; the rest is a filter or a page away. Fifteen is
+# a small clinic's every cohort on one page (bench/scale.py's 10), and a large one's first screen.
+HOME_PAGE_SIZE = 15
 
 
 def _filters(request: Request) -> dashboard.CohortFilters:
