@@ -28,6 +28,7 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 200
 CURSOR_PATTERN = r"^[A-Za-z0-9_.-]{1,1000}$"
 _CURSOR = re.compile(CURSOR_PATTERN)
+_LIMIT = re.compile(r"^[0-9]{1,4}$")  # ASCII digits only: str.isdigit() takes "²", which int() refuses
 
 T = TypeVar("T")
 
@@ -111,11 +112,11 @@ def page_request(request: Request, keyset: Keyset, *, default_limit: int = DEFAU
     raw_limit = request.query_params.get("limit")
     limit = default_limit
     if raw_limit is not None:
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+        if not _LIMIT.match(raw_limit) or not 1 <= int(raw_limit) <= MAX_LIMIT:
             raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}.", fields={"limit": "Out of range."})
         limit = int(raw_limit)
     cursor = request.query_params.get("cursor")
-    if not cursor:
+    if cursor is None:  # `cursor=` with nothing is refused below, as the document's pattern says
         return PageRequest(limit)
     values, backward = decode_cursor(request.app.state.settings.secret_key, keyset, cursor)
     return PageRequest(limit, before=values) if backward else PageRequest(limit, after=values)

@@ -39,16 +39,21 @@ def test_a_tampered_foreign_or_garbled_cursor_is_refused():
                    paging.encode_cursor(SECRET, DATED, ["2027-01-05", 1]), "abc.def"):
         with pytest.raises(Unprocessable):
             paging.decode_cursor(SECRET, PEOPLE, forged)
-    for garbled in ("", "<script>", "a b", "x" * 1001):
+    for garbled in ("", "<script>", "a b", "x" * 1001):  # "" too: `cursor=` is not the first page
         with pytest.raises(BadRequest) as caught:
             paging.decode_cursor(SECRET, PEOPLE, garbled)
         assert type(caught.value) is BadRequest
 
 
-@pytest.mark.parametrize("limit", ["0", "201", "-1", "ten", "1.5", " 5"])
+@pytest.mark.parametrize("limit", ["0", "201", "-1", "ten", "1.5", " 5", "", "²", "99999"])
 def test_a_limit_outside_1_to_200_is_refused(limit):
     with pytest.raises(BadRequest, match="limit must be a whole number from 1 to 200"):
         paging.page_request(request(f"limit={limit}"), PEOPLE)
+
+
+def test_an_empty_cursor_parameter_is_refused_not_read_as_the_first_page():
+    with pytest.raises(BadRequest):
+        paging.page_request(request("cursor="), PEOPLE)
 
 
 def test_the_limit_defaults_and_bounds():
