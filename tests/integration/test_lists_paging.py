@@ -130,6 +130,7 @@ async def test_every_list_walks_every_row_once_in_order_with_search_and_filters(
     assert none == []
     page = await coordinator.get(f"/?name={marker}&status=all&protocol={world.template.id}&limit={LIMIT}")
     assert f'<option value="{world.template.id}" selected' in page.text and 'id="cohort-filter"' in page.text
+    assert 'id="next-meetings"' in page.text  # the clinic's next group sessions, above the filters
 
     # The API: by id, `next` links (and Link headers) to the end.
     async with bearer(world.base_url, world.tokens["coordinator"]) as api:
@@ -165,7 +166,7 @@ async def test_bad_limits_and_cursors_are_refused_never_a_server_error(world, se
         for query in ("limit=0", "limit=999", "cursor=%3Cx%3E", "cursor=abc.def", f"cursor={foreign}"):
             answer = await coordinator.get(f"{path}?{query}")
             assert answer.status_code in (400, 422) and "text/html" in answer.headers["content-type"], (path, query)
-    for query in ("status=finished", "protocol=abc", "protocol=0"):
+    for query in ("status=finished", "protocol=abc", "protocol=0", "protocol=%C2%B2"):
         assert (await coordinator.get(f"/?{query}")).status_code == 400
     assert (await coordinator.get("/people?role=boss")).status_code == 400
 

@@ -31,7 +31,7 @@ def _filters(request: Request) -> dashboard.CohortFilters:
     if status not in {"", dashboard.ALL_STATUSES, *(s.value for s in CohortStatus)}:
         raise BadRequest("Choose a status from the list.", fields={"status": "Unknown."})
     protocol = request.query_params.get("protocol", "")
-    if protocol and not (protocol.isdigit() and 0 < int(protocol) <= MAX_ID):
+    if protocol and not (protocol.isascii() and protocol.isdigit() and 0 < int(protocol) <= MAX_ID):
         raise BadRequest("Choose a protocol from the list.", fields={"protocol": "Unknown."})
     return dashboard.CohortFilters(status=status, facilitator=paging.text_filter(request, "facilitator"),
                                    protocol=int(protocol) if protocol else None, name=paging.text_filter(request, "name"))
