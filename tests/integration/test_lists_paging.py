@@ -86,10 +86,6 @@ async def walk_api(api, path: str, key: str) -> list[dict]:
     return rows
 
 
-def _sorted_people(people):
-    return [p.id for p in sorted(people, key=lambda p: (p.role.value, p.display_name, p.id))]
-
-
 async def test_every_list_walks_every_row_once_in_order_with_search_and_filters(world, seeded):
     coordinator = await world.client("coordinator")
     marker, people = seeded.marker, seeded.people
