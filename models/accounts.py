@@ -43,6 +43,8 @@ class User(Model):
 
     class Meta:
         table = "users"
+        # The people list (by role and name) and the calendar-links list (by name), keyset-paged.
+        indexes = (("role", "display_name", "id"), ("display_name", "id"))
 
     @property
     def is_clinician(self) -> bool:

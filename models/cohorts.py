@@ -202,3 +202,5 @@ class Meeting(Model):
     class Meta:
         table = "meetings"
         ordering = ["starts_at", "id"]
+        # Each cohort's next session (dashboard.next_group_meetings) and the clinic's next ones.
+        indexes = (("cohort_id", "kind", "starts_at"), ("kind", "status", "starts_at"))

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from tortoise import connections
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
 
 from models.accounts import Role, User
 from models.board import Attendance, AttendanceStatus
@@ -110,6 +111,59 @@ async def cohort_overview(user: User, cohorts: Sequence[Cohort], *, now: datetim
                     "consent record (when, how, agreement version).")
         out[cohort.id] = overview
     return out
+
+
+ALL_STATUSES = "all"
+# What the start page lists unless asked otherwise: cohorts running, enrolling or being prepared.
+CURRENT_STATUSES = (CohortStatus.ACTIVE, CohortStatus.ENROLLING, CohortStatus.DRAFT)
+
+
+@dataclass(frozen=True)
+class CohortFilters:
+    """The start page's filters: status ("" = current, "all", or one status), a part of a
+    facilitator's name, a protocol template's id, a part of the cohort's name."""
+
+    status: str = ""
+    facilitator: str = ""
+    protocol: int | None = None
+    name: str = ""
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.status or self.facilitator or self.protocol or self.name)
+
+
+def cohorts_for(user: User, filters: CohortFilters) -> QuerySet[Cohort]:
+    """The cohorts `user` sees on the start page, filtered: a query to page, one row per cohort
+    (the facilitator conditions are subqueries, so the many-to-many join never repeats a row)."""
+    query = Cohort.all()
+    if user.role == Role.FACILITATOR:
+        query = query.filter(id__in=Subquery(Cohort.filter(facilitators__id=user.id).values("id")))
+    if filters.status == "":
+        query = query.filter(status__in=list(CURRENT_STATUSES))
+    elif filters.status != ALL_STATUSES:
+        query = query.filter(status=filters.status)
+    if filters.facilitator:
+        query = query.filter(id__in=Subquery(
+            Cohort.filter(facilitators__display_name__icontains=filters.facilitator).values("id")))
+    if filters.protocol is not None:
+        query = query.filter(template_id=filters.protocol)
+    if filters.name:
+        query = query.filter(name__icontains=filters.name)
+    return query
+
+
+NEXT_MEETINGS = 8
+
+
+async def next_meetings(user: User, *, now: datetime, limit: int = NEXT_MEETINGS) -> list[Meeting]:
+    """The next group sessions of the cohorts `user` runs (all of them, for a coordinator),
+    soonest first: one query with a limit, whatever the number of cohorts."""
+    query = Meeting.filter(kind=MeetingKind.GROUP, status=MeetingStatus.SCHEDULED, ends_at__gt=now,
+                           cohort__status__in=[CohortStatus.ACTIVE, CohortStatus.ENROLLING])
+    if user.role == Role.FACILITATOR:
+        query = query.filter(cohort_id__in=Subquery(Cohort.filter(facilitators__id=user.id).values("id")))
+    return list(await query.order_by("starts_at", "id").limit(limit).select_related("cohort"))
 
 
 @dataclass

@@ -118,10 +118,14 @@ async def mint_feed_urls(users: Iterable[User], *, base_url: str) -> dict[str, s
     return urls
 
 
-async def feed_overview() -> list[dict]:
-    """Per member and facilitator: whether they have a feed and when it was last fetched."""
-    people = await User.filter(role__in=[Role.MEMBER, Role.FACILITATOR], restricted_at=None).order_by("display_name", "id")
-    tokens = await FeedToken.filter(revoked_at=None).order_by("created_at")
+def feed_people():
+    """The members and facilitators who may have a feed (restricted records left out), as a query to page."""
+    return User.filter(role__in=[Role.MEMBER, Role.FACILITATOR], restricted_at=None)
+
+
+async def feed_overview(people: list[User]) -> list[dict]:
+    """Per person of a page: whether they have a feed and when it was last fetched (one query)."""
+    tokens = await FeedToken.filter(revoked_at=None, user_id__in=[p.id for p in people]).order_by("created_at")
     by_user = {t.user_id: t for t in tokens}
     return [{"user": p, "token": by_user.get(p.id)} for p in people]
 

@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from tortoise.expressions import Q
+
 from models.accounts import ApiToken, LinkPurpose, Role, User
 from models.supervision import Supervision
 from server import accounts
@@ -14,7 +16,7 @@ from server.accounts import sign_in
 from server.accounts.setup import invite_person  # noqa: F401  (routes/api.py imports it from here)
 from server.errors import REFUSALS, BadRequest, Conflict, NotFound, TooManyRequests, refusal
 from server.supervision import assignments
-from server.web import auth
+from server.web import auth, paging
 from server.web.forms import form_data, require_text
 from server.web.routes import second_factor
 from server.web.routes.feeds import (
@@ -182,18 +184,36 @@ async def account_page_with(request: Request, *, status_code: int = 200, **extra
     return render(request, "accounts/account.html", await _account_context(request, **extra), status_code=status_code)
 
 
+PEOPLE_ORDER = paging.Keyset("people", (paging.SortKey("role", load=Role), paging.SortKey("display_name"),
+                                         paging.SortKey("id")))
+
+
 async def people_page_with(request: Request, *, status_code: int = 200, **extra) -> Response:
-    users = await User.all().order_by("role", "display_name")
-    return render(request, "accounts/people.html",
-                  {"people": users, "roles": list(Role), "supervision": await _supervision_words(), **extra},
-                  status_code=status_code)
+    """A page of people by role and name, filtered by `q` (name or e-mail, any case) and `role`."""
+    query = User.all()
+    search = paging.text_filter(request, "q")
+    if search:
+        query = query.filter(Q(display_name__icontains=search) | Q(email__icontains=search))
+    role = request.query_params.get("role", "")
+    if role:
+        if role not in {r.value for r in Role}:
+            raise BadRequest("role must be coordinator, facilitator or member.", fields={"role": "Unknown."})
+        query = query.filter(role=role)
+    page = await paging.fetch(request, query, PEOPLE_ORDER, paging.page_request(request, PEOPLE_ORDER))
+    return render(request, "accounts/people.html", {
+        "people": page.rows, "roles": list(Role), "supervision": await _supervision_words([p.id for p in page.rows]),
+        "filters": {"q": search, "role": role}, "paging": paging.links(request, page), **extra,
+    }, status_code=status_code)
 
 
-async def _supervision_words() -> dict[int, str]:
-    """'supervises 2' / 'supervised by Sam Supervisor' per person, from one query."""
+async def _supervision_words(person_ids: list[int]) -> dict[int, str]:
+    """'supervises 2' / 'supervised by Sam Supervisor' per person of the page, from one query."""
     counts: dict[int, int] = {}
     names: dict[int, list[str]] = {}
-    for row in await Supervision.all().select_related("supervisor"):
+    if not person_ids:
+        return {}
+    rows = Supervision.filter(Q(supervisor_id__in=person_ids) | Q(facilitator_id__in=person_ids))
+    for row in await rows.select_related("supervisor"):
         counts[row.supervisor_id] = counts.get(row.supervisor_id, 0) + 1
         names.setdefault(row.facilitator_id, []).append(row.supervisor.display_name)
     words: dict[int, str] = {}

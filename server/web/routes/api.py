@@ -7,12 +7,13 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from tortoise.expressions import Q, Subquery
 
 from models.accounts import Role, User
-from models.cohorts import Cohort, Enrollment
+from models.cohorts import Cohort, CohortStatus, Enrollment
 from server.accounts import access
 from server.errors import BadRequest, NotFound
-from server.web import auth
+from server.web import auth, paging
 from server.supervision import assignments
 from server.web.api_models import Invitation, Supervisees
 from server.web.api_schema import ApiSchemaGenerator, body, read_body
@@ -32,6 +33,18 @@ OPENAPI_BASE = {
     },
     "security": [{"bearer": []}],
 }
+
+
+USERS_BY_ID = paging.Keyset("api-users", (paging.SortKey("id"),))
+COHORTS_BY_ID = paging.Keyset("api-cohorts", (paging.SortKey("id"),))
+# Cohorts are the heavy rows: a page holds a small clinic's all (the start page shows as many).
+COHORTS_PER_PAGE = 15
+
+
+def paged_json(request: Request, key: str, items: list[dict], page: paging.Page) -> JSONResponse:
+    """A page of an API list: the rows under `key`, and `next` (a URL or null), also as a Link header."""
+    next_url = paging.api_next(request, page)
+    return JSONResponse({key: items, "next": next_url}, headers=paging.next_link_header(next_url))
 
 
 def user_json(user: User) -> dict:
@@ -98,13 +111,19 @@ async def me(request: Request) -> Response:
 async def users(request: Request) -> Response:
     """
     get:
-      summary: Everyone with an account (coordinators only)
+      summary: Everyone with an account (coordinators only), by id, a page at a time
       tags: [people]
       parameters:
         - {name: role, in: query, required: false, schema: {type: string, enum: [coordinator, facilitator, member]}}
+        - {name: q, in: query, required: false, description: "Part of the name or e-mail, any case", schema: {type: string, maxLength: 120}}
+        - {name: limit, in: query, required: false, description: "Rows per page (default 100)", schema: {type: integer, minimum: 1, maximum: 200, default: 100}}
+        - {name: cursor, in: query, required: false, description: "Where the page starts: from the previous page's `next`", schema: {type: string, pattern: "^[A-Za-z0-9_.-]{1,1000}$"}}
       responses:
-        200: {description: A list of users}
+        200:
+          description: "users: a page of users; next: the next page's URL, or null on the last page (also a Link rel=next header)"
+          headers: {Link: {description: "RFC 8288 link to the next page (rel=next), while more pages follow", schema: {type: string}}}
         403: {description: Not a coordinator}
+        422: {description: "A cursor this list did not give out"}
     post:
       summary: Invite a person (coordinators only); returns the one-time invitation URL
       tags: [people]
@@ -113,13 +132,16 @@ async def users(request: Request) -> Response:
         409: {description: The e-mail already has an account}
     """
     if request.method == "GET":
-        query = User.all().order_by("id")
+        query = User.all()
         role = request.query_params.get("role")
         if role is not None:  # ?role= names no role: refused, not ignored
             if role not in {r.value for r in Role}:
                 raise BadRequest("role must be coordinator, facilitator or member.")
             query = query.filter(role=role)
-        return JSONResponse({"users": [user_json(u) for u in await query]})
+        if search := paging.text_filter(request, "q"):
+            query = query.filter(Q(display_name__icontains=search) | Q(email__icontains=search))
+        page = await paging.fetch(request, query, USERS_BY_ID, paging.page_request(request, USERS_BY_ID))
+        return paged_json(request, "users", [user_json(u) for u in page.rows], page)
     from server.web.routes.accounts import invite_person
 
     invitation = await read_body(request, Invitation)
@@ -184,30 +206,48 @@ async def user_supervisees(request: Request) -> Response:
     return JSONResponse(_supervisees_json(supervisor, people))
 
 
-async def visible_cohorts(user: User) -> list[Cohort]:
-    query = Cohort.all().order_by("id").prefetch_related("facilitators")
+async def visible_cohorts(user: User):
+    """The cohorts `user` may list, as a query (one id each: a subquery, not a join that repeats rows)."""
+    query = Cohort.all()
     if user.role == Role.FACILITATOR:
         # Their own cohorts, and those of the facilitators they supervise (read-only).
-        query = query.filter(facilitators__id__in=[user.id, *await access.supervised_facilitator_ids(user)])
+        ids = [user.id, *await access.supervised_facilitator_ids(user)]
+        query = query.filter(id__in=Subquery(Cohort.filter(facilitators__id__in=ids).values("id")))
     elif user.role == Role.MEMBER:
-        query = query.filter(enrollments__member_id=user.id)
-    return await query.distinct()
+        query = query.filter(id__in=Subquery(Cohort.filter(enrollments__member_id=user.id).values("id")))
+    return query
 
 
 @auth.requires()
 async def cohorts(request: Request) -> Response:
     """
     get:
-      summary: Cohorts visible to you (coordinators all, facilitators their own and those of the facilitators they supervise, members the ones they are enrolled in)
+      summary: Cohorts visible to you (coordinators all, facilitators their own and those of the facilitators they supervise, members the ones they are enrolled in), by id, a page at a time
       tags: [cohorts]
+      parameters:
+        - {name: status, in: query, required: false, schema: {type: string, enum: [draft, enrolling, active, completed, cancelled]}}
+        - {name: q, in: query, required: false, description: "Part of the cohort's name, any case", schema: {type: string, maxLength: 120}}
+        - {name: limit, in: query, required: false, description: "Rows per page (default 15)", schema: {type: integer, minimum: 1, maximum: 200, default: 15}}
+        - {name: cursor, in: query, required: false, description: "Where the page starts: from the previous page's `next`", schema: {type: string, pattern: "^[A-Za-z0-9_.-]{1,1000}$"}}
       responses:
-        200: {description: A list of cohorts}
+        200:
+          description: "cohorts: a page of cohorts; next: the next page's URL, or null on the last page (also a Link rel=next header)"
+          headers: {Link: {description: "RFC 8288 link to the next page (rel=next), while more pages follow", schema: {type: string}}}
+        422: {description: "A cursor this list did not give out"}
     """
     user = auth.user_of(request)
-    rows = await visible_cohorts(user)
-    return JSONResponse(
-        {"cohorts": [cohort_json(c, [f.id for f in c.facilitators] if user.role != Role.MEMBER else []) for c in rows]}
-    )
+    query = await visible_cohorts(user)
+    status = request.query_params.get("status")
+    if status is not None:
+        if status not in {s.value for s in CohortStatus}:
+            raise BadRequest("status must be draft, enrolling, active, completed or cancelled.", fields={"status": "Unknown."})
+        query = query.filter(status=status)
+    if search := paging.text_filter(request, "q"):
+        query = query.filter(name__icontains=search)
+    page = await paging.fetch(request, query.prefetch_related("facilitators"), COHORTS_BY_ID,
+                              paging.page_request(request, COHORTS_BY_ID, default_limit=COHORTS_PER_PAGE))
+    return paged_json(request, "cohorts", [
+        cohort_json(c, [f.id for f in c.facilitators] if user.role != Role.MEMBER else []) for c in page.rows], page)
 
 
 @auth.requires()

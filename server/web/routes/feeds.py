@@ -18,6 +18,7 @@ from starlette.responses import (
     Response,
 )
 from starlette.routing import Route
+from tortoise.expressions import Q
 
 from models.accounts import FeedToken, Role, User
 from models.cohorts import Enrollment, EnrollmentStatus, MeetingKind
@@ -25,7 +26,7 @@ from server import clock, schedule
 from server.accounts import access
 from server.errors import Conflict, NotFound
 from server.schedule import feeds
-from server.web import auth
+from server.web import auth, paging
 from server.web.templating import render, templates
 
 CALENDAR = "text/calendar; charset=utf-8"
@@ -132,11 +133,24 @@ async def account_calendar_revoke(request: Request) -> Response:
 # --- the coordinator's overview ------------------------------------------------------------------------
 
 
+FEED_PEOPLE = paging.Keyset("calendar-feeds", (paging.SortKey("display_name"), paging.SortKey("id")))
+
+
+async def _overview_page(request: Request) -> tuple[list[dict], paging.Page, str]:
+    """A page of the overview, by name, optionally only people whose name or e-mail has `person`."""
+    query = feeds.feed_people()
+    search = paging.text_filter(request, "person")
+    if search:
+        query = query.filter(Q(display_name__icontains=search) | Q(email__icontains=search))
+    page = await paging.fetch(request, query, FEED_PEOPLE, paging.page_request(request, FEED_PEOPLE))
+    return await feeds.feed_overview(page.rows), page, search
+
+
 @auth.requires(Role.COORDINATOR)
 async def feed_overview(request: Request) -> Response:
-    rows = await feeds.feed_overview()
+    rows, page, search = await _overview_page(request)
     return render(request, "feeds/overview.html", {
-        "rows": rows,
+        "rows": rows, "person": search, "paging": paging.links(request, page),
         "notice": "That person's calendar link was revoked." if request.query_params.get("done") else None,
     })
 
@@ -232,16 +246,24 @@ async def api_my_feed(request: Request) -> Response:
 async def api_feed_overview(request: Request) -> Response:
     """
     get:
-      summary: Every member's and facilitator's feed status, with last fetch time
+      summary: Every member's and facilitator's feed status, with last fetch time, by name, a page at a time
       tags: [calendar]
+      parameters:
+        - {name: person, in: query, required: false, description: "Part of the person's name or e-mail, any case", schema: {type: string, maxLength: 120}}
+        - {name: limit, in: query, required: false, description: "Rows per page (default 100)", schema: {type: integer, minimum: 1, maximum: 200, default: 100}}
+        - {name: cursor, in: query, required: false, description: "Where the page starts: from the previous page's `next`", schema: {type: string, pattern: "^[A-Za-z0-9_.-]{1,1000}$"}}
       responses:
-        200: {description: "people: a list"}
+        200:
+          description: "people: a page of people; next: the next page's URL, or null on the last page (also a Link rel=next header)"
+          headers: {Link: {description: "RFC 8288 link to the next page (rel=next), while more pages follow", schema: {type: string}}}
+        422: {description: "A cursor this list did not give out"}
     """
-    rows = await feeds.feed_overview()
+    rows, page, _ = await _overview_page(request)
+    next_url = paging.api_next(request, page)
     return JSONResponse({"people": [
         {"user_id": r["user"].id, "name": r["user"].display_name, "role": r["user"].role.value, **_token_json(r["token"])}
         for r in rows
-    ]})
+    ], "next": next_url}, headers=paging.next_link_header(next_url))
 
 
 @auth.requires(Role.COORDINATOR)
