@@ -24,7 +24,7 @@ async def test_setup_then_invite_a_member_on_a_phone(browser, fresh_server, tmp_
     page = await context.new_page()
     await page.goto(link)
     await page.get_by_label("Your name").fill("Ada Lovelace")
-    await page.get_by_label("E-mail").fill("ada@clinic.example.org")
+    await page.get_by_label("E-mail", exact=True).fill("ada@clinic.example.org")
     await page.get_by_label("Password (at least 10 characters)").fill("correct horse battery")
     await page.get_by_label("Password again").fill("correct horse battery")
     await page.get_by_role("button", name="Create coordinator").click()
@@ -35,9 +35,9 @@ async def test_setup_then_invite_a_member_on_a_phone(browser, fresh_server, tmp_
     assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
     await page.get_by_role("link", name="People").click()
-    await page.get_by_label("Name").fill("Milo Member")
-    await page.get_by_label("E-mail").fill("milo@example.org")
-    await page.get_by_label("Role").select_option("member")
+    await page.get_by_label("Name", exact=True).fill("Milo Member")
+    await page.get_by_label("E-mail", exact=True).fill("milo@example.org")
+    await page.get_by_label("Role", exact=True).select_option("member")
     await page.get_by_role("button", name="Create invitation link").click()
     invitation = await page.get_by_label("Link").input_value()
     assert "/invitations/" in invitation
@@ -58,7 +58,7 @@ async def test_login_form_works_without_javascript(browser, world, live_server):
     page = await context.new_page()
     await page.goto(live_server.url + "/account")
     assert "/login" in page.url
-    await page.get_by_label("E-mail").fill(world.email("coordinator"))
+    await page.get_by_label("E-mail", exact=True).fill(world.email("coordinator"))
     await page.get_by_label("Password").fill("correct horse battery")
     await page.get_by_role("button", name="Log in").click()
     await enter_code(page, world.email("coordinator"))
