@@ -11,7 +11,7 @@ from playwright.async_api import expect
 
 from models.clinical import Goal
 from tests.integration.test_board_support import make_board_world
-from tests.support.browser import log_in
+from tests.support.browser import open_live_board
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
@@ -19,15 +19,6 @@ SCREEN = {"width": 1280, "height": 800}
 TABLET = {"width": 820, "height": 1180}  # a 10-inch tablet, portrait
 ROOM = {"width": 1280, "height": 720}
 SHOTS = os.environ.get("GLANCE_SHOTS")  # a folder: save what each page looked like at each stage
-
-
-async def _open(browser, base_url: str, email: str, path: str, viewport: dict):
-    context = await browser.new_context(viewport=viewport)
-    page = await context.new_page()
-    await log_in(page, base_url, email)
-    await page.goto(f"{base_url}{path}")
-    await expect(page.locator("#conn-status")).to_have_text("Live", timeout=15000)
-    return context, page
 
 
 async def _at_a_glance(page, stage: str, timer: str | None, next_label: str | None) -> None:
@@ -62,9 +53,9 @@ async def test_turn_timer_queue_and_next_action_stay_in_view_through_a_session(l
     for text in ("We speak one at a time", "We keep what is said here private"):
         await Goal.create(cohort_id=world.cohort_id, enrollment=None, text=text)
     board = f"/boards/{world.meeting_id}"
-    opened = [await _open(browser, live_server.url, world.emails["fac1"], board, SCREEN),
-              await _open(browser, live_server.url, world.emails["fac2"], board, TABLET),
-              await _open(browser, live_server.url, world.emails["member"], f"{board}/display", ROOM)]
+    opened = [await open_live_board(browser, live_server.url, world.emails["fac1"], board, SCREEN),
+              await open_live_board(browser, live_server.url, world.emails["fac2"], board, TABLET),
+              await open_live_board(browser, live_server.url, world.emails["member"], f"{board}/display", ROOM)]
     (_, screen), (_, tablet), (_, display) = opened
     errors: list[str] = []
     for _, page in opened:

@@ -8,7 +8,7 @@ from playwright.async_api import expect
 
 from models.clinical import Goal, MeasureResponse
 from tests.integration.test_board_support import make_board_world
-from tests.support.browser import log_in
+from tests.support.browser import log_in, open_live_board
 from tests.support.world import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
@@ -39,23 +39,14 @@ async def test_people_page_fits_a_phone_and_invites_members_by_default(live_serv
         await context.close()
 
 
-async def _board_page(browser, base_url: str, email: str, path: str, viewport: dict):
-    context = await browser.new_context(viewport=viewport)
-    page = await context.new_page()
-    await log_in(page, base_url, email)
-    await page.goto(f"{base_url}{path}")
-    await expect(page.locator("#conn-status")).to_have_text("Live", timeout=15000)
-    return context, page
-
-
 async def test_room_display_fits_720p_with_the_goals_and_an_unnumbered_empty_queue(live_server, db, browser):
     world = await make_board_world(n_members=6)
     for text in ("We speak one at a time", "Everyone tries one role play", "We keep what is said here private"):
         await Goal.create(cohort_id=world.cohort_id, enrollment=None, text=text)
     board = f"/boards/{world.meeting_id}"
-    display_ctx, display = await _board_page(browser, live_server.url, world.emails["member"], f"{board}/display",
+    display_ctx, display = await open_live_board(browser, live_server.url, world.emails["member"], f"{board}/display",
                                              {"width": 1280, "height": 720})
-    board_ctx, facilitator = await _board_page(browser, live_server.url, world.emails["fac1"], board,
+    board_ctx, facilitator = await open_live_board(browser, live_server.url, world.emails["fac1"], board,
                                                {"width": 1280, "height": 800})
     try:
         for page in (display, facilitator):
@@ -96,7 +87,7 @@ async def test_room_display_fits_720p_with_the_goals_and_an_unnumbered_empty_que
 async def test_a_closed_board_says_closed_offers_no_undo_and_points_to_the_record(live_server, db, browser):
     world = await make_board_world()
     board = f"/boards/{world.meeting_id}"
-    context, page = await _board_page(browser, live_server.url, world.emails["fac1"], board, {"width": 1280, "height": 800})
+    context, page = await open_live_board(browser, live_server.url, world.emails["fac1"], board, {"width": 1280, "height": 800})
     try:
         for member in world.members:
             await page.locator(f"#att-{member}").get_by_role("button", name="Present").click()

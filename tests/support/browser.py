@@ -42,3 +42,16 @@ async def set_up_authenticator(page, email: str) -> list[str]:
     codes = [text.strip() for text in await page.get_by_role("list", name="Recovery codes").locator("li").all_inner_texts()]
     await page.get_by_role("link", name="Continue").click()
     return codes
+
+
+async def open_live_board(browser, base_url: str, email: str, path: str, viewport: dict):
+    """A new context at `viewport`, signed in as `email`, on the board page `path` once its
+    socket reads Live: (context, page)."""
+    from playwright.async_api import expect
+
+    context = await browser.new_context(viewport=viewport)
+    page = await context.new_page()
+    await log_in(page, base_url, email)
+    await page.goto(f"{base_url}{path}")
+    await expect(page.locator("#conn-status")).to_have_text("Live", timeout=15000)
+    return context, page
