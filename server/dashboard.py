@@ -180,27 +180,51 @@ class Supervisee:
     id: int
     name: str
     cohorts: list[SupervisedCohort] = field(default_factory=list)
+    more_cohorts: int = 0
+
+
+@dataclass
+class SupervisionCard:
+    """The start page's "Supervision" card: the first supervisees by name, and whether there
+    are more (the supervision page lists them all)."""
+
+    people: list[Supervisee] = field(default_factory=list)
+    more: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.people)
 
 
 SUPERVISED_STATUSES = (CohortStatus.ENROLLING, CohortStatus.ACTIVE)
+# A card, not a list: a supervisor of many lay facilitators sees the first dozen by name, each
+# with a few cohorts, and finds the rest on /supervision or through the cohort filter.
+SUPERVISEES_SHOWN = 12
+COHORTS_SHOWN = 5
 
 
-async def supervision_overview(user: User) -> list[Supervisee]:
-    """The start page's "Supervision" section: two queries, whatever the number of rows."""
+async def supervision_overview(user: User, *, limit: int | None = None) -> SupervisionCard:
+    """The start page's "Supervision" section: two queries, and rows bounded by `limit`
+    (SUPERVISEES_SHOWN unless given) whatever the number of supervisees."""
+    limit = SUPERVISEES_SHOWN if limit is None else max(1, limit)
     if user.role == Role.MEMBER or not user.is_clinician:
-        return []
+        return SupervisionCard()
     people = await User.filter(supervisors__supervisor_id=user.id, is_active=True).order_by(
-        "display_name", "id").values_list("id", "display_name")
+        "display_name", "id").limit(limit + 1).values_list("id", "display_name")
     if not people:
-        return []
-    out = {person_id: Supervisee(person_id, name) for person_id, name in people}
+        return SupervisionCard()
+    out = {person_id: Supervisee(person_id, name) for person_id, name in people[:limit]}
     rows = await Cohort.filter(facilitators__id__in=list(out), status__in=list(SUPERVISED_STATUSES)).order_by(
         "name", "id").values_list("id", "name", "status", "facilitators__id")
     for cohort_id, name, status, facilitator_id in rows:
-        if facilitator_id in out:
-            out[facilitator_id].cohorts.append(
+        person = out.get(facilitator_id)
+        if person is None:
+            continue
+        if len(person.cohorts) < COHORTS_SHOWN:
+            person.cohorts.append(
                 SupervisedCohort(cohort_id, name, str(status.value if hasattr(status, "value") else status)))
-    return list(out.values())
+        else:
+            person.more_cohorts += 1
+    return SupervisionCard(list(out.values()), more=len(people) > limit)
 
 
 async def next_group_meetings(

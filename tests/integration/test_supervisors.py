@@ -202,8 +202,34 @@ async def test_the_supervision_overview_is_two_queries_whatever_the_rows(world):
         overview = await dashboard.supervision_overview(supervisor)
     finally:
         connection.execute_query_dict, connection.execute_query = original
-    assert [p.name for p in overview] == ["Fiona Facilitator"]
+    assert [p.name for p in overview.people] == ["Fiona Facilitator"] and not overview.more
     # Other tests on the shared world give Fiona more cohorts; never cohort B, led by another.
-    shown = [c.id for c in overview[0].cohorts]
+    shown = [c.id for c in overview.people[0].cohorts]
     assert world.cohort.id in shown and world.other_cohort.id not in shown
     assert 1 <= count <= 2
+
+
+async def test_the_supervision_card_is_bounded_and_points_to_the_rest(world):
+    """A supervisor of many lay facilitators gets the first by name and a link to the
+    supervision page, not every row on the start page."""
+    from models.accounts import Role, User
+
+    supervisor = world.users["supervisor"]
+    extra = []
+    for n in range(dashboard.SUPERVISEES_SHOWN):  # with Fiona, one more than the card shows
+        person = await User.create(email=f"lay-{n}@card.test", display_name=f"Zed Lay {n:02}", role=Role.FACILITATOR)
+        await Supervision.create(supervisor=supervisor, facilitator=person)
+        extra.append(person)
+    try:
+        card = await dashboard.supervision_overview(supervisor, limit=2)
+        assert [p.name for p in card.people] == ["Fiona Facilitator", "Zed Lay 00"] and card.more
+        whole = await dashboard.supervision_overview(supervisor, limit=len(extra) + 1)
+        assert len(whole.people) == len(extra) + 1 and not whole.more
+        home = await (await world.client("supervisor")).get("/")
+        last = f"Zed Lay {len(extra) - 1:02}"
+        assert f"Zed Lay {len(extra) - 2:02}" in home.text and last not in home.text
+        assert 'href="/supervision">Everyone you supervise' in home.text
+    finally:
+        await Supervision.filter(facilitator_id__in=[p.id for p in extra]).delete()
+        for person in extra:
+            await person.delete()
