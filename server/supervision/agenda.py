@@ -7,7 +7,7 @@ supervision meeting (in the supervisor's time zone, so nothing said after the me
 that day is lost), or 7 days ago when there is none. Flags, in the order the page shows:
 
 - safety items open now, and those closed during the period (models/clinical.py);
-- members with `run` (2) group sessions in a row missed, notified or not (`absence_runs`;
+- members with `run` (2) group sessions in a row missed, notified or not (`rules.absence_runs`;
   domain-ipt.md 7: no IPT source gives an absence limit, "2 consecutive no-shows" is a
   clinic policy seen for other groups [S50]);
 - members not improving by mid-treatment: once the middle phase's midpoint session has been
@@ -24,38 +24,28 @@ The number of queries does not grow with cohorts, members or flags.
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q, Subquery
 
 from models.accounts import AuditEvent, Role, User
-from models.board import Attendance, AttendanceStatus
 from models.clinical import SafetyItem, SafetyItemStatus, SafetySource
 from models.closure import ClosureSummary, SummaryStatus
 from models.cohorts import Cohort, CohortStatus, Enrollment, EnrollmentStatus, Meeting, MeetingKind, MeetingStatus
 from models.fidelity import SessionChecklist
 from models.supervision import SupervisionAction, SupervisionMeeting
 from server.accounts import supervised_facilitator_ids
-from server.errors import Forbidden, NotFound
 from server.measures import safety
 from server.measures.instruments import Instrument
 from server.measures.outcomes import Standing, episode_outcome
 from server.measures.progress import episode_responses
 from server.measures.responses import missed_between
-from server.reminders.follow_ups import absence_stretches
+from server.supervision.rules import IMPROVEMENT_RULE, absence_runs, middle_midpoint, not_improving
+from server.supervision.scope import last_meeting, period_start, supervised_cohorts, zone_of
 
-DEFAULT_PERIOD = timedelta(days=7)
-IN_SCOPE = (CohortStatus.ENROLLING, CohortStatus.ACTIVE, CohortStatus.COMPLETED)
-IMPROVEMENT_RULE = (
-    "A member is flagged when, after the middle phase's midpoint session, their latest PHQ-9 "
-    "has not dropped by at least {percent}% from baseline. This is the clinic's setting "
-    "(GROUPIPT_EARLY_IMPROVEMENT_PERCENT), not a rule from the IPT sources; members who "
-    "started below the clinical threshold of 10 are not counted, as for response and remission."
-)
 
 
 class FlagKind:
@@ -140,145 +130,7 @@ class Agenda:
         return IMPROVEMENT_RULE.format(percent=self.improvement_percent)
 
 
-# --- who, and which cohorts ---------------------------------------------------------------
-
-def zone_of(user: User) -> ZoneInfo:
-    try:
-        return ZoneInfo(user.time_zone or "UTC")
-    except Exception:  # an unknown zone name stored earlier: the clinic's records stay readable
-        return ZoneInfo("UTC")
-
-
-async def supervisors() -> list[User]:
-    """Everyone who supervises an active facilitator, by name (clinicians only, as
-    `supervised_facilitator_ids` counts them)."""
-    people = await User.filter(is_active=True, supervisees__facilitator__is_active=True).distinct().order_by(
-        "display_name", "id")
-    return [p for p in people if p.is_clinician and p.role != Role.MEMBER]
-
-
-async def agenda_supervisor(viewer: User, requested: int | None = None) -> User | None:
-    """Whose agenda `viewer` reads: their own as a supervisor; a coordinator chooses one
-    (default: themself if they supervise, else the first supervisor by name; None when the
-    clinic has no supervisor yet)."""
-    if viewer.role == Role.COORDINATOR:
-        if requested is None:
-            if await supervised_facilitator_ids(viewer):
-                return viewer
-            found = await supervisors()
-            return found[0] if found else None
-        person = await User.get_or_none(id=requested)
-        if person is None or not await supervised_facilitator_ids(person):
-            raise NotFound("There is no such supervisor.")
-        return person
-    if viewer.role != Role.FACILITATOR:
-        raise NotFound("There is no such page.")
-    if requested is not None and requested != viewer.id:
-        raise Forbidden("You can read your own supervision agenda only.")
-    if not await supervised_facilitator_ids(viewer):
-        raise Forbidden("You do not supervise any facilitator. A coordinator sets who supervises whom.")
-    return viewer
-
-
-async def may_supervise_as(viewer: User, supervisor: User) -> None:
-    """Recording a supervisor's meetings and actions: the supervisor, or a coordinator."""
-    if viewer.role == Role.COORDINATOR or viewer.id == supervisor.id:
-        return
-    raise NotFound("There is no such supervision record.")
-
-
-async def supervised_cohorts(facilitator_ids: Sequence[int]) -> list[Cohort]:
-    if not facilitator_ids:
-        return []
-    return list(await Cohort.filter(facilitators__id__in=list(facilitator_ids), status__in=list(IN_SCOPE))
-                .distinct().order_by("name", "id").prefetch_related("template", "facilitators"))
-
-
-async def last_meeting(supervisor: User, *, today: date) -> SupervisionMeeting | None:
-    return await SupervisionMeeting.filter(supervisor_id=supervisor.id, held_on__lte=today).order_by(
-        "-held_on", "-id").first()
-
-
-def period_start(meeting: SupervisionMeeting | None, *, now: datetime, zone: ZoneInfo) -> datetime:
-    """The start of the last meeting's day in the supervisor's zone, or a week ago."""
-    if meeting is None:
-        return now - DEFAULT_PERIOD
-    return datetime.combine(meeting.held_on, time.min, tzinfo=zone)
-
-
 # --- the flags ----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class AbsenceRun:
-    """`len(meeting_ids)` completed group sessions in a row that a member missed."""
-
-    enrollment_id: int
-    cohort_id: int
-    meeting_ids: tuple[int, ...]
-    numbers: tuple[int, ...]
-    last_at: datetime  # when the last missed session started
-    notified: int  # how many of them the member had said they could not come to
-
-
-def runs_of_absences(sessions: Sequence[tuple[int, int, datetime, str | None]], run: int) -> list[tuple[int, ...]]:
-    """Maximal stretches of at least `run` sessions missed in a row, as indexes into
-    `sessions` (meeting id, number, start, attendance status or None), in order. "In a row"
-    is read as the follow-ups read it (server/reminders/follow_ups.absence_stretches): a
-    session with nothing recorded for the member neither counts nor breaks a stretch."""
-    return [s for s in absence_stretches([status for *_, status in sessions]) if len(s) >= run]
-
-
-async def absence_runs(cohort_ids: Iterable[int], run: int = 2) -> list[AbsenceRun]:
-    """Enrolled members' stretches of `run` or more completed group sessions in a row
-    marked absent_notified or absent_unnotified on the board, in three queries.
-
-    The same reading of "in a row" as the absence follow-ups (runs_of_absences)."""
-    ids = sorted(set(cohort_ids))
-    if not ids or run < 1:
-        return []
-    sessions = await Meeting.filter(cohort_id__in=ids, kind=MeetingKind.GROUP, status=MeetingStatus.COMPLETED).order_by(
-        "starts_at", "id").values_list("id", "cohort_id", "number", "starts_at")
-    marks = await Attendance.filter(meeting__cohort_id__in=ids, meeting__kind=MeetingKind.GROUP,
-                                    meeting__status=MeetingStatus.COMPLETED).values_list(
-        "meeting_id", "enrollment_id", "status")
-    members = await Enrollment.filter(cohort_id__in=ids, status=EnrollmentStatus.ENROLLED,
-                                      member__restricted_at=None).order_by("id").values_list(
-        "id", "cohort_id")
-    status_of = {(meeting_id, enrollment_id): AttendanceStatus(status) for meeting_id, enrollment_id, status in marks}
-    by_cohort: dict[int, list[tuple[int, int, datetime]]] = defaultdict(list)
-    for meeting_id, cohort_id, number, starts_at in sessions:
-        by_cohort[cohort_id].append((meeting_id, number, starts_at))
-    out: list[AbsenceRun] = []
-    for enrollment_id, cohort_id in members:
-        row = [(m, n, s, status_of.get((m, enrollment_id))) for m, n, s in by_cohort[cohort_id]]
-        for stretch in runs_of_absences(row, run):
-            chosen = [row[i] for i in stretch]
-            out.append(AbsenceRun(
-                enrollment_id=enrollment_id, cohort_id=cohort_id,
-                meeting_ids=tuple(m for m, _, _, _ in chosen), numbers=tuple(n for _, n, _, _ in chosen),
-                last_at=chosen[-1][2],
-                notified=sum(1 for *_, status in chosen if status == AttendanceStatus.ABSENT_NOTIFIED),
-            ))
-    return out
-
-
-def middle_midpoint(phases: Sequence[dict]) -> int | None:
-    """The group session at the middle phase's midpoint: the lower middle of its sessions
-    (WHO 2-7: session 4; Wilfley 6-15: session 10, before the mid-treatment meeting)."""
-    middle = next((p for p in phases or [] if p.get("name") == "middle"), None)
-    if middle is None:
-        return None
-    try:
-        first, last = int(middle["first"]), int(middle["last"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return (first + last) // 2 if first <= last else None
-
-
-def not_improving(baseline_total: int, latest_total: int, percent: int) -> bool:
-    """No drop of at least `percent`% from baseline, in integers (a 20% drop exactly is one)."""
-    return 100 * (baseline_total - latest_total) < percent * baseline_total
-
 
 async def _not_improving_flags(cohorts: Sequence[Cohort], enrollments: Sequence[Enrollment], *,
                                percent: int) -> list[Flag]:
@@ -452,8 +304,5 @@ async def open_actions_of(supervisor: User) -> list[SupervisionAction]:
         "due_on", "id").prefetch_related("owner", "meeting"))
 
 
-__all__ = [
-    "SECTIONS", "AbsenceRun", "Agenda", "Flag", "FlagKind", "absence_runs", "agenda_supervisor", "build_agenda", "zone_of",
-    "may_supervise_as", "middle_midpoint", "not_improving", "open_actions_of", "runs_of_absences", "supervisors",
-]
+__all__ = ["SECTIONS", "Agenda", "Flag", "FlagKind", "build_agenda", "open_actions_of"]
 

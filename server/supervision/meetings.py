@@ -19,7 +19,7 @@ from models.cohorts import Enrollment
 from models.supervision import SupervisionAction, SupervisionCase, SupervisionMeeting
 from server.accounts import audit, supervised_facilitator_ids
 from server.errors import BadRequest, Conflict, NotFound
-from server.supervision.agenda import IN_SCOPE, zone_of, may_supervise_as
+from server.supervision.scope import IN_SCOPE, may_supervise_as, zone_of
 
 MAX_CASES = 60
 MAX_ACTIONS = 30

@@ -14,7 +14,8 @@ from models.cohorts import Enrollment, MeetingStatus
 from models.fidelity import SessionChecklist
 from models.supervision import Supervision, SupervisionAction, SupervisionMeeting
 from server.measures.instruments import Instrument, band_for
-from server.supervision.agenda import FlagKind, absence_runs, build_agenda
+from server.supervision.agenda import FlagKind, build_agenda
+from server.supervision.rules import absence_runs
 from tests.integration.test_portal_statements import statements
 from tests.support.world import enroll, make_cohort, make_user
 

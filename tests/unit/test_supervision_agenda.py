@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from models.board import AttendanceStatus
 from server.platform.settings import Settings, SettingsError
 from server.reminders.follow_ups import missed_run
-from server.supervision.agenda import middle_midpoint, not_improving, runs_of_absences
+from server.supervision.rules import middle_midpoint, not_improving, runs_of_absences
 
 P, L = AttendanceStatus.PRESENT, AttendanceStatus.LATE
 N, U = AttendanceStatus.ABSENT_NOTIFIED, AttendanceStatus.ABSENT_UNNOTIFIED

@@ -18,7 +18,7 @@ from models.supervision import SupervisionAction, SupervisionMeeting
 from server import clock
 from server.errors import REFUSALS, BadRequest, NotFound, refusal
 from server.supervision import agenda as agendas
-from server.supervision import meetings
+from server.supervision import meetings, scope
 from server.web.api_models import SupervisionMeetingBody
 from server.web.api_schema import body, read_body
 from server.web.auth import requires, user_of
@@ -93,8 +93,8 @@ def _agenda_json(agenda: agendas.Agenda) -> dict:
 @requires(*STAFF)
 async def agenda_page(request: Request) -> Response:
     viewer = user_of(request)
-    supervisor = await agendas.agenda_supervisor(viewer, _requested(request.query_params.get("supervisor"), "supervisor"))
-    choices = await agendas.supervisors() if viewer.role == Role.COORDINATOR else []
+    supervisor = await scope.agenda_supervisor(viewer, _requested(request.query_params.get("supervisor"), "supervisor"))
+    choices = await scope.supervisors() if viewer.role == Role.COORDINATOR else []
     if supervisor is None:
         return render(request, "supervision/agenda.html", {"agenda": None, "choices": choices, "recent": []})
     agenda = await _agenda(request, supervisor)
@@ -163,12 +163,12 @@ async def _new_page(request: Request, supervisor: User, *, values=None, error: s
 async def new_meeting(request: Request) -> Response:
     viewer = user_of(request)
     if request.method == "GET":
-        supervisor = await agendas.agenda_supervisor(viewer, _requested(request.query_params.get("supervisor"), "supervisor"))
+        supervisor = await scope.agenda_supervisor(viewer, _requested(request.query_params.get("supervisor"), "supervisor"))
         if supervisor is None:
             raise NotFound("Nobody supervises yet: a coordinator sets who supervises whom first.")
         return await _new_page(request, supervisor)
     form = await form_data(request)
-    supervisor = await agendas.agenda_supervisor(viewer, _requested(form.get("supervisor"), "supervisor"))
+    supervisor = await scope.agenda_supervisor(viewer, _requested(form.get("supervisor"), "supervisor"))
     if supervisor is None:
         raise BadRequest("Choose the supervisor whose meeting this is.", fields={"supervisor": "Required."})
     try:
@@ -186,7 +186,7 @@ async def meeting_page(request: Request) -> Response:
     meeting = await meetings.get_meeting(viewer, record_id(request.path_params["supervision_meeting_id"]))
     notice = {"saved": "The supervision meeting is recorded.", "done": "The action is marked done."}
     shown = next((text for key, text in notice.items() if request.query_params.get(key)), "")
-    today = clock.now().astimezone(agendas.zone_of(meeting.supervisor)).date()
+    today = clock.now().astimezone(scope.zone_of(meeting.supervisor)).date()
     return render(request, "supervision/meeting.html", {"meeting": meeting, "notice": shown, "today": today})
 
 
@@ -217,7 +217,7 @@ async def api_agenda(request: Request) -> Response:
       404: {description: "No such supervisor, or none yet"}
     """
     viewer = user_of(request)
-    supervisor = await agendas.agenda_supervisor(viewer, _requested(request.query_params.get("supervisor_id"), "supervisor_id"))
+    supervisor = await scope.agenda_supervisor(viewer, _requested(request.query_params.get("supervisor_id"), "supervisor_id"))
     if supervisor is None:
         raise NotFound("Nobody supervises yet: a coordinator sets who supervises whom first.")
     return JSONResponse(_agenda_json(await _agenda(request, supervisor)))
@@ -246,16 +246,16 @@ async def api_meetings(request: Request) -> Response:
     """
     viewer = user_of(request)
     if request.method == "GET":
-        supervisor = await agendas.agenda_supervisor(
+        supervisor = await scope.agenda_supervisor(
             viewer, _requested(request.query_params.get("supervisor_id"), "supervisor_id"))
         if supervisor is None:
             raise NotFound("Nobody supervises yet.")
         found = await meetings.meetings_of(viewer, supervisor)
         return JSONResponse({"meetings": [_meeting_json(m, full=False) for m in found]})
-    supervisor = await agendas.agenda_supervisor(viewer, None)  # who may record at all, before the body
+    supervisor = await scope.agenda_supervisor(viewer, None)  # who may record at all, before the body
     given = await read_body(request, SupervisionMeetingBody)
     if given.supervisor_id is not None:
-        supervisor = await agendas.agenda_supervisor(viewer, given.supervisor_id)
+        supervisor = await scope.agenda_supervisor(viewer, given.supervisor_id)
     if supervisor is None:
         raise BadRequest("Name the supervisor whose meeting this is.", fields={"supervisor_id": "Required."})
     meeting = await meetings.record_meeting(viewer, supervisor, meetings.MeetingInput(
