@@ -5,7 +5,8 @@ SMTP when GROUPIPT_SMTP_HOST is set, and otherwise waits in the outbox for the c
 to pass on, so the page that made it says which ("e-mailed to ..." or "waiting in the outbox
 for ..."). A message carries the person's first name, the link and what it is for, nothing
 about the group. The link is a credential: it goes into the message and nowhere else, never
-into a log line or the audit trail (whose entry says only what kind of link was mailed).
+into a log line or the audit trail (whose entry says only what kind of link was mailed), and
+once the mail server has taken the message the outbox copy keeps the words without the link.
 """
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ from server.accounts.links import issue_link
 from server.errors import BadRequest, Conflict
 from server.platform import mailer
 from server.platform.settings import Settings
+
+
+SENT_LINK = "[the link: sent by e-mail, not kept here]"
 
 
 class LinkKind(StrEnum):
@@ -82,6 +86,9 @@ async def mail_link(kind: LinkKind, person: User, url: str, *, settings: Setting
     await mailer.deliver(message, settings=settings, now=now)
     if message.sent_at is not None:
         state = MailState.SENT
+        # Sent: the outbox keeps that it went, not the credential (staff read the outbox).
+        message.body = body.replace(url, SENT_LINK)
+        await message.save(update_fields=["body"])
     elif settings.smtp_host:
         state = MailState.FAILED
     else:

@@ -251,9 +251,10 @@ async def test_with_a_mail_server_the_link_is_sent_and_the_page_says_emailed(wor
         await asyncio.sleep(0.05)
     [(recipients, message)] = collector.messages
     assert recipients == [member.email] and message["Subject"] == "Your private calendar address"
-    assert re.search(re.escape(live_server.url) + r"/feeds/[A-Za-z0-9_-]{40,}\.ics", message.get_payload())
+    url = re.search(re.escape(live_server.url) + r"/feeds/[A-Za-z0-9_-]{40,}\.ics", message.get_payload()).group(0)
     stored = await OutboxMessage.get(id=sent.mail.message_id)
     assert stored.sent_at is not None
+    assert url not in stored.body and link_mail.SENT_LINK in stored.body  # staff's outbox keeps no credential
     dead = Settings(database_url="sqlite://:memory:", secret_key="k" * 32, base_url=live_server.url,
                     smtp_host="127.0.0.1", smtp_port=1)
     failed = await link_mail.send_link("password_reset", member, by=None, settings=dead)

@@ -69,7 +69,7 @@ async def api_enroll(request: Request) -> Response:
     description: "Give member_id, or name and email, not both: with both nobody could tell who was meant, so the
       request is refused (422, code ambiguous_person) and nothing is written."
     responses:
-      201: {description: "Created; status may be waitlisted when the cohort is full"}
+      201: {description: "Created; status may be waitlisted when the cohort is full. A new person's invitation is e-mailed: invitation_mail says sent, queued (no mail server is set, so it waits in the outbox) or failed (it waits in the outbox)"}
       409: {description: "Duplicate, cohort closed, or late-join cutoff passed"}
       422: {description: "Both member_id and a new person's name or email (code ambiguous_person), or another enrollment rule broken; nothing was written"}
     """
@@ -147,7 +147,7 @@ async def api_import(request: Request) -> Response:
         text/csv:
           schema: {type: string}
     responses:
-      200: {description: "Preview, or the rows imported"}
+      200: {description: "Preview, or the rows imported; each new member's invitation is e-mailed and their row says how in invitation_mail (sent, queued or failed)"}
       409: {description: "The cohort is completed or cancelled: nobody can be enrolled"}
       413: {description: The file is larger than 1 MB}
       422:
