@@ -123,11 +123,16 @@ class ApiToken(Model):
 
 
 class FeedToken(Model):
-    """The secret in a private calendar feed URL, only its SHA-256 is kept."""
+    """The secret in a private calendar feed URL: looked up by its SHA-256, and kept sealed so
+    that its owner's account page can show the link again (issue 20, item 1)."""
 
     id = fields.IntField(primary_key=True)
     user = fields.ForeignKeyField("models.User", related_name="feed_tokens")
     token_sha256 = fields.CharField(max_length=64, unique=True)
+    # Fernet under a key derived from GROUPIPT_SECRET_KEY (server/accounts/feed_secrets.py), so a
+    # copy of the database alone yields no feed. Null for links made before sealing: their
+    # owner makes a new one to see it.
+    token_sealed = fields.CharField(max_length=255, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     last_used_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)

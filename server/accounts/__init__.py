@@ -3,6 +3,8 @@
 passwords  argon2id hashing, e-mail addresses as keys, ending every session of a user
 tokens     API tokens (shown once, stored as SHA-256)
 links      one-time links: invitations, password resets, first-run setup
+link_mail  e-mailing a one-time link or calendar link through the outbox
+feed_secrets  calendar-link tokens sealed for their owner's pages
 throttle   failed-login counting
 sign_in    the password check and its bookkeeping, changing a password
 setup      accounts begun from a link: first coordinator, invitations, resets

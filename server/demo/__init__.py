@@ -63,7 +63,8 @@ async def _load(settings: Settings, *, coordinator: User | None, now: datetime) 
 
     supervisor_password = new_password()
     clinician = await supervisor(people, supervisor_password)
-    feed_urls = await feeds.mint_feed_urls([*people.values(), clinician], base_url=settings.base_url)
+    feed_urls = await feeds.mint_feed_urls([*people.values(), clinician], base_url=settings.base_url,
+                                         secret_key=settings.secret_key)
     users_json = [await login_json(user, passwords[key], feed_urls.get(user.email), now)
                   for key, user in people.items() if key in passwords]
     supervisor_json = await login_json(clinician, supervisor_password, feed_urls.get(clinician.email), now)

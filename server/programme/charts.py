@@ -23,6 +23,12 @@ _BAR_H = 18
 _GAP = 8
 _TOP = 28
 _BOTTOM = 24
+# Text in user units: the page keeps a chart at least 616 px wide (site.css, .chart-wrap svg)
+# and scrolls it sideways on a phone, so 13 units render at 13 × 616 / 640 ≈ 12.5 px or more
+# (issue 20, item 8: ticks of 11 units read at 6 px when a 390 px phone shrank the chart).
+_TEXT = 13
+_LABEL_CHARS = 28  # about 7 units a character at 13: a label fits in _LABEL_W
+_VALUE_CHARS = 18
 _FILL = "#1f4e79"
 _FILL_NEGATIVE = "#2e7d32"  # a drop in symptom scores is improvement
 
@@ -72,7 +78,7 @@ def bar_chart(chart_id: str, title: str, bars: Sequence[Bar], *, low: float = 0,
     svg = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {_WIDTH} {height}" width="100%" '
         f'preserveAspectRatio="xMinYMin meet" aria-labelledby="{ident}-title {ident}-desc" '
-        'font-family="sans-serif" font-size="13">',
+        f'font-family="sans-serif" font-size="{_TEXT}">',
         f'<title id="{ident}-title">{escape(title)}</title>',
         f'<desc id="{ident}-desc">{escape(describe(title, bars))}</desc>',
     ]
@@ -80,14 +86,14 @@ def bar_chart(chart_id: str, title: str, bars: Sequence[Bar], *, low: float = 0,
     for tick in (low, (low + high) / 2, high) if low < 0 else (low, low + (high - low) / 2, high):
         x = _fmt(x_of(tick))
         svg.append(f'<line x1="{x}" y1="{_TOP - 6}" x2="{x}" y2="{axis_y}" stroke="#ccc"/>'
-                   f'<text x="{x}" y="{axis_y + 16}" text-anchor="middle" fill="#333" font-size="11">'
+                   f'<text class="tick" x="{x}" y="{axis_y + 17}" text-anchor="middle" fill="#333" font-size="{_TEXT}">'
                    f"{_fmt(tick)}{escape(unit)}</text>")
     svg.append(f'<line x1="{_fmt(zero)}" y1="{_TOP - 6}" x2="{_fmt(zero)}" y2="{axis_y}" stroke="#333"/>')
     for n, bar in enumerate(bars):
         y = _TOP + n * (_BAR_H + _GAP)
         middle = _fmt(y + _BAR_H / 2 + 4)
-        svg.append(f'<text x="{_LABEL_W - 8}" y="{middle}" text-anchor="end" fill="#333" font-size="12">'
-                   f"{escape(_short(bar.label, 32))}<title>{escape(bar.label)}</title></text>")
+        svg.append(f'<text x="{_LABEL_W - 8}" y="{middle}" text-anchor="end" fill="#333" font-size="{_TEXT}">'
+                   f"{escape(_short(bar.label, _LABEL_CHARS))}<title>{escape(bar.label)}</title></text>")
         if bar.value is not None:
             end = x_of(bar.value)
             left, width = min(zero, end), abs(end - zero)
@@ -95,8 +101,8 @@ def bar_chart(chart_id: str, title: str, bars: Sequence[Bar], *, low: float = 0,
             svg.append(f'<rect class="bar" x="{_fmt(left)}" y="{y}" width="{_fmt(max(width, 1))}" height="{_BAR_H}" '
                        f'fill="{fill}" data-value="{_fmt(bar.value)}"><title>{escape(bar.label)}: '
                        f"{escape(bar.text)}</title></rect>")
-        svg.append(f'<text x="{_LABEL_W + plot_w + 8}" y="{middle}" fill="#333" font-size="12">'
-                   f"{escape(_short(bar.short or bar.text, 20))}</text>")
+        svg.append(f'<text x="{_LABEL_W + plot_w + 8}" y="{middle}" fill="#333" font-size="{_TEXT}">'
+                   f"{escape(_short(bar.short or bar.text, _VALUE_CHARS))}</text>")
     svg.append("</svg>")
     rows = "".join(f'<tr><th scope="row">{escape(b.label)}</th><td>{escape(b.text)}</td></tr>' for b in bars)
     table = (f'<table class="programme-chart-table" id="{ident}-table"><caption>{escape(title)}</caption>'

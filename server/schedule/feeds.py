@@ -1,7 +1,8 @@
 """Private calendar feeds: tokens, feed contents, the feed cache, and log masking.
 
-A feed URL carries a random token (32 bytes from `secrets`); only its SHA-256 is stored,
-the plain token is shown once. Rotating revokes the old one. A member's feed has their
+A feed URL carries a random token (32 bytes from `secrets`), looked up by its SHA-256; a
+sealed copy lets its owner's own pages show the link again (server/accounts/feed_secrets.py),
+nobody else's. Rotating revokes the old one. A member's feed has their
 cohorts' group sessions and their own individual meetings, never another member's; a
 facilitator's has the group sessions they lead and their individual meetings.
 
@@ -35,6 +36,7 @@ from calendars import (
 from calendars.wallclock import load_zone
 from models.accounts import FeedToken, Role, User
 from models.cohorts import Cohort, Enrollment, Meeting
+from server.accounts.feed_secrets import open_feed_secret, seal_feed_secret
 from server.platform.settings import Settings
 from server.reminders.join import JoinDetails
 from server.reminders.online import join_details_for, join_details_of
@@ -71,12 +73,19 @@ def can_have_feed(user: User) -> bool:
     return user.role in (Role.MEMBER, Role.FACILITATOR) and user.restricted_at is None
 
 
-async def mint_feed_token(user: User) -> str:
-    """A new feed secret for this person; any earlier one stops working."""
+async def mint_feed_token(user: User, *, secret_key: str | None = None) -> str:
+    """A new feed secret for this person; any earlier one stops working. With `secret_key`
+    it is also kept sealed, so the person's account page can show it again."""
     await revoke_feed_tokens(user)
     secret = secrets.token_urlsafe(32)
-    await FeedToken.create(user=user, token_sha256=token_hash(secret))
+    sealed = seal_feed_secret(secret, secret_key) if secret_key else None
+    await FeedToken.create(user=user, token_sha256=token_hash(secret), token_sealed=sealed)
     return secret
+
+
+def readable_feed_secret(token: FeedToken | None, secret_key: str) -> str | None:
+    """The token's secret for its owner's pages, or None if it was made before sealing."""
+    return open_feed_secret(token.token_sealed, secret_key) if token is not None else None
 
 
 async def revoke_feed_tokens(user: User | int) -> int:
@@ -109,12 +118,12 @@ def subscribe_links(url: str, *, name: str) -> dict[str, str]:
     }
 
 
-async def mint_feed_urls(users: Iterable[User], *, base_url: str) -> dict[str, str]:
+async def mint_feed_urls(users: Iterable[User], *, base_url: str, secret_key: str | None = None) -> dict[str, str]:
     """For the demo: a fresh feed URL per member and facilitator, keyed by e-mail."""
     urls = {}
     for user in users:
         if can_have_feed(user):
-            urls[user.email] = feed_url(base_url, await mint_feed_token(user))
+            urls[user.email] = feed_url(base_url, await mint_feed_token(user, secret_key=secret_key))
     return urls
 
 

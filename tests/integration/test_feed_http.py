@@ -133,13 +133,15 @@ async def test_tokens_are_stored_only_as_hashes_and_last_fetch_is_recorded(cohor
     secret = url.rsplit("/", 1)[1][: -len(".ics")]
     token = await FeedToken.get(user_id=member.id, revoked_at=None)
     assert token.token_sha256 == token_hash(secret) and secret not in token.token_sha256
+    # Never in plain text: sealed under the secret key, for the owner's page (issue 20, item 1).
+    assert token.token_sealed and secret not in token.token_sealed
     async with httpx.AsyncClient() as http:
         await http.get(url)
     assert (await FeedToken.get(id=token.id)).last_used_at is not None
     account = await logged_in(live_server.url, member.email, PASSWORD)
     page = await account.get("/account/calendar")
     await account.aclose()
-    assert secret not in page.text and "last fetched by a calendar app" in page.text
+    assert url in page.text and "last fetched by a calendar app" in page.text
 
 
 async def test_feed_tokens_are_masked_in_the_access_log(cohort, live_server):

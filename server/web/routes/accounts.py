@@ -12,9 +12,9 @@ from models.accounts import ApiToken, LinkPurpose, Role, User
 from models.supervision import Supervision
 from server import accounts
 from server.accounts import setup as first_run
-from server.accounts import sign_in
+from server.accounts import link_mail, sign_in
 from server.accounts.setup import invite_person  # noqa: F401  (routes/api.py imports it from here)
-from server.errors import REFUSALS, BadRequest, Conflict, NotFound, TooManyRequests, refusal
+from server.errors import REFUSALS, BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, refusal
 from server.supervision import assignments
 from server.web import auth, paging
 from server.web.forms import form_data, require_text
@@ -146,10 +146,12 @@ async def invite(request: Request) -> Response:
         )
     except BadRequest as exc:
         return await people_page_with(request, error=exc.message, values=dict(form), status_code=exc.status_code)
-    return render(
-        request, "accounts/link_issued.html",
-        {"person": person, "link": request.app.state.settings.base_url + path, "purpose": "invitation"},
-    )
+    settings = request.app.state.settings
+    link = settings.base_url + path
+    mail = await link_mail.mail_link(link_mail.LinkKind.INVITATION, person, link, settings=settings,
+                                     by=auth.user_of(request))
+    return render(request, "accounts/link_issued.html",
+                  {"person": person, "link": link, "purpose": "invitation", "mail": mail})
 
 
 @auth.requires(Role.COORDINATOR)
@@ -160,8 +162,34 @@ async def issue_reset(request: Request) -> Response:
     path = await accounts.issue_link(LinkPurpose.PASSWORD_RESET, user=person, created_by=auth.user_of(request))
     return render(
         request, "accounts/link_issued.html",
-        {"person": person, "link": request.app.state.settings.base_url + path, "purpose": "password reset"},
+        {"person": person, "link": request.app.state.settings.base_url + path, "purpose": "password reset",
+         "kind": link_mail.LinkKind.PASSWORD_RESET.value},
     )
+
+
+@auth.requires(Role.COORDINATOR)
+async def send_link(request: Request) -> Response:
+    """E-mail a person a new invitation or password-reset link, or their calendar link; the
+    page says whether it went or waits in the outbox, and never shows the link itself."""
+    form = await form_data(request)
+    person_id = _row_id(str(form.get("user_id") or ""))
+    person = await User.get_or_none(id=person_id) if person_id else None
+    if person is None:
+        return await people_page_with(request, error="Choose a person to e-mail a link to.", status_code=400)
+    try:
+        sent = await link_mail.send_link(form.get("kind", ""), person, by=auth.user_of(request),
+                                         settings=request.app.state.settings)
+    except BadRequest as exc:
+        return await people_page_with(request, error=exc.message, status_code=exc.status_code)
+    what = {link_mail.LinkKind.INVITATION: "A new invitation link",
+            link_mail.LinkKind.PASSWORD_RESET: "A password reset link",
+            link_mail.LinkKind.CALENDAR: f"{person.first_name or person.display_name}'s calendar link"}[sent.kind]
+    notice = f"{what}: {sent.mail.words}"
+    if sent.kind is not link_mail.LinkKind.CALENDAR:
+        notice += " Any earlier link of that kind stopped working."
+    elif sent.replaced:
+        notice += " Their old calendar link could not be shown again, so a new one was made and the old one stopped working."
+    return await people_page_with(request, notice=notice)
 
 
 # --- account page ------------------------------------------------------------------------
@@ -290,6 +318,10 @@ async def change_password(request: Request) -> Response:
 
 @auth.requires()
 async def create_token(request: Request) -> Response:
+    if auth.user_of(request).role == Role.MEMBER:
+        # Tokens drive the JSON API from scripts, which is staff's work (issue 20, item 8).
+        raise Forbidden("Personal API tokens are for staff. Your sessions, questionnaires and calendar "
+                        "are all on your pages here; nothing needs a token.", code="tokens_for_staff")
     form = await form_data(request)
     try:
         await auth.confirm_recent(request, form.get("proof"))
@@ -352,6 +384,7 @@ routes = [
     Route("/password-reset/{token}", reset_password, methods=["GET", "POST"]),
     Route("/people", people, methods=["GET"]),
     Route("/people/invite", invite, methods=["POST"]),
+    Route("/people/send-link", send_link, methods=["POST"]),
     Route("/people/{user_id:id}/password-reset", issue_reset, methods=["POST"]),
     Route("/people/{user_id:id}", person_page, methods=["GET"]),
     Route("/people/{user_id:id}/supervisees", set_supervisees, methods=["POST"]),

@@ -11,7 +11,7 @@ from tortoise.expressions import Q, Subquery
 
 from models.accounts import Role, User
 from models.cohorts import Cohort, CohortStatus, Enrollment
-from server.accounts import access
+from server.accounts import access, link_mail
 from server.errors import BadRequest, NotFound
 from server.web import auth, paging
 from server.supervision import assignments
@@ -125,10 +125,10 @@ async def users(request: Request) -> Response:
         403: {description: Not a coordinator}
         422: {description: "A cursor this list did not give out"}
     post:
-      summary: Invite a person (coordinators only); returns the one-time invitation URL
+      summary: Invite a person (coordinators only); e-mails the invitation and returns its one-time URL
       tags: [people]
       responses:
-        201: {description: The new user and its invitation_url}
+        201: {description: "The new user, its invitation_url, and invitation_mail: sent, queued (no mail server is set, so it waits in the outbox) or failed (it waits in the outbox)"}
         409: {description: The e-mail already has an account}
     """
     if request.method == "GET":
@@ -151,7 +151,11 @@ async def users(request: Request) -> Response:
     person, path = await invite_person(
         email=invitation.email, display_name=name, role=Role(invitation.role), invited_by=auth.user_of(request)
     )
-    payload = user_json(person) | {"invitation_url": request.app.state.settings.base_url + path}
+    settings = request.app.state.settings
+    mail = await link_mail.mail_link(link_mail.LinkKind.INVITATION, person, settings.base_url + path,
+                                     settings=settings, by=auth.user_of(request))
+    # invitation_mail: sent, queued (no mail server: waiting in the outbox) or failed (also in the outbox)
+    payload = user_json(person) | {"invitation_url": settings.base_url + path, "invitation_mail": mail.state.value}
     return JSONResponse(payload, status_code=201)
 
 

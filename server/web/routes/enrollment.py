@@ -21,7 +21,7 @@ from models.accounts import Role
 from models.cohorts import Cohort, Enrollment, EnrollmentStatus
 from server import clock, dashboard
 from server import enrollment as service
-from server.accounts import access
+from server.accounts import access, link_mail
 from server.enrollment import candidates, csv_import
 from server.errors import REFUSALS, BadRequest, NotFound, refusal
 from server.web import read_only
@@ -72,7 +72,8 @@ async def dashboard_page(request: Request) -> Response:
 
 async def _cohort_page(request: Request, cohort: Cohort, *, notice: str = "", error: str = "",
                        warnings: list[str] | None = None, values: dict | None = None,
-                       invitation: str = "", status_code: int = 200, errors: dict | None = None) -> Response:
+                       invitation: str = "", invitation_mail: link_mail.LinkMail | None = None,
+                       status_code: int = 200, errors: dict | None = None) -> Response:
     user = user_of(request)
     enrollments = await Enrollment.filter(cohort_id=cohort.id, member__restricted_at=None).prefetch_related("member").order_by("status", "waitlisted_at", "id")
     overview = (await dashboard.cohort_overview(user, [cohort]))[cohort.id]
@@ -91,7 +92,7 @@ async def _cohort_page(request: Request, cohort: Cohort, *, notice: str = "", er
         **search, "labels": service.STATUS_LABELS,
         "waitlist": waitlist, "notice": notice, "error": error,
         "warnings": list(dict.fromkeys([*(warnings or []), *overview.warnings])),
-        "values": values, "invitation": invitation, "errors": errors or {},
+        "values": values, "invitation": invitation, "invitation_mail": invitation_mail, "errors": errors or {},
         "base_url": request.app.state.settings.base_url,
     }, status_code=status_code)
 
@@ -157,8 +158,18 @@ async def enroll_page(request: Request) -> Response:
         return await _cohort_page(request, cohort, error=message, values=values, status_code=exc.status_code,
                                   errors=exc.fields)
     cohort = await Cohort.get(id=cohort.id).prefetch_related("template")
+    mail = await mail_invitation(request, outcome, by=user)
     return await _cohort_page(request, cohort, notice=outcome.message, warnings=outcome.warnings,
-                              invitation=outcome.invitation_path or "")
+                              invitation=outcome.invitation_path or "", invitation_mail=mail)
+
+
+async def mail_invitation(request: Request, outcome: service.Outcome, *, by) -> link_mail.LinkMail | None:
+    """A new person's invitation goes to them by e-mail as soon as they are enrolled."""
+    if not outcome.invitation_path:
+        return None
+    settings = request.app.state.settings
+    return await link_mail.mail_link(link_mail.LinkKind.INVITATION, outcome.enrollment.member,
+                                     settings.base_url + outcome.invitation_path, settings=settings, by=by)
 
 
 async def _enrollment_page(request: Request, enrollment: Enrollment, *, notice: str = "", error: str = "",
@@ -294,8 +305,10 @@ def _import_action(run_import: bool):
                 **context, "error": f"Nothing was imported: {len(plan.errors)} rows have errors. Fix them and try again.",
             }, status_code=400)
         if run_import:
-            return render(request, "enrollment/import_done.html", {"cohort": cohort, "plan": plan,
-                                                                   "base_url": request.app.state.settings.base_url})
+            settings = request.app.state.settings
+            mails = await link_mail.mail_invitations(plan.invitations, settings=settings, by=user)
+            return render(request, "enrollment/import_done.html", {"cohort": cohort, "plan": plan, "mails": mails,
+                                                                   "base_url": settings.base_url})
         return render(request, "enrollment/import.html", context, status_code=200 if plan.ok else 400)
 
     endpoint.__name__ = "import_run" if run_import else "import_preview"

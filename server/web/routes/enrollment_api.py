@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from models.cohorts import Enrollment
-from server.accounts import access
+from server.accounts import access, link_mail
 from server import enrollment as service
 from server.enrollment import csv_import
 from server.errors import BadRequest, PayloadTooLarge
@@ -26,6 +26,7 @@ from server.web.routes.enrollment import (
     _status,
     _transfer,
     _withdraw,
+    mail_invitation,
 )
 
 
@@ -46,10 +47,13 @@ def enrollment_json(e: Enrollment) -> dict:
     }
 
 
-def outcome_json(outcome: service.Outcome, status_code: int = 200) -> JSONResponse:
+def outcome_json(outcome: service.Outcome, status_code: int = 200,
+                 invitation_mail: link_mail.LinkMail | None = None) -> JSONResponse:
     body = {"enrollment": enrollment_json(outcome.enrollment), "message": outcome.message, "warnings": outcome.warnings}
     if outcome.invitation_path:
         body["invitation_path"] = outcome.invitation_path
+    if invitation_mail is not None:  # sent, queued (no mail server: in the outbox) or failed (in the outbox)
+        body["invitation_mail"] = invitation_mail.state.value
     if outcome.promoted is not None:
         body["promoted"] = enrollment_json(outcome.promoted)
     return JSONResponse(body, status_code=status_code)
@@ -65,7 +69,7 @@ async def api_enroll(request: Request) -> Response:
     description: "Give member_id, or name and email, not both: with both nobody could tell who was meant, so the
       request is refused (422, code ambiguous_person) and nothing is written."
     responses:
-      201: {description: "Created; status may be waitlisted when the cohort is full"}
+      201: {description: "Created; status may be waitlisted when the cohort is full. A new person's invitation is e-mailed: invitation_mail says sent, queued (no mail server is set, so it waits in the outbox) or failed (it waits in the outbox)"}
       409: {description: "Duplicate, cohort closed, or late-join cutoff passed"}
       422: {description: "Both member_id and a new person's name or email (code ambiguous_person), or another enrollment rule broken; nothing was written"}
     """
@@ -77,7 +81,7 @@ async def api_enroll(request: Request) -> Response:
         status=enroll.status, late_override=enroll.late_join_reason,
         consent=service.parse_consent(enroll.fields_sent(), ZoneInfo(cohort.time_zone)),
     )
-    return outcome_json(outcome, 201)
+    return outcome_json(outcome, 201, await mail_invitation(request, outcome, by=user))
 
 
 @requires(*STAFF)
@@ -143,7 +147,7 @@ async def api_import(request: Request) -> Response:
         text/csv:
           schema: {type: string}
     responses:
-      200: {description: "Preview, or the rows imported"}
+      200: {description: "Preview, or the rows imported; each new member's invitation is e-mailed and their row says how in invitation_mail (sent, queued or failed)"}
       409: {description: "The cohort is completed or cancelled: nobody can be enrolled"}
       413: {description: The file is larger than 1 MB}
       422:
@@ -177,13 +181,16 @@ async def api_import(request: Request) -> Response:
             plan = await csv_import.preview(cohort.id, text, by=user, **options)
         else:
             plan = await csv_import.run_import(cohort.id, text, by=user, **options)
+    # Each new member's invitation is e-mailed (the answer carries no links, only whether).
+    mails = await link_mail.mail_invitations(plan.invitations, settings=request.app.state.settings, by=user)
     body = {
         "imported": plan.imported,
         "dry_run": dry_run,
         "counts": plan.counts(),
         "rows": [
             {"line": r.line, "name": r.name, "email": r.email, "status": r.status.value if r.status else None,
-             "outcome": r.outcome, "errors": r.errors}
+             "outcome": r.outcome, "errors": r.errors,
+             **({"invitation_mail": mails[r.email].state.value} if r.email in mails else {})}
             for r in plan.rows
         ],
         "warnings": plan.warnings,

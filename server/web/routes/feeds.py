@@ -86,10 +86,14 @@ async def token_feed(request: Request) -> Response:
 
 
 async def account_feed_context(request: Request, *, secret: str | None = None, notice: str | None = None) -> dict[str, Any]:
+    """The signed-in person's own calendar card: only ever their own link, never anyone else's."""
     user = auth.user_of(request)
     settings = request.app.state.settings
-    context: dict[str, Any] = {"token": await feeds.active_feed_token(user), "can_have_feed": feeds.can_have_feed(user),
-                               "notice": notice}
+    token = await feeds.active_feed_token(user)
+    context: dict[str, Any] = {"token": token, "can_have_feed": feeds.can_have_feed(user),
+                               "notice": notice, "just_made": bool(secret)}
+    if not secret and context["can_have_feed"]:
+        secret = feeds.readable_feed_secret(token, settings.secret_key)
     if secret:
         url = feeds.feed_url(settings.base_url, secret)
         context.update({"feed_url": url, "links": feeds.subscribe_links(url, name=settings.organizer_name)})
@@ -118,7 +122,7 @@ async def account_calendar_new(request: Request) -> Response:
     if not feeds.can_have_feed(user):
         raise Conflict("Coordinators follow cohorts through each cohort's calendar on its schedule page.")
     had = await feeds.active_feed_token(user) is not None
-    secret = await feeds.mint_feed_token(user)
+    secret = await feeds.mint_feed_token(user, secret_key=request.app.state.settings.secret_key)
     notice = "Your new calendar link is below; the old one no longer works." if had else "Your calendar link is ready."
     return render(request, "feeds/account.html", await account_feed_context(request, secret=secret, notice=notice))
 
@@ -238,7 +242,7 @@ async def api_my_feed(request: Request) -> Response:
         return JSONResponse({"revoked": await feeds.revoke_feed_tokens(user)})
     if not feeds.can_have_feed(user):
         raise Conflict("Coordinators follow cohorts through each cohort's calendar feed.")
-    url = feeds.feed_url(settings.base_url, await feeds.mint_feed_token(user))
+    url = feeds.feed_url(settings.base_url, await feeds.mint_feed_token(user, secret_key=settings.secret_key))
     return JSONResponse({"url": url, "links": feeds.subscribe_links(url, name=settings.organizer_name)}, status_code=201)
 
 

@@ -8,7 +8,8 @@ ROWS = [
     Row("GET", "/", anon=PUBLIC, member=OK, other_member=OK, other_facilitator=OK, facilitator=OK, coordinator=OK),
     any_user("GET", "/account"),
     any_user("POST", "/account/password"),
-    any_user("POST", "/account/tokens"),
+    Row("POST", "/account/tokens", anon=LOGIN, member=DENY, other_member=DENY, other_facilitator=OK,
+        facilitator=OK, coordinator=OK, note="personal API tokens are for staff (issue 20, item 8)"),
     any_user("POST", "/account/logout-everywhere", note="ends the session; the test logs in again"),
     Row("POST", "/account/tokens/{token_id}/revoke", anon=LOGIN, member=DENY, other_member=DENY,
         other_facilitator=DENY, facilitator=DENY, coordinator=OK,
@@ -28,6 +29,7 @@ ROWS = [
         facilitator=DENY, coordinator=DENY),
     coordinator_only("GET", "/people"),
     coordinator_only("POST", "/people/invite"),
+    coordinator_only("POST", "/people/send-link", note="no person chosen: 400 for the coordinator"),
     coordinator_only("POST", "/people/{user_id}/password-reset"),
     # JSON API
     public("GET", "/api/v1/openapi.json"),
