@@ -109,7 +109,7 @@ async def _settle(page) -> None:
 
 
 async def _check(page, label: str) -> list[str]:
-    """axe's violations and any sideways scrolling on the page as it is now."""
+    """axe's violations, any sideways scrolling and any tab out of view, on the page as it is now."""
     problems = []
     if not await page.evaluate("typeof window.axe === 'object'"):
         await page.evaluate(_axe_source())
@@ -125,6 +125,11 @@ async def _check(page, label: str) -> list[str]:
             .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
             .slice(-4).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && e.className.baseVal === undefined ? '.' + e.className.trim().split(/\\s+/).join('.') : ''))""")
         problems.append(f"{label}: scrolls sideways ({scroll} > {inner}); widest: {', '.join(wide)}")
+    # Nor does a row of tabs hide one of its tabs behind its own scrolling.
+    for clipped in await page.evaluate("""[...document.querySelectorAll('[role=tablist]')]
+            .filter(t => t.offsetParent !== null && t.scrollWidth > t.clientWidth + 1)
+            .map(t => t.getAttribute('aria-label') + ' ' + t.scrollWidth + ' > ' + t.clientWidth)"""):
+        problems.append(f"{label}: tabs cut off: {clipped}")
     return problems
 
 
