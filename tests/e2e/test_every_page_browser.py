@@ -3,11 +3,12 @@ WCAG 2 A/AA violation and nothing scrolls sideways, on a 1280x800 screen and on 
 
 The pages are the authorization table's GET rows (tests/integration/authz_rows), so a new
 page is checked as soon as it has its row; path parameters are filled as the table fills
-them. Each role is one signed-in page, moved from page to page (two roles at a time); answers
-that are not an HTML document (feeds, downloads, JSON, fragments) are left out. Besides each role's own pages:
-the live board and the room display once their socket is live, an error page (404) as
-everyone, a refusal (403) as each role, the facilitator's board offline with a mark waiting,
-and the home page, the board, the display and the portal again in the dark colour scheme.
+them. Each role is one signed-in page, moved from page to page (two roles at a time);
+answers that are not an HTML document (feeds, downloads, JSON, fragments) are left out.
+Besides each role's own pages: the live board and the room display once their socket is
+live, an error page (404) as everyone, a refusal (403) as each role, the facilitator's board
+with a timer running and offline with a mark waiting, and the home page, the board, the
+display and the portal again in the dark colour scheme.
 
 axe-core is the npm package (tests/js/package.json, `npm ci --prefix tests/js`), evaluated
 into each page through Playwright, which the page's Content-Security-Policy does not govern.
@@ -136,6 +137,17 @@ async def _check(page, label: str) -> list[str]:
     return problems
 
 
+async def _timing(page, label: str) -> list[str]:
+    """The facilitator's board with the agenda timer running (and so the room display after it)."""
+    problems = []
+    await page.locator("#agenda").get_by_role("button", name="Start timer").click()
+    await expect(page.locator("#agenda [role=timer]")).to_be_visible()
+    for size, width in ((SCREEN, 1280), (PHONE, 390)):
+        await page.set_viewport_size(size)
+        problems += await _check(page, f"{label} the agenda timer running, at {width}")
+    return problems
+
+
 async def _offline(page, context, label: str) -> list[str]:
     """The facilitator's board with the network gone: still read and worked from (what is
     done waits in the outbox), so it must stay as readable as when live."""
@@ -209,6 +221,7 @@ async def _walk(role: str, clinic, live_server, browser) -> Walk:
                 await page.emulate_media(color_scheme="light")
             # The board's own facilitator (a coordinator's board is the same page; a supervisor's is read-only).
             if role == "facilitator" and await page.locator("#board[data-view=facilitator]").count():
+                problems += await _timing(page, label)
                 problems += await _offline(page, context, label)
             walk.checked += 1
     finally:
