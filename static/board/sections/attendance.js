@@ -5,9 +5,12 @@
  * alone. */
 import { $, fill, fromTemplate, slot } from "../dom.js";
 
-// The chip's button words; the full label (words.attendance) is each button's name and the
+// The chip's button words; the full label (words.attendance) is each button's tooltip and the
 // chip's status text, so the state reads in text, not only in the pressed button's colour.
+// A shortened button's name starts with the words it shows (WCAG 2.5.3, label in name: a
+// voice-control user says "click Told us"), then says what they stand for.
 const SHORT = { present: "Present", late: "Late", absent_notified: "Told us", absent_unnotified: "No word" };
+const NAME = { absent_notified: "Told us: absent", absent_unnotified: "No word: absent" };
 
 let rowsFor = null; // the member ids the chips were made for
 
@@ -48,7 +51,7 @@ function attendanceChip(ctx, mid) {
   for (const [status, label] of ctx.words.attendance) {
     const button = fromTemplate("tpl-mark-button");
     button.textContent = SHORT[status] || label;
-    if (button.textContent !== label) button.setAttribute("aria-label", label);
+    if (NAME[status]) button.setAttribute("aria-label", NAME[status]);
     button.title = label;
     button.dataset.member = mid;
     button.dataset.status = status;
