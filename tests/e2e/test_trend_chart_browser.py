@@ -119,3 +119,27 @@ async def test_trend_chart_text_is_12px_or_more_without_overlap(live_server, db,
     finally:
         print("\n" + "\n".join(report))
         await context.close()
+
+
+@pytest.mark.parametrize("viewport", WIDTHS)
+async def test_closure_summary_chart_text_is_12px_or_more(live_server, db, browser, viewport):
+    from tests.e2e.test_closure_browser import _finished_cohort
+
+    facilitator, _member, enrollment = await _finished_cohort()
+    context = await browser.new_context(viewport=viewport)
+    page = await context.new_page()
+    report = []
+    try:
+        await log_in(page, live_server.url, facilitator.email)
+        await page.goto(f"{live_server.url}/cohorts/{enrollment.cohort_id}/summaries")
+        await page.locator(f'tr[data-enrollment="{enrollment.id}"]').get_by_role(
+            "button", name="Draft from the record").click()
+        await page.wait_for_url("**/edit")
+        await page.goto(page.url.removesuffix("/edit"))
+        await expect(page.locator("figure.trend-chart svg").first).to_be_attached()
+        found = await page.evaluate(MEASURE)
+        report.append(_check(found, viewport, "closure summary"))
+        await _no_sideways_scroll(page)
+    finally:
+        print("\n" + "\n".join(report))
+        await context.close()
