@@ -21,7 +21,9 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
-from server.measures.instruments import RECALL_WINDOW_DAYS, Instrument, band_for, questionnaire
+from server.measures.instruments import (
+    RECALL_WINDOW_DAYS, Instrument, Questionnaire, band_for, questionnaire,
+)
 from server.measures.outcomes import LATE_BASELINE_LABEL, STANDING_LABELS, Standing, episode_outcome
 
 
@@ -203,7 +205,7 @@ def trend_chart(
     )
 
 
-def _drawing(q, ordered: Sequence[TrendPoint], ident: str, heading: str, lay: _Layout) -> str:
+def _drawing(q: Questionnaire, ordered: Sequence[TrendPoint], ident: str, heading: str, lay: _Layout) -> str:
     """One <svg> of the chart at one layout (ordered: at least one point, oldest first)."""
     plot_w = lay.width - lay.left - lay.right
     plot_h = lay.height - lay.top - lay.bottom
