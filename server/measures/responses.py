@@ -8,6 +8,7 @@ marked superseded. Submissions for one enrollment are serialized by locking its 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -74,12 +75,17 @@ async def _slots(enrollments: Sequence[Enrollment]) -> dict[int, list[MeetingSlo
         Q(cohort_id__in={e.cohort_id for e in enrollments})
         & (Q(kind=MeetingKind.GROUP) | Q(enrollment_id__in=[e.id for e in enrollments]))
     ).order_by("starts_at", "id")
+    # Grouped by cohort first: each enrollment looks at its own cohort's meetings, not the
+    # clinic's (the reminder sweep passes every answering enrollment, once a minute).
+    by_cohort: dict[int, list[Meeting]] = defaultdict(list)
+    for m in meetings:
+        by_cohort[m.cohort_id].append(m)
     return {
         e.id: [
             MeetingSlot(m.id, MeetingKind(m.kind), m.number,
                         m.starts_at, m.ends_at, m.status == MeetingStatus.CANCELLED)
-            for m in meetings
-            if m.cohort_id == e.cohort_id and (m.kind == MeetingKind.GROUP or m.enrollment_id == e.id)
+            for m in by_cohort[e.cohort_id]
+            if m.kind == MeetingKind.GROUP or m.enrollment_id == e.id
         ]
         for e in enrollments
     }
@@ -142,9 +148,12 @@ async def due_now_of(enrollments: Sequence[Enrollment], *, now: datetime | None 
         enrollment_id__in=[e.id for e in answering], superseded=False
     ).order_by("administered_at", "id")
     slots = await _slots(answering)
+    answers_of: dict[int, list[MeasureResponse]] = defaultdict(list)
+    for r in answers:
+        answers_of[r.enrollment_id].append(r)
     for enrollment in answering:
         cohort = enrollment.cohort
-        mine = [r for r in answers if r.enrollment_id == enrollment.id]
+        mine = answers_of[enrollment.id]
         for instrument, schedule in _schedules(enrollment, cohort.template, cohort.n_group_sessions,
                                                slots[enrollment.id]).items():
             occasion = occasion_at(schedule, now)
