@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -307,32 +308,55 @@ class BoardService:
         state after it. Returns the state before, the states after each event, the events.
         Closing the meeting also writes the meeting's record, in the same transaction.
         IntegrityError: a client command id is in the log already."""
+        # The first try is one autocommitted statement; one that lost a race to another
+        # process tries again holding the board's row lock (store.exclusive), where it wins.
+        written = await self._attempt(board_id, make, guard, on_close, None)
+        if written is not None:
+            return written
         async with store.exclusive(board_id) as db:
-            for _ in range(ATTEMPTS):
-                before = self._states.get(board_id) or await self._current(board_id)
-                made = await make(before)
-                if not made:
-                    return before, [], []
-                events = [event for event, _, _ in made]
-                states = [state for _, _, state in made]
-                ids = {event.seq: client_cmd_id for event, client_cmd_id, _ in made if client_cmd_id is not None}
-                after = states[-1]
-                if on_close is not None and after["status"] == "closed" and before["status"] != "closed":
-                    async with in_transaction():
-                        result = await store.append(board_id, before["seq"], events, command_ids=ids, guard=guard)
-                        if result is store.Appended.OK:
-                            await on_close(after)
-                else:
-                    result = await store.append(board_id, before["seq"], events, command_ids=ids, guard=guard, db=db)
-                if result is store.Appended.OK:
-                    self._remember(board_id, after)
-                    if snapshots.due(before["seq"], after["seq"]):  # stored once the lock is free
-                        self._due[board_id] = (after, events[-1])
-                    return before, states, events
-                if result is store.Appended.REFUSED:
-                    raise Forbidden("You may no longer change this board.")
-                self._states.pop(board_id, None)  # the log moved on: read it and decide again
+            for _ in range(ATTEMPTS - 1):
+                written = await self._attempt(board_id, make, guard, on_close, db)
+                if written is not None:
+                    return written
         raise _busy()
+
+    async def _attempt(
+        self, board_id: int, make: Callable[[State], Awaitable[list[tuple[Event, str | None, State]]]],
+        guard: store.Guard | None, on_close: Callable[[State], Awaitable[None]] | None,
+        db: BaseDBAsyncClient | None,
+    ) -> tuple[State, list[State], list[Event]] | None:
+        """One try of `_write`; None when the log moved on (the cached state is dropped)."""
+        before = self._states.get(board_id) or await self._current(board_id)
+        made = await make(before)
+        if not made:
+            return before, [], []
+        events = [event for event, _, _ in made]
+        states = [state for _, _, state in made]
+        ids = {event.seq: client_cmd_id for event, client_cmd_id, _ in made if client_cmd_id is not None}
+        after = states[-1]
+        if on_close is not None and after["status"] == "closed" and before["status"] != "closed":
+            async with in_transaction():
+                result = await store.append(board_id, before["seq"], events, command_ids=ids, guard=guard)
+                if result is store.Appended.OK:
+                    await on_close(after)
+        elif db is not None:  # holding the row lock: nobody else writes, an IntegrityError is a command id
+            result = await store.append(board_id, before["seq"], events, command_ids=ids, guard=guard, db=db)
+        else:
+            try:
+                result = await store.append(board_id, before["seq"], events, command_ids=ids, guard=guard)
+            except IntegrityError:
+                if await store.head(board_id) == before["seq"]:
+                    raise  # not another writer's events: a client command id already in the log
+                result = store.Appended.STALE  # another process took these seq numbers first
+        if result is store.Appended.OK:
+            self._remember(board_id, after)
+            if snapshots.due(before["seq"], after["seq"]):  # stored once the lock is free
+                self._due[board_id] = (after, events[-1])
+            return before, states, events
+        if result is store.Appended.REFUSED:
+            raise Forbidden("You may no longer change this board.")
+        self._states.pop(board_id, None)  # the log moved on: read it and decide again
+        return None
 
     # ------------------------------------------------------------ frames
 

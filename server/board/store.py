@@ -12,7 +12,14 @@ guard (the actor's authorization, read in the same statement) still holds. Other
 nothing is written and `append` says why. Sequence numbers stay gap-free because the
 new ones follow the head checked in the same statement, and unique (board, seq) stops
 two processes that checked the same head at the same moment: the second one gets an
-IntegrityError, as does a retried client command id (unique (board, client_cmd_id)).
+IntegrityError, as does a retried client command id (unique (board, client_cmd_id)); the
+service tells the two apart by reading the head again (`head`), and decides the first again.
+
+On PostgreSQL too the statement runs on its own, autocommitted: one round trip and one
+commit (one wait for the disk) per batch of commands, not the four of BEGIN, SELECT ... FOR
+UPDATE, INSERT, COMMIT (issue 15). It takes the board's row lock as it writes. Writers of one
+board in one process take turns behind the service's per-board lock; a writer that lost a
+race to another process tries again inside `exclusive` (the row lock held for its tries).
 
 The statement is written by hand because it is the live board's hot path (issue 5's
 benchmark): through the ORM the same work took seven round trips. Values go through the
@@ -80,6 +87,8 @@ async def append(board_id: int, head: int, events: Sequence[Event], *, command_i
     params += (board_id, head)
     if guard is not None:
         params += guard.params
+    if db.capabilities.dialect != "sqlite":
+        params.append(board_id)  # the board's row lock
     sql = _append_sql(db.capabilities.dialect != "sqlite", len(events), guard.sql if guard is not None else None)
     # RETURNING counts the rows on both backends (asyncpg's status line for an INSERT does not).
     # On SQLite, outside a transaction, the statement runs on the loop's thread (sqlite_engine.py).
@@ -100,17 +109,23 @@ def _append_sql(numbered: bool, rows: int, guard_sql: str | None) -> str:
     condition = f"(SELECT coalesce(max(seq), 0) FROM board_events WHERE board_id = {place()}) = {place()}"
     if guard_sql is not None:
         condition += f" AND {place.fill(guard_sql)}"
-    return (f"INSERT INTO board_events ({', '.join(_COLUMNS)}) SELECT * FROM (VALUES {values}) AS v"
-            f" WHERE {condition} RETURNING seq")
+    insert = f"INSERT INTO board_events ({', '.join(_COLUMNS)}) SELECT v.* FROM (VALUES {values}) AS v"
+    if not numbered:
+        return f"{insert} WHERE {condition} RETURNING seq"
+    # PostgreSQL: the statement holds the board's row lock until it commits, so that a writer
+    # in `exclusive` (one that lost a race) waits for it, and it for that writer.
+    return (f"WITH locked AS (SELECT id FROM boards WHERE id = {place('int')} FOR UPDATE) {insert}"
+            f" WHERE EXISTS (SELECT 1 FROM locked) AND {condition} RETURNING seq")
 
 
 def exclusive(board_id: int) -> AsyncContextManager[BaseDBAsyncClient]:
-    """Writers of one board take turns, across processes too; gives the connection to append with.
+    """For a writer that lost a race: take turns with the board's other writers, across
+    processes too; gives the connection to append with.
 
-    On PostgreSQL (several processes share it) this is a transaction holding the board's
-    row lock, so a writer whose cached state was behind reloads and wins on its next try
-    instead of racing again. SQLite serves one process (`groupipt serve` refuses more),
-    where the service's per-board lock already makes writers take turns.
+    On PostgreSQL this is a transaction holding the board's row lock (which every append
+    statement takes too), so a writer whose cached state was behind reloads and wins on its
+    next try instead of racing again. SQLite serves one process (`groupipt serve` refuses
+    more), where the service's per-board lock already makes writers take turns.
     """
     db = BoardEvent._meta.db
     if db.capabilities.dialect == "sqlite":
@@ -123,6 +138,15 @@ async def _row_locked(board_id: int) -> AsyncIterator[BaseDBAsyncClient]:
     async with in_transaction() as db:
         await db.execute_query_dict("SELECT id FROM boards WHERE id = $1 FOR UPDATE", [board_id])
         yield db
+
+
+async def head(board_id: int, db: BaseDBAsyncClient | None = None) -> int:
+    """The log's head now (0 for an empty log)."""
+    db = db or BoardEvent._meta.db
+    place = _Placeholders(db.capabilities.dialect != "sqlite")
+    rows = await db.execute_query_dict(
+        f"SELECT coalesce(max(seq), 0) AS head FROM board_events WHERE board_id = {place()}", [board_id])
+    return int(rows[0]["head"])
 
 
 async def holds(guard: Guard, db: BaseDBAsyncClient | None = None) -> bool:
