@@ -507,7 +507,11 @@ async def main(quick: bool, only: set[str]) -> list[str]:
     long_board = worlds.pop()
     env = {"GROUPIPT_VAR_DIR": str(var), "GROUPIPT_DATABASE_URL": database_url, "GROUPIPT_BROADCAST_URL": "memory://",
            "GROUPIPT_PASSWORD_PROFILE": "cheapest", "GROUPIPT_SECRET_KEY": "bench-" + uuid.uuid4().hex,
-           "GROUPIPT_BOARD_COMMANDS_PER_SECOND": "1000000"}
+           "GROUPIPT_BOARD_COMMANDS_PER_SECOND": "1000000",
+           # No questionnaire reminders: the sweep's questionnaire pass reads every enrollment's
+           # meetings (server/measures/responses.py), which on a database that many runs added to
+           # took 30 s of the server's CPU a minute, on the loop the boards are measured on.
+           "GROUPIPT_REMINDER_HOURS": "none"}
     backend = database_url.split(":", 1)[0]
     postgres = backend.startswith("postgres")
     missed: list[str] = []
