@@ -8,7 +8,8 @@ that head check across processes; the loser reads the log and is decided again, 
 command that no longer applies gets a clear error. A retried client command id gets
 the same answer. The acknowledgement and the broadcast happen only after the commit,
 so a restart loses nothing acknowledged; the state is rebuilt by folding `apply` over
-the log.
+the log, from the newest usable stored snapshot (server/board/snapshots.py, written after
+the commit every SNAPSHOT_EVERY events) when there is one.
 """
 from __future__ import annotations
 
