@@ -115,7 +115,8 @@ def _released_after(db: BaseDBAsyncClient) -> Callable[[str, list[Any]], Awaitab
     gets the connection; only the answer (and its ack) no longer waits for it.
     """
     wrapper = db.acquire_connection()
-    if not isinstance(wrapper, PoolConnectionWrapper):
+    translate = getattr(db, "_translate_exceptions", None)  # asyncpg's errors as Tortoise's
+    if not isinstance(wrapper, PoolConnectionWrapper) or translate is None:
         return db.execute_query_dict
 
     async def fetch(_: BaseDBAsyncClient, sql: str, params: list[Any]) -> list[dict[str, Any]]:
@@ -130,7 +131,7 @@ def _released_after(db: BaseDBAsyncClient) -> Callable[[str, list[Any]], Awaitab
         release.add_done_callback(_releasing.discard)
         return [dict(row) for row in rows]
 
-    return functools.partial(db._translate_exceptions, fetch)  # asyncpg's errors as Tortoise's
+    return functools.partial(translate, fetch)
 
 
 async def _release_later(wrapper: PoolConnectionWrapper) -> None:

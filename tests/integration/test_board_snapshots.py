@@ -88,12 +88,26 @@ async def test_a_snapshot_of_another_format_unreadable_or_of_another_log_is_igno
     wrong = json.dumps({**json.loads(row.state), "notes": []})
     for bad in (dict(version=snapshots.STATE_VERSION - 1, state=wrong), dict(state="{not json"),
                 dict(state=json.dumps({"seq": row.seq + 1})), dict(state=wrong, fingerprint="note_added 0")):
+        # (a load that replayed the log stores a good snapshot at the head: not this time)
+        await BoardSnapshot.filter(board_id=board.id).exclude(id=row.id).delete()
         await BoardSnapshot.filter(id=row.id).update(**{**good, **bad})
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="groupipt.board"):
             state = await BoardService(hub).state(board.id)
         assert state == full and state["seq"] == head, bad
         assert any("snapshot at seq" in r.getMessage() and "ignored" in r.getMessage() for r in caplog.records), bad
+
+    # A snapshot that reads well but that the events after it do not apply to: ignored too.
+    await BoardSnapshot.filter(id=row.id).update(**good)
+    await _notes(service, board, actor, 5)
+    without_notes = {k: v for k, v in json.loads(row.state).items() if k != "notes"}
+    await BoardSnapshot.filter(board_id=board.id).exclude(id=row.id).delete()
+    await BoardSnapshot.filter(id=row.id).update(state=json.dumps(without_notes))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="groupipt.board"):
+        state = await BoardService(hub).state(board.id)
+    assert state == await _full_replay(board.id) and len(state["notes"]) == N + 25
+    assert any("do not apply" in r.getMessage() for r in caplog.records)
 
 
 async def test_a_board_with_no_usable_snapshot_near_its_head_stores_one_after_loading(live):
