@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/board.py            # SQLite + memory:// (and Redis if reachable)
     .venv/bin/python bench/board.py --quick    # fewer rounds
+    .venv/bin/python bench/board.py --only hello,ack   # some parts: hello, ack, fanout, redis
+    GROUPIPT_BENCH_PROFILE=/tmp/p.out ...      # the server's cProfile of the command->ack rounds
 
 It starts the real app (server.web.app.create_app, migrations, the CLI's uvicorn options) in a
 subprocess, with two bare endpoints added for baselines on the same server: a plain
