@@ -8,7 +8,8 @@ from tortoise.models import Model
 from server.board.vocabulary import AttendanceStatus, TurnStatus
 
 __all__ = [
-    "Attendance", "AttendanceStatus", "Board", "BoardEvent", "FacilitatorNote", "RolePlayTurn", "TurnStatus",
+    "Attendance", "AttendanceStatus", "Board", "BoardEvent", "BoardSnapshot", "FacilitatorNote", "RolePlayTurn",
+    "TurnStatus",
 ]
 
 
@@ -37,6 +38,28 @@ class BoardEvent(Model):
         table = "board_events"
         unique_together = (("board", "seq"), ("board", "client_cmd_id"))
         ordering = ["seq"]
+
+
+class BoardSnapshot(Model):
+    """The board's state as of event `seq`, so that loading it replays only the events after.
+
+    A summary of the log, never trusted over it (server/board/snapshots.py): written after
+    the commit of every SNAPSHOT_EVERY-th event, read only if its `version` is the state
+    format `apply` makes now and `fingerprint` still matches the log's event `seq`.
+    `state` is the state's JSON text (read and written by hand, on the board's hot path).
+    """
+
+    id = fields.IntField(primary_key=True)
+    board = fields.ForeignKeyField("models.Board", related_name="snapshots")
+    seq = fields.IntField()
+    version = fields.IntField()
+    fingerprint = fields.CharField(max_length=100)
+    state = fields.TextField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "board_snapshots"
+        unique_together = (("board", "seq"),)
 
 
 class Attendance(Model):

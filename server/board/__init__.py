@@ -12,7 +12,8 @@ Pure (values in, values out; no database, no Starlette, no clock read):
   frames      a client's frame checked before anything reads it
 Database:
   roster      who is in the room, read for the opening and for safety refreshes
-  store       the log appended by one conditional statement
+  store       the log appended by one conditional statement, and read back
+  snapshots   the state stored every 100 events, so a load replays only the tail
   record      the meeting's record, written when the board closes
   service     `BoardService`: open a board, run commands, catch a client up
   access      who may stay on a socket, checked again while it is open

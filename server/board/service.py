@@ -8,17 +8,18 @@ that head check across processes; the loser reads the log and is decided again, 
 command that no longer applies gets a clear error. A retried client command id gets
 the same answer. The acknowledgement and the broadcast happen only after the commit,
 so a restart loses nothing acknowledged; the state is rebuilt by folding `apply` over
-the log.
+the log, from the newest usable stored snapshot (server/board/snapshots.py, written after
+the commit every SNAPSHOT_EVERY events) when there is one.
 """
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -26,7 +27,7 @@ from models.accounts import User
 from models.board import Board, BoardEvent
 from models.cohorts import Meeting, MeetingKind, MeetingStatus
 from server import clock
-from server.board import store, wire
+from server.board import snapshots, store, wire
 from server.board.decide import decide
 from server.board.hub import Hub
 from server.board.opening import notified_absence_event, opening_event, safety_event
@@ -56,6 +57,7 @@ class BoardService:
         self.hub = hub
         self._states: dict[int, State] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._due: dict[int, tuple[State, Event]] = {}  # snapshots to store once the board's lock is free
 
     def _lock(self, board_id: int) -> asyncio.Lock:
         lock = self._locks.get(board_id)
@@ -91,17 +93,64 @@ class BoardService:
 
     async def state(self, board_id: int) -> State:
         async with self._lock(board_id):
-            return await self._current(board_id)
+            state = await self._current(board_id)
+        await self._snapshot(board_id)
+        return state
 
     async def _current(self, board_id: int) -> State:
-        """The cached state brought up to the log's head (one query)."""
-        state = self._states.get(board_id) or empty_state()
+        """The cached state brought up to the log's head (one query); not cached: the newest
+        usable snapshot and the events after it (two)."""
+        state = self._states.get(board_id)
+        if state is None:
+            state, _, replayed, last = await self._fold(board_id)
+            if replayed > snapshots.SNAPSHOT_EVERY and last is not None:  # no usable snapshot near the head
+                self._due[board_id] = (state, last)
+            self._remember(board_id, state)
+            return state
         newer = await self.events(board_id, after=state["seq"])
-        if newer or board_id not in self._states:
+        if newer:
             for event in newer:
                 state = apply(state, event)
             self._remember(board_id, state)
         return state
+
+    async def _fold(self, board_id: int, *, start: int | None = None, upto: int | None = None,
+                    ) -> tuple[State, list[tuple[Event, State, State]], int, Event | None]:
+        """The state at `upto` (the head when None) from the newest usable snapshot at or before
+        `start` (the newest at all when None) and the events after it, folded with `apply`;
+        each event after `start` with the states before and after it; how many were applied,
+        and the last of them. A snapshot that cannot be used, or whose tail does not apply, is ignored."""
+        for snapshot in await snapshots.candidates(board_id, start):
+            tail = await store.read(board_id, after=snapshot.seq - 1, upto=upto)
+            state = snapshots.usable(snapshot, tail[0] if tail else None)
+            if state is None:
+                continue
+            try:
+                return self._folded(state, tail[1:], start)
+            except Exception:  # the snapshot said something the log's events do not follow from
+                log.warning("board %s: events after the snapshot at seq %s do not apply to it; ignored",
+                            board_id, snapshot.seq, exc_info=True)
+        return self._folded(empty_state(), await store.read(board_id, upto=upto), start)
+
+    def _folded(self, state: State, tail: list[Event], start: int | None,
+                ) -> tuple[State, list[tuple[Event, State, State]], int, Event | None]:
+        steps = []
+        for event in tail:
+            before, state = state, apply(state, event)
+            if start is not None and event.seq > start:
+                steps.append((event, before, state))
+        return state, steps, len(tail), tail[-1] if tail else None
+
+    async def _snapshot(self, board_id: int) -> None:
+        """The snapshot due for this board, if any: after the commit, outside any transaction."""
+        due = self._due.pop(board_id, None)
+        if due is None:
+            return
+        state, last = due
+        try:
+            await snapshots.write(board_id, state, last)
+        except Exception:  # a longer replay next time, nothing lost: the log is the truth
+            log.exception("board %s: the snapshot at seq %s could not be stored", board_id, last.seq)
 
     def _remember(self, board_id: int, state: State) -> None:
         # A cache, not the truth: past boards fall out and are rebuilt from the log on demand.
@@ -111,12 +160,7 @@ class BoardService:
             del self._states[next(iter(self._states))]
 
     async def events(self, board_id: int, *, after: int = 0, upto: int | None = None) -> list[Event]:
-        query = BoardEvent.filter(board_id=board_id, seq__gt=after)
-        if upto is not None:
-            query = query.filter(seq__lte=upto)
-        rows = await query.order_by("seq").values(
-            "seq", "type", "data", "audience", "at", "actor_id", "actor__display_name")
-        return [_event_from_row(row) for row in rows]
+        return await store.read(board_id, after=after, upto=upto)
 
     async def head(self, board_id: int) -> int:
         seq = await BoardEvent.filter(board_id=board_id).order_by("-seq").first().values_list("seq", flat=True)
@@ -178,7 +222,9 @@ class BoardService:
                 if events:
                     await asyncio.sleep(0)  # let the acks go out before the frames are encoded
                     await self.publish(board_id, before, states, events)
-                return results
+        if results is not None:
+            await self._snapshot(board_id)  # after the commit, the acks and the broadcast
+            return results
         answers = []  # several: answer them one at a time, so the retry gets its original ack
         for command in commands:
             answers += await self.execute_batch(board_id, [command], actor, guard=guard, on_result=on_result)
@@ -239,6 +285,7 @@ class BoardService:
             before, states, events = await self._write(board_id, refreshed)
             if events:
                 await self.publish(board_id, before, states, events)
+        await self._snapshot(board_id)
 
     async def mark_notified_absence(self, board_id: int, enrollment_id: int, reason: str) -> None:
         """A member's "I can't come" (server/reminders) reaches a board that is already open."""
@@ -250,6 +297,7 @@ class BoardService:
             before, states, events = await self._write(board_id, marked)
             if events:
                 await self.publish(board_id, before, states, events)
+        await self._snapshot(board_id)
 
     async def _write(
         self, board_id: int, make: Callable[[State], Awaitable[list[tuple[Event, str | None, State]]]], *,
@@ -261,30 +309,55 @@ class BoardService:
         state after it. Returns the state before, the states after each event, the events.
         Closing the meeting also writes the meeting's record, in the same transaction.
         IntegrityError: a client command id is in the log already."""
+        # The first try is one autocommitted statement; one that lost a race to another
+        # process tries again holding the board's row lock (store.exclusive), where it wins.
+        written = await self._attempt(board_id, make, guard, on_close, None)
+        if written is not None:
+            return written
         async with store.exclusive(board_id) as db:
-            for _ in range(ATTEMPTS):
-                before = self._states.get(board_id) or await self._current(board_id)
-                made = await make(before)
-                if not made:
-                    return before, [], []
-                events = [event for event, _, _ in made]
-                states = [state for _, _, state in made]
-                ids = {event.seq: client_cmd_id for event, client_cmd_id, _ in made if client_cmd_id is not None}
-                after = states[-1]
-                if on_close is not None and after["status"] == "closed" and before["status"] != "closed":
-                    async with in_transaction():
-                        result = await store.append(board_id, before["seq"], events, command_ids=ids, guard=guard)
-                        if result is store.Appended.OK:
-                            await on_close(after)
-                else:
-                    result = await store.append(board_id, before["seq"], events, command_ids=ids, guard=guard, db=db)
-                if result is store.Appended.OK:
-                    self._remember(board_id, after)
-                    return before, states, events
-                if result is store.Appended.REFUSED:
-                    raise Forbidden("You may no longer change this board.")
-                self._states.pop(board_id, None)  # the log moved on: read it and decide again
+            for _ in range(ATTEMPTS - 1):
+                written = await self._attempt(board_id, make, guard, on_close, db)
+                if written is not None:
+                    return written
         raise _busy()
+
+    async def _attempt(
+        self, board_id: int, make: Callable[[State], Awaitable[list[tuple[Event, str | None, State]]]],
+        guard: store.Guard | None, on_close: Callable[[State], Awaitable[None]] | None,
+        db: BaseDBAsyncClient | None,
+    ) -> tuple[State, list[State], list[Event]] | None:
+        """One try of `_write`; None when the log moved on (the cached state is dropped)."""
+        before = self._states.get(board_id) or await self._current(board_id)
+        made = await make(before)
+        if not made:
+            return before, [], []
+        events = [event for event, _, _ in made]
+        states = [state for _, _, state in made]
+        ids = {event.seq: client_cmd_id for event, client_cmd_id, _ in made if client_cmd_id is not None}
+        after = states[-1]
+        if on_close is not None and after["status"] == "closed" and before["status"] != "closed":
+            async with in_transaction():
+                result = await store.append(board_id, before["seq"], events, command_ids=ids, guard=guard)
+                if result is store.Appended.OK:
+                    await on_close(after)
+        elif db is not None:  # holding the row lock: nobody else writes, an IntegrityError is a command id
+            result = await store.append(board_id, before["seq"], events, command_ids=ids, guard=guard, db=db)
+        else:
+            try:
+                result = await store.append(board_id, before["seq"], events, command_ids=ids, guard=guard)
+            except IntegrityError:
+                if await store.head(board_id) == before["seq"]:
+                    raise  # not another writer's events: a client command id already in the log
+                result = store.Appended.STALE  # another process took these seq numbers first
+        if result is store.Appended.OK:
+            self._remember(board_id, after)
+            if snapshots.due(before["seq"], after["seq"]):  # stored once the lock is free
+                self._due[board_id] = (after, events[-1])
+            return before, states, events
+        if result is store.Appended.REFUSED:
+            raise Forbidden("You may no longer change this board.")
+        self._states.pop(board_id, None)  # the log moved on: read it and decide again
+        return None
 
     # ------------------------------------------------------------ frames
 
@@ -298,24 +371,25 @@ class BoardService:
             before = state
 
     async def catch_up(self, board_id: int, last_seq: int, view: str) -> tuple[list[str], int]:
-        """Frames for everything after `last_seq` (events, or one snapshot), and the head."""
+        """Frames for everything after `last_seq` (the events missed, or one snapshot), and the head."""
         async with self._lock(board_id):
             state = await self._current(board_id)
+        await self._snapshot(board_id)
         head = state["seq"]
         if 0 < last_seq <= head and head - last_seq <= CATCH_UP_LIMIT:
             return await self.event_frames(board_id, last_seq, head, view), head
         return [wire.snapshot_frame(state, view)], head
 
     async def event_frames(self, board_id: int, after: int, upto: int, view: str) -> list[str]:
-        """Event frames (after, upto] for one kind of client, each with its view changes."""
+        """Event frames (after, upto] for one kind of client, each with its view changes: the
+        state at `after` comes from the newest usable snapshot at or before it and the events
+        since, so the cost is what was missed (and at most SNAPSHOT_EVERY events more)."""
         frames = []
-        state = empty_state()
-        for event in await self.events(board_id, upto=upto):
-            before, state = state, apply(state, event)
-            if event.seq > after:
-                frame = wire.event_frame(event, before, state, view, moved_parts(before, state))
-                if frame is not None:
-                    frames.append(frame)
+        _, steps, _, _ = await self._fold(board_id, start=after, upto=upto)
+        for event, before, state in steps:
+            frame = wire.event_frame(event, before, state, view, moved_parts(before, state))
+            if frame is not None:
+                frames.append(frame)
         return frames
 
 
@@ -323,16 +397,6 @@ class BoardService:
 
 def _busy() -> Conflict:
     return Conflict("Another change happened at the same moment; please try again.", code="retry")
-
-def _event_from_row(row: Mapping[str, Any]) -> Event:
-    actor = None
-    if row["actor_id"] is not None:
-        actor = {"id": str(row["actor_id"]), "name": row["actor__display_name"] or ""}
-    data = row["data"]
-    if isinstance(data, str):
-        data = json.loads(data)
-    return Event(seq=row["seq"], type=row["type"], data=data, audience=row["audience"], actor=actor, at=row["at"])
-
 
 def _with_server_facts(command: Command, actor: User) -> Command:
     """Facts a decision needs that only the server knows: whether the actor is a clinician

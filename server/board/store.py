@@ -12,7 +12,14 @@ guard (the actor's authorization, read in the same statement) still holds. Other
 nothing is written and `append` says why. Sequence numbers stay gap-free because the
 new ones follow the head checked in the same statement, and unique (board, seq) stops
 two processes that checked the same head at the same moment: the second one gets an
-IntegrityError, as does a retried client command id (unique (board, client_cmd_id)).
+IntegrityError, as does a retried client command id (unique (board, client_cmd_id)); the
+service tells the two apart by reading the head again (`head`), and decides the first again.
+
+On PostgreSQL too the statement runs on its own, autocommitted: one round trip and one
+commit (one wait for the disk) per batch of commands, not the four of BEGIN, SELECT ... FOR
+UPDATE, INSERT, COMMIT (issue 15). It takes the board's row lock as it writes. Writers of one
+board in one process take turns behind the service's per-board lock; a writer that lost a
+race to another process tries again inside `exclusive` (the row lock held for its tries).
 
 The statement is written by hand because it is the live board's hot path (issue 5's
 benchmark): through the ORM the same work took seven round trips. Values go through the
@@ -21,18 +28,20 @@ written them; tests compare the two on SQLite and PostgreSQL.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import enum
 import functools
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.client import BaseDBAsyncClient, PoolConnectionWrapper
 from tortoise.transactions import in_transaction
 
 from models.board import BoardEvent
+from server.board.snapshots import event_from_row
 from server.board.state import Event
 
 _COLUMNS = ("board_id", "seq", "type", "data", "audience", "actor_id", "client_cmd_id", "at")
@@ -79,16 +88,58 @@ async def append(board_id: int, head: int, events: Sequence[Event], *, command_i
     params += (board_id, head)
     if guard is not None:
         params += guard.params
+    if db.capabilities.dialect != "sqlite":
+        params.append(board_id)  # the board's row lock
     sql = _append_sql(db.capabilities.dialect != "sqlite", len(events), guard.sql if guard is not None else None)
     # RETURNING counts the rows on both backends (asyncpg's status line for an INSERT does not).
     # On SQLite, outside a transaction, the statement runs on the loop's thread (sqlite_engine.py).
-    execute = getattr(db, "execute_inline", db.execute_query_dict)
+    execute = getattr(db, "execute_inline", None) or _released_after(db)
     written = await execute(sql, params)
     if len(written) == len(events):
         return Appended.OK
     if guard is not None and not await holds(guard, db):
         return Appended.REFUSED
     return Appended.STALE
+
+
+_releasing: set[asyncio.Task[Any]] = set()
+
+
+def _released_after(db: BaseDBAsyncClient) -> Callable[[str, list[Any]], Awaitable[list[dict[str, Any]]]]:
+    """`db.execute_query_dict`, except that on a PostgreSQL pool (not in a transaction) the
+    connection goes back to the pool after the rows are returned, not before.
+
+    asyncpg resets a connection it takes back (RESET ALL, UNLISTEN *, CLOSE ALL, unlocking
+    advisory locks: one more round trip), and Tortoise waits for that before it answers; a
+    command's ack waited for it too (issue 15). The reset still happens, before anyone else
+    gets the connection; only the answer (and its ack) no longer waits for it.
+    """
+    wrapper = db.acquire_connection()
+    translate = getattr(db, "_translate_exceptions", None)  # asyncpg's errors as Tortoise's
+    if not isinstance(wrapper, PoolConnectionWrapper) or translate is None:
+        return db.execute_query_dict
+
+    async def fetch(_: BaseDBAsyncClient, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        connection = await wrapper.__aenter__()
+        try:
+            rows = await connection.fetch(sql, *params)
+        except BaseException:
+            await wrapper.__aexit__(None, None, None)
+            raise
+        release = asyncio.get_running_loop().create_task(_release_later(wrapper))
+        _releasing.add(release)  # kept until done (the loop holds tasks weakly)
+        release.add_done_callback(_releasing.discard)
+        return [dict(row) for row in rows]
+
+    return functools.partial(translate, fetch)
+
+
+async def _release_later(wrapper: PoolConnectionWrapper) -> None:
+    # Two turns of the loop first: the caller's ack is sent in the first, and the reset
+    # (its query is sent from the loop's thread) then does not come before it.
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    await wrapper.__aexit__(None, None, None)
 
 
 @functools.lru_cache(maxsize=64)
@@ -99,17 +150,23 @@ def _append_sql(numbered: bool, rows: int, guard_sql: str | None) -> str:
     condition = f"(SELECT coalesce(max(seq), 0) FROM board_events WHERE board_id = {place()}) = {place()}"
     if guard_sql is not None:
         condition += f" AND {place.fill(guard_sql)}"
-    return (f"INSERT INTO board_events ({', '.join(_COLUMNS)}) SELECT * FROM (VALUES {values}) AS v"
-            f" WHERE {condition} RETURNING seq")
+    insert = f"INSERT INTO board_events ({', '.join(_COLUMNS)}) SELECT v.* FROM (VALUES {values}) AS v"
+    if not numbered:
+        return f"{insert} WHERE {condition} RETURNING seq"
+    # PostgreSQL: the statement holds the board's row lock until it commits, so that a writer
+    # in `exclusive` (one that lost a race) waits for it, and it for that writer.
+    return (f"WITH locked AS (SELECT id FROM boards WHERE id = {place('int')} FOR UPDATE) {insert}"
+            f" WHERE EXISTS (SELECT 1 FROM locked) AND {condition} RETURNING seq")
 
 
 def exclusive(board_id: int) -> AsyncContextManager[BaseDBAsyncClient]:
-    """Writers of one board take turns, across processes too; gives the connection to append with.
+    """For a writer that lost a race: take turns with the board's other writers, across
+    processes too; gives the connection to append with.
 
-    On PostgreSQL (several processes share it) this is a transaction holding the board's
-    row lock, so a writer whose cached state was behind reloads and wins on its next try
-    instead of racing again. SQLite serves one process (`groupipt serve` refuses more),
-    where the service's per-board lock already makes writers take turns.
+    On PostgreSQL this is a transaction holding the board's row lock (which every append
+    statement takes too), so a writer whose cached state was behind reloads and wins on its
+    next try instead of racing again. SQLite serves one process (`groupipt serve` refuses
+    more), where the service's per-board lock already makes writers take turns.
     """
     db = BoardEvent._meta.db
     if db.capabilities.dialect == "sqlite":
@@ -124,11 +181,36 @@ async def _row_locked(board_id: int) -> AsyncIterator[BaseDBAsyncClient]:
         yield db
 
 
+async def head(board_id: int, db: BaseDBAsyncClient | None = None) -> int:
+    """The log's head now (0 for an empty log)."""
+    db = db or BoardEvent._meta.db
+    place = _Placeholders(db.capabilities.dialect != "sqlite")
+    rows = await db.execute_query_dict(
+        f"SELECT coalesce(max(seq), 0) AS head FROM board_events WHERE board_id = {place()}", [board_id])
+    return int(rows[0]["head"])
+
+
 async def holds(guard: Guard, db: BaseDBAsyncClient | None = None) -> bool:
     """Whether the guard's condition is true now (one query)."""
     db = db or BoardEvent._meta.db
     condition = _Placeholders(db.capabilities.dialect != "sqlite").fill(guard.sql)
     return bool(await db.execute_query_dict(f"SELECT 1 AS yes WHERE {condition}", list(guard.params)))
+
+
+async def read(board_id: int, *, after: int = 0, upto: int | None = None) -> list[Event]:
+    """The events (after, upto] in order, with their actors' names: one hand-written query, as
+    `append` is (the ORM's model instances cost more than the query on a long tail)."""
+    db = BoardEvent._meta.db
+    place = _Placeholders(db.capabilities.dialect != "sqlite")
+    where = f"e.board_id = {place()} AND e.seq > {place()}"
+    params: list[Any] = [board_id, after]
+    if upto is not None:
+        where += f" AND e.seq <= {place()}"
+        params.append(upto)
+    rows = await db.execute_query_dict(
+        "SELECT e.seq, e.type, e.data, e.audience, e.at, e.actor_id, u.display_name AS actor_name"
+        f" FROM board_events e LEFT JOIN users u ON u.id = e.actor_id WHERE {where} ORDER BY e.seq", params)
+    return [event_from_row(row) for row in rows]
 
 
 class _Placeholders:

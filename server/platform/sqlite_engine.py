@@ -53,6 +53,9 @@ class SqliteClient(TortoiseSqliteClient):
             # Only ever used from the loop's thread; the flag lets a test's loop in another
             # thread use it too (never two at once: each statement runs to its end).
             self._inline = self._connect(timeout=0)
+            # No automatic checkpoint (an fsync) on the loop's thread after a board's commit:
+            # `checkpoints()` makes them every second, off the loop (issue 15).
+            self._inline.execute("PRAGMA wal_autocheckpoint=0")
 
     def _connect(self, timeout: float) -> sqlite3.Connection:
         connection = sqlite3.connect(self.filename, isolation_level=None, timeout=timeout, check_same_thread=False)

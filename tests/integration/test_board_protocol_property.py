@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from models.board import BoardEvent
 from tests.integration.test_board_support import HOSTILE, BoardClient, command_grammar, make_board_world
+from tests.support.server import LiveServer
 
 EXAMPLES = 60
 ANSWERS = ("ack", "error", "pong", "synced")
@@ -157,13 +158,21 @@ async def _reopen(session: Session) -> None:
 
 
 @pytest.fixture
-async def session(live_server, db):
-    bw = await make_board_world(n_members=4)
-    client = await BoardClient.open(live_server.ws_url, bw.meeting_id, bw.tokens["fac1"])
-    opened = Session(live_server=live_server, bw=bw, client=client, log_start=len(live_server.log()))
-    opened.checked_seq = client.last_seq
-    yield opened
-    await opened.client.close()
+async def session(live_server, db, tmp_path):
+    # A server of its own on the shared database: its log holds only what this test's frames
+    # did. On the shared server, sockets that earlier test modules left open (one event loop
+    # for the session) go on being served, and rechecked every 30 s, while this test reads
+    # the log for tracebacks: the property then failed or passed by what ran before it.
+    server = LiveServer(var_dir=tmp_path, database_url=live_server.database_url).start()
+    try:
+        bw = await make_board_world(n_members=4)
+        client = await BoardClient.open(server.ws_url, bw.meeting_id, bw.tokens["fac1"])
+        opened = Session(live_server=server, bw=bw, client=client, log_start=len(server.log()))
+        opened.checked_seq = client.last_seq
+        yield opened
+        await opened.client.close()
+    finally:
+        server.stop()
 
 
 async def _send_burst(session: Session, burst: list[Any]) -> None:

@@ -77,7 +77,7 @@ async def test_facilitators_and_display_on_two_processes_see_one_order(two_serve
             return [await client.ok("rate_goal", {"goal": world.group_goal, "rating": i % 5}) if i % 2 else
                     await client.ok("add_note", {"text": f"{who} {i}"}) for i in range(n)]
 
-        # both processes write at once; the board's row lock (store.exclusive) serializes them
+        # both processes write at once: the head check and unique (board, seq) let one through, the other decides again
         seqs = await asyncio.gather(burst(fac_one, "one", 20), burst(fac_two, "two", 20))
         last = await fac_two.ok("start_turn", {"turn": "1"})
         assert sorted(seqs[0] + seqs[1]) == list(range(seqs[0][0] if seqs[0][0] < seqs[1][0] else seqs[1][0],
