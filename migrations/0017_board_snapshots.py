@@ -6,7 +6,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0015_list_indexes')]
+    dependencies = [('models', '0016_feed_tokens_sealed')]
 
     initial = False
 

@@ -9,6 +9,7 @@ A member who chose no reminders (/portal/reminders) gets none of these either.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -70,16 +71,34 @@ def compose_questionnaire_reminder(due: QuestionnaireDue, *, reminder_id: int, s
                                  subject=f"A short questionnaire is ready: {title}", body=body, form_url=url)
 
 
-async def questionnaire_reminders_due(*, now: datetime) -> list[QuestionnaireDue]:
+# The sweep runs on the event loop that serves the live boards: a clinic's enrollments are
+# read in batches by id, so no stretch of its work holds the loop for long (a thousand
+# cohorts are about 0.4 ms of CPU per enrollment, seconds in one piece).
+SWEEP_BATCH = 200
+
+
+async def questionnaire_reminders_due(*, now: datetime, batch: int = SWEEP_BATCH) -> list[QuestionnaireDue]:
     """The windows open now, not answered, and not reminded yet."""
-    enrollments = await Enrollment.filter(
-        status__in=list(measure_responses.ANSWERING), cohort__status__in=list(OPEN_COHORTS), member__is_active=True,
-    ).select_related("member", "cohort__template").order_by("id")
-    if not enrollments:
-        return []
+    out: list[QuestionnaireDue] = []
+    after = 0
+    while True:
+        enrollments = await Enrollment.filter(
+            id__gt=after, status__in=list(measure_responses.ANSWERING), cohort__status__in=list(OPEN_COHORTS),
+            member__is_active=True,
+        ).select_related("member", "cohort__template").order_by("id").limit(batch)
+        if not enrollments:
+            return out
+        after = enrollments[-1].id
+        out += await _due_of(enrollments, now=now)
+        await asyncio.sleep(0)  # let the boards' frames in between two batches
+
+
+async def _due_of(enrollments: list[Enrollment], *, now: datetime) -> list[QuestionnaireDue]:
     quiet = set(await ReminderChoice.filter(user_id__in=[e.member_id for e in enrollments], hours=[]).values_list(
         "user_id", flat=True))
     enrollments = [e for e in enrollments if e.member_id not in quiet]
+    if not enrollments:
+        return []
     due = await measure_responses.due_now_of(enrollments, now=now)
     sent = set(await QuestionnaireReminderSent.filter(enrollment_id__in=[e.id for e in enrollments]).values_list(
         "enrollment_id", "instrument", "occasion"))

@@ -97,3 +97,17 @@ async def test_the_link_says_plainly_once_its_window_has_closed(live_server, db)
         assert closed.status_code == 410 and "closed" in closed.text
     finally:
         await client.aclose()
+
+
+async def test_the_sweep_reads_enrollments_in_batches_and_finds_the_same_windows(live_server, db):
+    """Batches keep the event loop free for the boards; they must not drop or repeat a window."""
+    _, _, enrollments, _ = await group_soon(30, members=5)
+    now = datetime.now(timezone.utc)
+
+    def key(d):
+        return (d.enrollment.id, d.instrument, d.occasion)
+
+    whole = sorted(map(key, await questionnaire_reminders_due(now=now, batch=10_000)))
+    assert {e.id for e in enrollments} <= {enrollment_id for enrollment_id, _, _ in whole}
+    for batch in (1, 2, 3):
+        assert sorted(map(key, await questionnaire_reminders_due(now=now, batch=batch))) == whole
