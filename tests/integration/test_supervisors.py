@@ -176,8 +176,12 @@ async def test_the_start_page_lists_supervisees_and_their_active_cohorts(world):
     supervisor = await world.client("supervisor")
     home = await supervisor.get("/")
     assert home.status_code == 200 and 'id="supervision"' in home.text
-    assert "Fiona Facilitator" in home.text and f'href="/cohorts/{world.cohort.id}"' in home.text
-    assert f'href="/cohorts/{world.other_cohort.id}"' not in home.text
+    card = home.text.split('id="supervision"', 1)[1].split("</section>", 1)[0]
+    # Other tests on the shared world give Fiona more cohorts than the card's five: hers is
+    # listed or counted in "N more" (a link to her cohorts).
+    assert "Fiona Facilitator" in card
+    assert f'href="/cohorts/{world.cohort.id}"' in card or "more</a>" in card
+    assert f'href="/cohorts/{world.other_cohort.id}"' not in card
     facilitator = await world.client("facilitator")
     assert 'id="supervision"' not in (await facilitator.get("/")).text
 
@@ -204,8 +208,10 @@ async def test_the_supervision_overview_is_two_queries_whatever_the_rows(world):
         connection.execute_query_dict, connection.execute_query = original
     assert [p.name for p in overview.people] == ["Fiona Facilitator"] and not overview.more
     # Other tests on the shared world give Fiona more cohorts; never cohort B, led by another.
-    shown = [c.id for c in overview.people[0].cohorts]
-    assert world.cohort.id in shown and world.other_cohort.id not in shown
+    fiona = overview.people[0]
+    shown = [c.id for c in fiona.cohorts]
+    assert len(shown) <= dashboard.COHORTS_SHOWN and world.other_cohort.id not in shown
+    assert world.cohort.id in shown or fiona.more_cohorts > 0
     assert 1 <= count <= 2
 
 
