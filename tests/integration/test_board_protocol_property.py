@@ -190,6 +190,9 @@ async def _send_burst(session: Session, burst: list[Any]) -> None:
             clean_ids.append(frame["id"])
         elif isinstance(frame, dict) and frame.get("type") == "hello" and frame.get("epoch") == "current":
             frame = dict(frame, epoch=client.welcome["epoch"])
+            last = frame.get("last_seq")
+            if type(last) is int and 0 < last < client.last_seq:  # asks for a replay from there
+                client.rewound_to = last if client.rewound_to is None else min(client.rewound_to, last)
         await _paced(session)
         await client.send(_encode(frame))
         expected += 1

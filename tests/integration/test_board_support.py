@@ -79,6 +79,9 @@ class BoardClient:
         self.last_seq = 0
         self.welcome: dict[str, Any] = {}
         self.snapshot: dict[str, Any] | None = None
+        # Set when this client sent a hello with a last_seq below what it holds: the server
+        # then replays what follows that seq, so events from there on may come again.
+        self.rewound_to: int | None = None
 
     @classmethod
     async def open(cls, ws_url: str, meeting_id: int, token: str | None, *, view: str = "facilitator",
@@ -98,9 +101,12 @@ class BoardClient:
         frame = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
         self.frames.append(frame)
         if frame["type"] == "event":
-            assert frame["event"]["seq"] > self.last_seq, (frame["event"]["seq"], self.last_seq)
+            seq = frame["event"]["seq"]
+            if self.rewound_to is not None and self.rewound_to < seq <= self.last_seq:
+                return frame  # a replay this client asked for
+            assert seq > self.last_seq, (seq, self.last_seq)
             self.events.append(frame["event"])
-            self.last_seq = frame["event"]["seq"]
+            self.last_seq = seq
         elif frame["type"] == "snapshot":
             self.snapshot = frame
             self.last_seq = frame["seq"]
