@@ -25,8 +25,9 @@ the first `hello` with nothing cached (a restart: snapshot + tail) each <= 20 ms
 Each command->ack ratio is taken in three rounds (min/median/max printed), the median held
 to the target. The run exits with status 1 if any target is missed.
 
-GROUPIPT_BENCH_DATABASE_URL picks another database, e.g. sqlite://PATH?synchronous=FULL
-or an existing PostgreSQL database (the run migrates it and adds its own test data).
+GROUPIPT_BENCH_DATABASE_URL picks another database, e.g. sqlite://PATH?synchronous=FULL, or
+a PostgreSQL server: the run makes an empty database beside the one named, and drops it at
+the end (a database left by an earlier run, or migrated by other code, is not measured).
 """
 from __future__ import annotations
 
@@ -654,7 +655,17 @@ if __name__ == "__main__":
     if args.serve:
         serve(args.serve)
     else:
-        failed = asyncio.run(main(args.quick, {part for part in args.only.split(",") if part}))
+        given = os.environ.get("GROUPIPT_BENCH_DATABASE_URL", "")
+        drop = None
+        if given.startswith(("postgres://", "postgresql://")):
+            from tests.support.server import fresh_postgres_database
+
+            os.environ["GROUPIPT_BENCH_DATABASE_URL"], drop = fresh_postgres_database(given)
+        try:
+            failed = asyncio.run(main(args.quick, {part for part in args.only.split(",") if part}))
+        finally:
+            if drop is not None:
+                drop()
         if failed:
             print(f"\ntargets missed: {', '.join(failed)}")
             sys.exit(1)
