@@ -23,7 +23,7 @@ from server.accounts.access import (
     viewable_enrollment,
     visible_enrollment,
 )
-from server.accounts.links import LINK_LIFETIME, LINK_PATH, find_link, issue_link
+from server.accounts.links import LINK_LIFETIME, LINK_PATH, find_link, issue_link, lifetime_words
 from server.accounts.passwords import Passwords, log_out_everywhere, normalize_email
 from server.accounts.throttle import (
     THROTTLE_WINDOW,
@@ -51,6 +51,7 @@ __all__ = [
     "facilitates",
     "find_link",
     "issue_link",
+    "lifetime_words",
     "log_out_everywhere",
     "normalize_email",
     "record_login_failure",

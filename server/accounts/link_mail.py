@@ -18,7 +18,7 @@ from models.accounts import LinkPurpose, User
 from models.mail import OutboxMessage
 from server import clock
 from server.accounts.audit import security_event
-from server.accounts.links import issue_link
+from server.accounts.links import issue_link, lifetime_words
 from server.errors import BadRequest, Conflict
 from server.platform import mailer
 from server.platform.settings import Settings
@@ -62,10 +62,10 @@ def compose(kind: LinkKind, person: User, url: str, *, settings: Settings) -> tu
         subject = f"Your account with {sender}"
         text = ("An account has been made for you, so you can see your appointments and fill in the "
                 "short questionnaires between them. Choose your password with this link; it works once, "
-                "within 14 days:")
+                f"within {lifetime_words(LinkPurpose.INVITATION)}:")
     elif kind is LinkKind.PASSWORD_RESET:
         subject = "Choose a new password"
-        text = "Choose a new password with this link; it works once, within 24 hours:"
+        text = f"Choose a new password with this link; it works once, within {lifetime_words(LinkPurpose.PASSWORD_RESET)}:"
     else:
         subject = "Your private calendar address"
         text = ("This is the address of your private calendar: add it to the calendar app on your phone "

@@ -13,6 +13,13 @@ LINK_LIFETIME = {
     LinkPurpose.PASSWORD_RESET: timedelta(hours=24),
     LinkPurpose.SETUP: timedelta(days=7),
 }
+
+
+def lifetime_words(purpose: LinkPurpose | str) -> str:
+    """How long a link of `purpose` works, as pages and e-mails say it ("14 days", "24 hours")."""
+    return clock.duration_words(LINK_LIFETIME[LinkPurpose(purpose)])
+
+
 LINK_PATH = {
     LinkPurpose.INVITATION: "/invitations/{token}",
     LinkPurpose.PASSWORD_RESET: "/password-reset/{token}",

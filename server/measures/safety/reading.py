@@ -14,6 +14,7 @@ from tortoise.expressions import Q
 from models.accounts import Role, User
 from models.clinical import RiskCheck, SafetyItem, SafetyItemStatus, SafetyNotice
 from server import clock
+from server.clock import duration_words
 from server.accounts import audit
 from server.errors import Forbidden, NotFound
 from server.measures.safety.opening import alert_settings
@@ -142,15 +143,3 @@ def timing(item: SafetyItem, now: datetime) -> dict[str, object]:
     age = now - item.opened_at
     return {"age": duration_words(age), "due_at": due, "overdue": item.status == SafetyItemStatus.OPEN and now > due,
             "escalations": item.escalations}
-
-
-def duration_words(delta: timedelta) -> str:
-    """An age or a target as a person says it: "90 seconds", "24 hours", "3 days"."""
-    seconds = max(0, int(delta.total_seconds()))
-    if seconds < 120:
-        return f"{seconds} seconds"
-    if seconds < 7200:
-        return f"{seconds // 60} minutes"
-    if seconds < 3 * 86400:
-        return f"{seconds // 3600} hours"
-    return f"{seconds // 86400} days"

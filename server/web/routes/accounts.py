@@ -151,7 +151,8 @@ async def invite(request: Request) -> Response:
     mail = await link_mail.mail_link(link_mail.LinkKind.INVITATION, person, link, settings=settings,
                                      by=auth.user_of(request))
     return render(request, "accounts/link_issued.html",
-                  {"person": person, "link": link, "purpose": "invitation", "mail": mail})
+                  {"person": person, "link": link, "purpose": "invitation", "mail": mail,
+                   "lifetime": accounts.lifetime_words(LinkPurpose.INVITATION)})
 
 
 @auth.requires(Role.COORDINATOR)
@@ -163,7 +164,7 @@ async def issue_reset(request: Request) -> Response:
     return render(
         request, "accounts/link_issued.html",
         {"person": person, "link": request.app.state.settings.base_url + path, "purpose": "password reset",
-         "kind": link_mail.LinkKind.PASSWORD_RESET.value},
+         "kind": link_mail.LinkKind.PASSWORD_RESET.value, "lifetime": accounts.lifetime_words(LinkPurpose.PASSWORD_RESET)},
     )
 
 
