@@ -17,9 +17,11 @@ service tells the two apart by reading the head again (`head`), and decides the 
 
 On PostgreSQL too the statement runs on its own, autocommitted: one round trip and one
 commit (one wait for the disk) per batch of commands, not the four of BEGIN, SELECT ... FOR
-UPDATE, INSERT, COMMIT (issue 15). It takes the board's row lock as it writes. Writers of one
-board in one process take turns behind the service's per-board lock; a writer that lost a
-race to another process tries again inside `exclusive` (the row lock held for its tries).
+UPDATE, INSERT, COMMIT (issue 15), on a connection kept for it (no pool hand-over and reset
+per command: server/platform/postgres_engine.py). It takes the board's row lock as it
+writes. Writers of one board in one process take turns behind the service's per-board lock;
+a writer that lost a race to another process tries again inside `exclusive` (the row lock
+held for its tries).
 
 The statement is written by hand because it is the live board's hot path (issue 5's
 benchmark): through the ORM the same work took seven round trips. Values go through the
@@ -28,16 +30,15 @@ written them; tests compare the two on SQLite and PostgreSQL.
 """
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import enum
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient, PoolConnectionWrapper
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from models.board import BoardEvent
@@ -92,54 +93,15 @@ async def append(board_id: int, head: int, events: Sequence[Event], *, command_i
         params.append(board_id)  # the board's row lock
     sql = _append_sql(db.capabilities.dialect != "sqlite", len(events), guard.sql if guard is not None else None)
     # RETURNING counts the rows on both backends (asyncpg's status line for an INSERT does not).
-    # On SQLite, outside a transaction, the statement runs on the loop's thread (sqlite_engine.py).
-    execute = getattr(db, "execute_inline", None) or _released_after(db)
+    # Outside a transaction the statement runs on the loop's thread (SQLite, sqlite_engine.py)
+    # or on the connection kept for it (PostgreSQL, postgres_engine.py).
+    execute = getattr(db, "execute_inline", None) or db.execute_query_dict
     written = await execute(sql, params)
     if len(written) == len(events):
         return Appended.OK
     if guard is not None and not await holds(guard, db):
         return Appended.REFUSED
     return Appended.STALE
-
-
-_releasing: set[asyncio.Task[Any]] = set()
-
-
-def _released_after(db: BaseDBAsyncClient) -> Callable[[str, list[Any]], Awaitable[list[dict[str, Any]]]]:
-    """`db.execute_query_dict`, except that on a PostgreSQL pool (not in a transaction) the
-    connection goes back to the pool after the rows are returned, not before.
-
-    asyncpg resets a connection it takes back (RESET ALL, UNLISTEN *, CLOSE ALL, unlocking
-    advisory locks: one more round trip), and Tortoise waits for that before it answers; a
-    command's ack waited for it too (issue 15). The reset still happens, before anyone else
-    gets the connection; only the answer (and its ack) no longer waits for it.
-    """
-    wrapper = db.acquire_connection()
-    translate = getattr(db, "_translate_exceptions", None)  # asyncpg's errors as Tortoise's
-    if not isinstance(wrapper, PoolConnectionWrapper) or translate is None:
-        return db.execute_query_dict
-
-    async def fetch(_: BaseDBAsyncClient, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-        connection = await wrapper.__aenter__()
-        try:
-            rows = await connection.fetch(sql, *params)
-        except BaseException:
-            await wrapper.__aexit__(None, None, None)
-            raise
-        release = asyncio.get_running_loop().create_task(_release_later(wrapper))
-        _releasing.add(release)  # kept until done (the loop holds tasks weakly)
-        release.add_done_callback(_releasing.discard)
-        return [dict(row) for row in rows]
-
-    return functools.partial(translate, fetch)
-
-
-async def _release_later(wrapper: PoolConnectionWrapper) -> None:
-    # Two turns of the loop first: the caller's ack is sent in the first, and the reset
-    # (its query is sent from the loop's thread) then does not come before it.
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)
-    await wrapper.__aexit__(None, None, None)
 
 
 @functools.lru_cache(maxsize=64)

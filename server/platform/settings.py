@@ -281,10 +281,13 @@ def _secret_key_from(var_dir: Path) -> str:
 
 
 def tortoise_config(database_url: str) -> dict:
-    """Tortoise's configuration; SQLite through our client (server/platform/sqlite_engine.py)."""
+    """Tortoise's configuration, through our clients: server/platform/sqlite_engine.py and,
+    for asyncpg, server/platform/postgres_engine.py."""
     connection: str | dict = database_url
     if database_url.startswith("sqlite"):
         connection = {**expand_db_url(database_url), "engine": "server.platform.sqlite_engine"}
+    elif (expanded := expand_db_url(database_url))["engine"] == "tortoise.backends.asyncpg":
+        connection = {**expanded, "engine": "server.platform.postgres_engine"}
     return {
         "connections": {"default": connection},
         "apps": {"models": {"models": MODEL_MODULES, "default_connection": "default", "migrations": "migrations"}},
