@@ -32,19 +32,24 @@ SIGNED_OUT_REASON = "Signed out: sign in again to open the board."
 def staff_guard(user: User, credential: Mapping[str, Any], cohort_id: int) -> store.Guard:
     """May `user`, signed in by `credential` ({"token"} or the session's {"epoch", "session"}),
     change a board of `cohort_id` now."""
+    # Each condition names its rows by the values given, not by the user row's columns, so
+    # PostgreSQL looks each up once by its index (a correlated form built a hash of the
+    # cohort's facilitators per command: 12 us more of every command's append, issue 15).
     if "token" in credential:
-        held = ("EXISTS (SELECT 1 FROM api_tokens t WHERE t.user_id = u.id AND t.token_sha256 = ?"
-                " AND t.revoked_at IS NULL)", (sha256(credential["token"]),))
+        epoch, held = "", ("EXISTS (SELECT 1 FROM api_tokens t WHERE t.token_sha256 = ? AND t.user_id = ?"
+                           " AND t.revoked_at IS NULL)", (sha256(credential["token"]), user.id))
     elif credential.get(SESSION) is not None:
-        held = ("u.session_epoch = ? AND EXISTS (SELECT 1 FROM sign_in_sessions s WHERE s.id = ?"
-                " AND s.user_id = u.id AND s.ended_at IS NULL)", (credential.get("epoch"), credential[SESSION]))
+        epoch, held = " AND u.session_epoch = ?", (
+            "EXISTS (SELECT 1 FROM sign_in_sessions s WHERE s.id = ? AND s.user_id = ? AND s.ended_at IS NULL)",
+            (credential[SESSION], user.id))
     else:
-        held = ("u.session_epoch = ?", (credential.get("epoch"),))
+        epoch, held = " AND u.session_epoch = ?", ("1 = 1", ())
+    epochs = (credential.get("epoch"),) if epoch else ()
     return store.Guard(
-        "EXISTS (SELECT 1 FROM users u WHERE u.id = ? AND u.is_active AND " + held[0]
-        + " AND (u.role = ? OR (u.role = ? AND EXISTS (SELECT 1 FROM cohort_facilitators cf"
-        " WHERE cf.user_id = u.id AND cf.cohorts_id = ?))))",
-        (user.id, *held[1], Role.COORDINATOR.value, Role.FACILITATOR.value, cohort_id))
+        f"EXISTS (SELECT 1 FROM users u WHERE u.id = ? AND u.is_active{epoch}"
+        " AND (u.role = ? OR (u.role = ? AND EXISTS (SELECT 1 FROM cohort_facilitators cf"
+        " WHERE cf.user_id = ? AND cf.cohorts_id = ?)))) AND " + held[0],
+        (user.id, *epochs, Role.COORDINATOR.value, Role.FACILITATOR.value, user.id, cohort_id, *held[1]))
 
 
 async def session_live(credential: Mapping[str, Any], settings: Settings) -> bool:
