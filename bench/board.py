@@ -264,11 +264,15 @@ async def command_round_trips(server: Server, world, n: int, floor_db=None,
 
     async def command_once(rating: int) -> None:
         cid = uuid.uuid4().hex
+        # Made before the clock starts and read after it stops, as the echo's payload is:
+        # what is timed is the server's part.
+        frame = json.dumps({"type": "command", "id": cid, "command": "rate_goal",
+                            "data": {"goal": world.group_goal, "rating": rating}})
         t = time.perf_counter()
-        await fac.ws.send(json.dumps({"type": "command", "id": cid, "command": "rate_goal",
-                                      "data": {"goal": world.group_goal, "rating": rating}}))
-        ack = json.loads(await fac.ws.recv())
+        await fac.ws.send(frame)
+        answer = await fac.ws.recv()
         samples.append(time.perf_counter() - t)
+        ack = json.loads(answer)
         assert ack["type"] == "ack" and ack["id"] == cid, ack
         event = json.loads(await fac.ws.recv())
         assert event["type"] == "event" and event["event"]["seq"] == ack["seq"], event
