@@ -60,8 +60,7 @@ async def main():
         ):
             await conn.execute_query(sql)
         await migrate(config=cfg)
-        if isinstance(cfg["connections"]["default"], dict):  # SQLite
-            await check_foreign_keys(conn)
+        await check_foreign_keys(conn)  # SQLite's check; PostgreSQL enforced them all along
         kept = await conn.execute_query_dict(
             "SELECT (SELECT COUNT(*) FROM users) AS users, (SELECT COUNT(*) FROM safety_items) AS items,"
             " (SELECT COUNT(*) FROM risk_checks) AS checks")
