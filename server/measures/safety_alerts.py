@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from models.accounts import AwayPeriod, Role, User
 from models.clinical import (
@@ -184,55 +185,87 @@ class SweepResult:
 
 
 async def sweep(*, now: datetime, settings: Settings) -> SweepResult:
-    """One pass: escalate overdue items, remind follow-ups due today. Safe to run anywhere at once."""
+    """One pass: escalate overdue items, remind follow-ups due today. Safe to run anywhere at once.
+
+    Most overdue first. Each item is claimed, its notices written and audited in one
+    transaction, so an escalation is never claimed without its notices (a failure rolls the
+    claim back and the next pass tries again), and one item that fails does not hold back the
+    others. The e-mails go out after the commit; inside a server they are sent beside the sweep,
+    so a pile of overdue items (after downtime) is escalated at once, not one SMTP exchange at a time.
+    """
     result = SweepResult()
     target = timedelta(hours=settings.safety_response_hours)
     # The second escalation is later than the first, so nothing before its due time is a candidate.
     candidates = await SafetyItem.filter(
         Q(due_at__lte=now) | Q(due_at=None), status=SafetyItemStatus.OPEN, escalations__lt=2,
-    ).prefetch_related("enrollment", "enrollment__cohort")
+    ).order_by("opened_at", "id").prefetch_related("enrollment", "enrollment__cohort")
     for item in candidates:
         opened = item.opened_at
         due = item.due_at or opened + target
         level = item.escalations + 1
         if now < (due if level == 1 else opened + 2 * (due - opened)):
             continue
+        try:
+            notices = await _escalate(item, level, now=now)
+        except Exception:
+            log.exception("safety item %s could not be escalated; the next pass tries again", item.id)
+            continue
+        if notices is None:  # another process sent it, or a check closed the item meanwhile
+            continue
+        await send_notices(item, notices, now=now, settings=settings, wait=False)
+        result.escalated.append((item.id, level))
+    result.reminded = await _remind_follow_ups(now=now, settings=settings)
+    return result
+
+
+async def _escalate(item: SafetyItem, level: int, *, now: datetime) -> list[SafetyNotice] | None:
+    async with in_transaction():
         claimed = await SafetyItem.filter(id=item.id, status=SafetyItemStatus.OPEN,
                                           escalations=item.escalations).update(escalations=level, last_escalated_at=now)
-        if not claimed:  # another process sent it, or a check closed the item meanwhile
-            continue
+        if not claimed:
+            return None
         people = await escalation_recipients(now, item.enrollment.cohort)
         notices = await record_notices(item, people, SafetyNoticeKind.ESCALATED, level=level)
         await audit.record(None, "change", "safety_item", item.id, member=item.enrollment.member_id,
                            detail=f"escalated ({'first' if level == 1 else 'second'} time) to {len(people)} "
                                   "duty clinician(s) and coordinator(s): no documented contact by the target time")
-        await send_notices(item, notices, now=now, settings=settings)
-        result.escalated.append((item.id, level))
-    result.reminded = await _remind_follow_ups(now=now, settings=settings)
-    return result
+    return notices
 
 
 async def _remind_follow_ups(*, now: datetime, settings: Settings) -> list[int]:
     reminded = []
     # Any zone's today is within a day of UTC's: the cohort's own date decides below.
     checks = await RiskCheck.filter(follow_up_date__lte=now.date() + timedelta(days=1),
-                                    follow_up_reminded_at=None).prefetch_related(
+                                    follow_up_reminded_at=None).order_by("follow_up_date", "id").prefetch_related(
         "safety_item", "safety_item__enrollment", "safety_item__enrollment__cohort")
     for check in checks:
         item = check.safety_item
         cohort = item.enrollment.cohort
         if check.follow_up_date > cohort_today(cohort, now):
             continue
+        try:
+            notices = await _remind(check, now=now)
+        except Exception:
+            log.exception("follow-up of risk check %s could not be reminded; the next pass tries again", check.id)
+            continue
+        if notices is None:
+            continue
+        await send_notices(item, notices, now=now, settings=settings, wait=False)
+        reminded.append(check.id)
+    return reminded
+
+
+async def _remind(check: RiskCheck, *, now: datetime) -> list[SafetyNotice] | None:
+    item = check.safety_item
+    async with in_transaction():
         claimed = await RiskCheck.filter(id=check.id, follow_up_reminded_at=None).update(follow_up_reminded_at=now)
         if not claimed:
-            continue
-        recipients = await responsible_for(cohort, now)
+            return None
+        recipients = await responsible_for(item.enrollment.cohort, now)
         notices = await record_notices(item, recipients.people, SafetyNoticeKind.FOLLOW_UP, risk_check=check)
         await audit.record(None, "change", "risk_check", check.id, member=item.enrollment.member_id,
                            detail=f"follow-up of {check.follow_up_date.isoformat()} reminded to {len(recipients.people)}")
-        await send_notices(item, notices, now=now, settings=settings)
-        reminded.append(check.id)
-    return reminded
+    return notices
 
 
 # --------------------------------------------------------------------- in the server

@@ -522,6 +522,47 @@ async def test_the_command_line_runs_one_sweep(world, live_server):
     assert await SafetyNotice.filter(safety_item_id=item.id, kind="escalated", level=1).exists()
 
 
+async def test_an_item_that_cannot_be_escalated_holds_back_no_other_and_is_tried_again(world, live_server,
+                                                                                       monkeypatch):
+    from server.measures import safety_alerts
+    from server.platform.settings import Settings
+
+    past = datetime.now(timezone.utc) - timedelta(minutes=1)
+    items = []
+    for name in ("Stuck Lead", "Moving Lead"):
+        lead = await make_user(Role.FACILITATOR, name)
+        cohort, _ = await cohort_with(lead)
+        _, _, _, item = await member_answers(world.base_url, cohort, item9=1)
+        # The stuck one is the more overdue, so the sweep meets it first.
+        opened = past - timedelta(hours=48 if name.startswith("Stuck") else 24)
+        await SafetyItem.filter(id=item.id).update(due_at=opened + timedelta(hours=24), opened_at=opened)
+        items.append((item, cohort))
+    (stuck, stuck_cohort), (moving, _) = items
+    original = safety_alerts.escalation_recipients
+
+    async def failing(now, cohort):
+        people = await original(now, cohort)
+        if cohort.id == stuck_cohort.id:  # after the claim: the transaction must take it back
+            raise RuntimeError("the directory is unreachable")
+        return people
+
+    settings = Settings.from_env()
+    monkeypatch.setattr(safety_alerts, "escalation_recipients", failing)
+    result = await safety_alerts.sweep(now=datetime.now(timezone.utc), settings=settings)
+    assert (moving.id, 1) in result.escalated and all(item_id != stuck.id for item_id, _ in result.escalated)
+    assert (await SafetyItem.get(id=moving.id)).escalations == 1
+    assert await SafetyNotice.filter(safety_item_id=moving.id, kind="escalated", level=1).exists()
+    # Not claimed without its notices: no escalation recorded, no notice, no audit line.
+    assert (await SafetyItem.get(id=stuck.id)).escalations == 0
+    assert not await SafetyNotice.filter(safety_item_id=stuck.id, kind="escalated").exists()
+    assert not await AuditEvent.filter(subject="safety_item", subject_id=str(stuck.id),
+                                       detail__contains="escalated").exists()
+    monkeypatch.setattr(safety_alerts, "escalation_recipients", original)
+    result = await safety_alerts.sweep(now=datetime.now(timezone.utc), settings=settings)
+    assert (stuck.id, 1) in result.escalated
+    assert await SafetyNotice.filter(safety_item_id=stuck.id, kind="escalated", level=1).exists()
+
+
 async def test_coordinators_name_clinicians_and_duty_clinicians_on_the_settings_page(world, live_server):
     nurse = await make_user(Role.COORDINATOR, "Nell Nurse")
     lay = await make_user(Role.FACILITATOR, "Lars Lay")
