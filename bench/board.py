@@ -178,12 +178,99 @@ def serve(port: int) -> None:
         return PlainTextResponse("profiling" if profiler is not None else "not profiling")
 
     app.router.routes.append(Route("/bench/profile", profile))
+    app.router.routes.append(Route("/bench/timeline", Timeline().route))
     try:
         uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", ws_max_size=64 * 1024,
                     ws_per_message_deflate=False, timeout_graceful_shutdown=5)
     finally:
         if profiler is not None:
             dump()
+
+
+class Timeline:
+    """Where a command's time goes inside the server: marks at the frame's arrival (uvicorn's
+    data_received), the append statement's start and end, the ack queued and the ack written.
+
+    Taken in a round of its own (/bench/timeline?on=1 wraps the functions, ?on=0 unwraps them
+    and answers the medians), so its wrappers never touch the timed rounds.
+    """
+
+    POINTS = ("arrived", "statement", "stored", "queued", "sent")
+
+    def __init__(self):
+        self.marks: dict[str, int] = {}
+        self.spans: dict[str, list[int]] = {}
+        self.undo: list = []
+
+    def mark(self, point: str) -> None:
+        self.marks[point] = time.perf_counter_ns()
+
+    def wrap(self) -> None:
+        import uvicorn.protocols.websockets.websockets_sansio_impl as sansio
+        from starlette.websockets import WebSocket
+
+        from server.board import connection, store
+
+        timeline = self
+
+        def patch(owner, name, make):
+            original = getattr(owner, name)
+            self.undo.append((owner, name, original))
+            setattr(owner, name, make(original))
+
+        def arrived(original):
+            def data_received(protocol, data):
+                timeline.marks.clear()
+                timeline.mark("arrived")
+                return original(protocol, data)
+            return data_received
+
+        def appending(original):
+            async def append(*args, **kwargs):
+                timeline.mark("statement")
+                try:
+                    return await original(*args, **kwargs)
+                finally:
+                    timeline.mark("stored")
+            return append
+
+        def queueing(original):
+            def queue(conn, frame):
+                if frame.startswith('{"type":"ack"'):
+                    timeline.mark("queued")
+                return original(conn, frame)
+            return queue
+
+        def sending(original):
+            async def send_text(ws, data):
+                await original(ws, data)
+                if data.startswith('{"type":"ack"') and "queued" in timeline.marks:
+                    timeline.mark("sent")
+                    timeline.keep()
+            return send_text
+
+        patch(sansio.WebSocketsSansIOProtocol, "data_received", arrived)
+        patch(store, "append", appending)
+        patch(connection.BoardConnection, "_queue", queueing)
+        patch(WebSocket, "send_text", sending)
+
+    def keep(self) -> None:
+        if all(point in self.marks for point in self.POINTS):
+            for a, b in zip(self.POINTS, self.POINTS[1:]):
+                self.spans.setdefault(f"{a}->{b}", []).append(self.marks[b] - self.marks[a])
+        self.marks.clear()
+
+    async def route(self, request):
+        from starlette.responses import JSONResponse
+
+        if request.query_params.get("on") == "1":
+            self.spans.clear()
+            self.wrap()
+            return JSONResponse({})
+        while self.undo:
+            owner, name, original = self.undo.pop()
+            setattr(owner, name, original)
+        return JSONResponse({span: statistics.median(values) / 1e9 for span, values in self.spans.items()})
 
 
 class Server:
@@ -597,6 +684,13 @@ async def main(quick: bool, only: set[str]) -> list[str]:
             if floor_ratios:
                 print(f"command -> ack / floor   {spread(floor_ratios)}  (floor = echo + INSERT + COMMIT;"
                       f" target <= 1.5x: {target('command->ack vs commit floor', statistics.median(floor_ratios) <= 1.5)})")
+            httpx.get(server.url + "/bench/timeline?on=1").raise_for_status()
+            command, echo, _ = await command_round_trips(server, worlds[0], rounds // 2)
+            spans = httpx.get(server.url + "/bench/timeline?on=0").json()
+            if spans:
+                print(f"where it goes, in the server (p50 of each span, a round of its own; command -> ack"
+                      f" p50 {ms(statistics.median(command))}, echo {ms(statistics.median(echo))}):")
+                print("  " + ", ".join(f"{span} {ms(seconds)}" for span, seconds in spans.items()))
             print()
 
         if not only or "fanout" in only:
