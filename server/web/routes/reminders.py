@@ -139,8 +139,9 @@ async def api_say_cant_come(request: Request) -> Response:
       410: {description: The meeting has ended}
     """
     settings, now = request.app.state.settings, clock.now()
-    ctx = await reminders.context_for_member(user_of(request), record_id(request.path_params["meeting_id"]), now=now)
+    # The body first: a malformed one is refused as such (400/422) whatever the meeting's state.
     sent = await read_body(request, AbsenceBody, optional=True)
+    ctx = await reminders.context_for_member(user_of(request), record_id(request.path_params["meeting_id"]), now=now)
     absence = await reminders.say_cant_come(ctx, reason=sent.reason, now=now, settings=settings)
     board = await Board.get_or_none(meeting_id=ctx.meeting.id, closed_at=None)
     if board is not None:
