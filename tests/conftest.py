@@ -51,7 +51,7 @@ def pytest_collection_modifyitems(config, items):
 def live_server(request, tmp_path_factory):
     """A running server. `live_server.database_url` is where tests may seed data."""
     var_dir: Path = tmp_path_factory.mktemp(f"var-{request.param}")
-    database_url, drop = fresh_database(request.param, var_dir, POSTGRES_URL)
+    database_url, drop = fresh_database(request.param, var_dir, POSTGRES_URL, migrated=True)
     server = LiveServer(var_dir=var_dir, database_url=database_url).start()
     server.backend = request.param
     yield server

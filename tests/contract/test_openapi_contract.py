@@ -29,7 +29,7 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 def demo_clinic(request, tmp_path_factory):
     """Its own server and database: the fuzzer changes what it finds, so no one shares it."""
     var_dir: Path = tmp_path_factory.mktemp(f"contract-{request.param}")
-    database_url, drop = fresh_database(request.param, var_dir, POSTGRES_URL)
+    database_url, drop = fresh_database(request.param, var_dir, POSTGRES_URL, migrated=True)
     server = LiveServer(var_dir=var_dir, database_url=database_url).start()
     try:
         loaded = subprocess.run(

@@ -13,7 +13,7 @@ from playwright.async_api import expect
 
 from models.accounts import Role
 from tests.support.browser import log_in
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, migrated_sqlite
 from tests.support.world import make_cohort, make_template, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
@@ -107,7 +107,7 @@ async def test_programme_chart_labels_render_at_12px_or_more(live_server, db, br
 
 @pytest.fixture
 def fresh_server(tmp_path):
-    server = LiveServer(var_dir=tmp_path, database_url=f"sqlite://{tmp_path / 'fresh.sqlite3'}").start()
+    server = LiveServer(var_dir=tmp_path, database_url=f"sqlite://{migrated_sqlite(tmp_path / 'fresh.sqlite3')}").start()
     yield server
     server.stop()
 

@@ -8,7 +8,7 @@ import pytest
 
 from models.accounts import AccountLink, ApiToken, User
 from tests.support.clients import Browserish, bearer, finish_sign_in, logged_in
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, migrated_sqlite
 from tests.support.world import PASSWORD, make_user, unique_email
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -16,7 +16,7 @@ NEW_PASSWORD = "a brand new passphrase"
 
 @pytest.fixture
 def empty_server(tmp_path):
-    server = LiveServer(var_dir=tmp_path, database_url=f"sqlite://{tmp_path / 'fresh.sqlite3'}").start()
+    server = LiveServer(var_dir=tmp_path, database_url=f"sqlite://{migrated_sqlite(tmp_path / 'fresh.sqlite3')}").start()
     yield server
     server.stop()
 
@@ -79,7 +79,7 @@ async def test_login_rejects_wrong_password_without_saying_which_part_was_wrong(
 
 
 async def test_login_is_throttled_per_email(tmp_path):
-    server = LiveServer(var_dir=tmp_path, database_url=f"sqlite://{tmp_path / 'db.sqlite3'}",
+    server = LiveServer(var_dir=tmp_path, database_url=f"sqlite://{migrated_sqlite(tmp_path / 'db.sqlite3')}",
                         extra_env={"GROUPIPT_LOGIN_ATTEMPTS": "3"}).start()
     try:
         async with Browserish(server.url) as anon:

@@ -21,7 +21,7 @@ from tests.integration.test_board_support import (
     present_all,
     turn_data,
 )
-from tests.support.server import LiveServer, fresh_postgres_database
+from tests.support.server import LiveServer, migrated_postgres_database
 
 POSTGRES_URL = os.environ.get("GROUPIPT_TEST_POSTGRES_URL", "")
 REDIS_URL = os.environ.get("GROUPIPT_TEST_REDIS_URL", "")
@@ -35,7 +35,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def two_servers(tmp_path_factory):
-    database_url, drop = fresh_postgres_database(POSTGRES_URL)
+    database_url, drop = migrated_postgres_database(POSTGRES_URL)
     broadcast = f"{REDIS_URL}?prefix=gipt-test-{uuid.uuid4().hex[:8]}:"
     servers = []
     try:

@@ -11,13 +11,13 @@ import websockets
 from icalendar import Calendar
 
 from tests.support.clients import bearer, logged_in
-from tests.support.server import ROOT, LiveServer
+from tests.support.server import ROOT, LiveServer, migrated_sqlite
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     var = tmp_path_factory.mktemp("demo")
-    server = LiveServer(var_dir=var, database_url=f"sqlite://{var / 'demo.sqlite3'}")
+    server = LiveServer(var_dir=var, database_url=f"sqlite://{migrated_sqlite(var / 'demo.sqlite3')}")
     env = dict(server.env)
     result = subprocess.run([sys.executable, "-m", "server.cli", "demo", "--json"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=300)

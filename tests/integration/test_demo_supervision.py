@@ -22,7 +22,7 @@ COMMENT = "Section 7: say which early signs the member named herself, in her wor
 @pytest.fixture(scope="module", params=BACKENDS)
 def demo(request, tmp_path_factory):
     var = tmp_path_factory.mktemp(f"demo-supervision-{request.param}")
-    database_url, drop = fresh_database(request.param, var, POSTGRES_URL)
+    database_url, drop = fresh_database(request.param, var, POSTGRES_URL, migrated=True)
     server = LiveServer(var_dir=var, database_url=database_url)
     result = subprocess.run([sys.executable, "-m", "server.cli", "demo", "--json"], cwd=ROOT, env=dict(server.env),
                             capture_output=True, text=True, timeout=300)

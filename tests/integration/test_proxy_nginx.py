@@ -29,7 +29,7 @@ from tortoise.context import TortoiseContext
 from server.platform.settings import tortoise_config
 from tests.integration.test_board_support import BoardClient, make_board_world, present_all, turn_data
 from tests.support.clients import logged_in
-from tests.support.server import ROOT, LiveServer, free_port, fresh_postgres_database
+from tests.support.server import ROOT, LiveServer, free_port, migrated_postgres_database
 from tests.support.world import PASSWORD
 
 POSTGRES_URL = os.environ.get("GROUPIPT_TEST_POSTGRES_URL", "")
@@ -110,7 +110,7 @@ class Nginx:
 def proxied(tmp_path_factory):
     if not os.path.exists(NGINX):
         pytest.fail("nginx is not installed; run `make test`, which installs it (scripts/install-system-deps)")
-    database_url, drop = fresh_postgres_database(POSTGRES_URL)
+    database_url, drop = migrated_postgres_database(POSTGRES_URL)
     broadcast = f"{REDIS_URL}?prefix=gipt-proxy-{uuid.uuid4().hex[:8]}:"
     proxy_port = free_port()
     public = f"http://127.0.0.1:{proxy_port}"
