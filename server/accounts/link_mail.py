@@ -10,6 +10,9 @@ once the mail server has taken the message the outbox copy keeps the words witho
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -24,6 +27,8 @@ from server.platform import mailer
 from server.platform.settings import Settings
 
 
+log = logging.getLogger("groupipt.mail")
+
 SENT_LINK = "[the link: sent by e-mail, not kept here]"
 
 
@@ -37,6 +42,7 @@ class MailState(StrEnum):
     SENT = "sent"  # handed to the mail server
     QUEUED = "queued"  # no mail server is set: waiting in the outbox
     FAILED = "failed"  # the mail server refused or could not be reached: waiting in the outbox
+    SENDING = "sending"  # written to the outbox; being e-mailed after the answer (the outbox shows how it went)
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,8 @@ class LinkMail:
         """What the page says about it."""
         if self.state is MailState.SENT:
             return f"E-mailed to {self.to_email}."
+        if self.state is MailState.SENDING:
+            return f"Being e-mailed to {self.to_email}; the outbox shows when it has gone."
         if self.state is MailState.QUEUED:
             return f"Waiting in the outbox for {self.to_email}: no mail server is set, so pass it on from the outbox."
         return f"Could not be e-mailed to {self.to_email} just now; it is waiting in the outbox."
@@ -80,10 +88,18 @@ def compose(kind: LinkKind, person: User, url: str, *, settings: Settings) -> tu
 async def mail_link(kind: LinkKind, person: User, url: str, *, settings: Settings, by: User | None,
                     now: datetime | None = None) -> LinkMail:
     """Put the link in the outbox for `person`, send it if a mail server is set, and say which."""
-    now = now or clock.now()
+    message, body = await _outbox_copy(kind, person, url, settings=settings)
+    return await _deliver(kind, person, url, message, body, settings=settings, by=by, now=now)
+
+
+async def _outbox_copy(kind: LinkKind, person: User, url: str, *, settings: Settings) -> tuple[OutboxMessage, str]:
     subject, body = compose(kind, person, url, settings=settings)
-    message = await OutboxMessage.create(to_email=person.email, to_user=person, subject=subject, body=body)
-    await mailer.deliver(message, settings=settings, now=now)
+    return await OutboxMessage.create(to_email=person.email, to_user=person, subject=subject, body=body), body
+
+
+async def _deliver(kind: LinkKind, person: User, url: str, message: OutboxMessage, body: str, *,
+                   settings: Settings, by: User | None, now: datetime | None = None) -> LinkMail:
+    await mailer.deliver(message, settings=settings, now=now or clock.now())
     if message.sent_at is not None:
         state = MailState.SENT
         # Sent: the outbox keeps that it went, not the credential (staff read the outbox).
@@ -97,15 +113,63 @@ async def mail_link(kind: LinkKind, person: User, url: str, *, settings: Setting
     return LinkMail(person.email, state, message.id)
 
 
+# An import's invitations go out after the answer, this many SMTP exchanges at a time: one at
+# a time in the request, 40 rows against a mail server that does not answer (15 s each) kept
+# the coordinator's page waiting ten minutes, past any proxy's timeout.
+SENDING_AT_ONCE = 4
+_sending: set[asyncio.Task[None]] = set()
+
+
 async def mail_invitations(paths: dict[str, str], *, settings: Settings, by: User | None) -> dict[str, LinkMail]:
-    """E-mail each new member's invitation (e-mail -> link path, as the CSV import gives them)."""
+    """Each new member's invitation (e-mail -> link path, as the CSV import gives them), written
+    to the outbox now. With a mail server set they are `SENDING`: e-mailed after the answer, a
+    few at a time, each marked sent or failed in the outbox (and audited) as it goes. Without
+    one they wait in the outbox (`QUEUED`), as any message does."""
     people = {u.email: u for u in await User.filter(email__in=list(paths))}
-    sent: dict[str, LinkMail] = {}
+    mails: dict[str, LinkMail] = {}
+    pending: list[tuple[User, str, OutboxMessage, str]] = []
     for email, path in paths.items():
-        if email in people:
-            sent[email] = await mail_link(LinkKind.INVITATION, people[email], settings.base_url + path,
-                                          settings=settings, by=by)
-    return sent
+        person = people.get(email)
+        if person is None:
+            continue
+        url = settings.base_url + path
+        message, body = await _outbox_copy(LinkKind.INVITATION, person, url, settings=settings)
+        if settings.smtp_host:
+            pending.append((person, url, message, body))
+            mails[email] = LinkMail(email, MailState.SENDING, message.id)
+        else:
+            mails[email] = await _deliver(LinkKind.INVITATION, person, url, message, body, settings=settings, by=by)
+    if pending:
+        task = asyncio.get_running_loop().create_task(_send_all(pending, settings=settings, by=by),
+                                                      name=f"invitations-{len(pending)}")
+        _sending.add(task)  # kept until done (the loop holds tasks weakly)
+        task.add_done_callback(_sending.discard)
+    return mails
+
+
+async def _send_all(pending: list[tuple[User, str, OutboxMessage, str]], *, settings: Settings,
+                    by: User | None) -> None:
+    turns = asyncio.Semaphore(SENDING_AT_ONCE)
+
+    async def send(person: User, url: str, message: OutboxMessage, body: str) -> None:
+        async with turns:
+            try:
+                await _deliver(LinkKind.INVITATION, person, url, message, body, settings=settings, by=by)
+            except Exception:  # stays in the outbox, with the link, for the coordinator to pass on
+                log.exception("invitation %s could not be sent", message.id)
+
+    await asyncio.gather(*(send(*each) for each in pending))
+
+
+@contextlib.asynccontextmanager
+async def sending(timeout: float = 30.0):
+    """For the app's lifespan: invitations on their way when the server stops still go out
+    (within `timeout`; what is left waits in the outbox, unsent, with its link)."""
+    try:
+        yield
+    finally:
+        if _sending:
+            await asyncio.wait(set(_sending), timeout=timeout)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
 from server import accounts, reminders
+from server.accounts import link_mail
 from server.board.hub import Hub
 from server.errors import TRANSLATIONS, NotAuthenticated, PlatformError, refusal
 from server.measures import safety, safety_alerts
@@ -53,7 +54,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             async with hub.running(), sqlite_engine.checkpoints(connections.get("default")), \
                     safety_alerts.watching(app, settings), \
                     retention.daily_purges(settings), \
-                    reminders.sweeping(settings):  # escalations, follow-ups; retention; reminders
+                    reminders.sweeping(settings), \
+                    link_mail.sending():  # escalations, follow-ups; retention; reminders; invitations on their way
                 yield
 
     routes = [

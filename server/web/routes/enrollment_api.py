@@ -147,7 +147,7 @@ async def api_import(request: Request) -> Response:
         text/csv:
           schema: {type: string}
     responses:
-      200: {description: "Preview, or the rows imported; each new member's invitation is e-mailed and their row says how in invitation_mail (sent, queued or failed)"}
+      200: {description: "Preview, or the rows imported; each new member's invitation is written to the outbox and their row says how in invitation_mail: sending (a mail server is set: e-mailed after this answer, a few at a time; GET /api/v1/outbox shows each as it goes) or queued (no mail server is set, so it waits in the outbox)"}
       409: {description: "The cohort is completed or cancelled: nobody can be enrolled"}
       413: {description: The file is larger than 1 MB}
       422:
@@ -181,7 +181,8 @@ async def api_import(request: Request) -> Response:
             plan = await csv_import.preview(cohort.id, text, by=user, **options)
         else:
             plan = await csv_import.run_import(cohort.id, text, by=user, **options)
-    # Each new member's invitation is e-mailed (the answer carries no links, only whether).
+    # Each new member's invitation goes to the outbox and is e-mailed after this answer (the
+    # answer carries no links, only whether).
     mails = await link_mail.mail_invitations(plan.invitations, settings=request.app.state.settings, by=user)
     body = {
         "imported": plan.imported,
