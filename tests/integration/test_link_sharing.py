@@ -21,7 +21,7 @@ from server.platform.settings import Settings
 from server.schedule.feeds import token_hash
 from tests.support.clients import bearer, logged_in
 from tests.support.server import LiveServer, free_port
-from tests.support.smtp import Collector
+from tests.support.smtp import SlowCollector
 from tests.support.world import PASSWORD, consent_fields, make_cohort, make_user, unique_email
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -229,16 +229,8 @@ async def test_the_csv_import_emails_every_new_members_invitation(world, live_se
     assert await Enrollment.filter(cohort_id=cohort.id).count() == 4
 
 
-class SlowMailServer(Collector):
-    """Takes 3 s over each message, as a mail server under load may."""
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        await asyncio.sleep(3)
-        return await super().handle_DATA(server, session, envelope)
-
-
 async def test_an_imports_invitations_are_emailed_after_the_answer_a_few_at_a_time(world, live_server, tmp_path):
-    collector = SlowMailServer()
+    collector = SlowCollector()
     controller = Controller(collector, hostname="127.0.0.1", port=free_port())
     controller.start()
     server = LiveServer(var_dir=tmp_path, database_url=live_server.database_url, extra_env={

@@ -28,7 +28,7 @@ from server import accounts
 from tests.integration.test_board_support import BoardClient
 from tests.support.clients import bearer, logged_in
 from tests.support.server import ROOT, LiveServer, free_port
-from tests.support.smtp import Collector
+from tests.support.smtp import Collector, SlowCollector
 from tests.support.world import PASSWORD, make_cohort, make_user
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -593,12 +593,6 @@ async def test_coordinators_name_clinicians_and_duty_clinicians_on_the_settings_
         await set_duty(world)
     facilitator = await world.client("facilitator")
     assert (await facilitator.get("/clinic/safety")).status_code == 403
-
-
-class SlowCollector(Collector):
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        await asyncio.sleep(3)
-        return await super().handle_DATA(server, session, envelope)
 
 
 async def test_a_slow_mail_server_does_not_keep_the_member_waiting(world, live_server, tmp_path):

@@ -1,6 +1,7 @@
 """A real SMTP server (aiosmtpd) on loopback that keeps what it receives."""
 from __future__ import annotations
 
+import asyncio
 from email import message_from_bytes
 
 import pytest
@@ -16,6 +17,14 @@ class Collector:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
         return "250 OK"
+
+
+class SlowCollector(Collector):
+    """Takes 3 s over each message, as a mail server under load may."""
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        await asyncio.sleep(3)
+        return await super().handle_DATA(server, session, envelope)
 
 
 @pytest.fixture
