@@ -11,7 +11,6 @@ once the mail server has taken the message the outbox copy keeps the words witho
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -113,11 +112,10 @@ async def _deliver(kind: LinkKind, person: User, url: str, message: OutboxMessag
     return LinkMail(person.email, state, message.id)
 
 
-# An import's invitations go out after the answer, this many SMTP exchanges at a time: one at
-# a time in the request, 40 rows against a mail server that does not answer (15 s each) kept
-# the coordinator's page waiting ten minutes, past any proxy's timeout.
+# An import's invitations go out after the answer (mailer.beside), this many SMTP exchanges at
+# a time: one at a time in the request, 40 rows against a mail server that does not answer
+# (15 s each) kept the coordinator's page waiting ten minutes, past any proxy's timeout.
 SENDING_AT_ONCE = 4
-_sending: set[asyncio.Task[None]] = set()
 
 
 async def mail_invitations(paths: dict[str, str], *, settings: Settings, by: User | None) -> dict[str, LinkMail]:
@@ -140,10 +138,7 @@ async def mail_invitations(paths: dict[str, str], *, settings: Settings, by: Use
         else:
             mails[email] = await _deliver(LinkKind.INVITATION, person, url, message, body, settings=settings, by=by)
     if pending:
-        task = asyncio.get_running_loop().create_task(_send_all(pending, settings=settings, by=by),
-                                                      name=f"invitations-{len(pending)}")
-        _sending.add(task)  # kept until done (the loop holds tasks weakly)
-        task.add_done_callback(_sending.discard)
+        await mailer.beside(lambda: _send_all(pending, settings=settings, by=by), name=f"invitations-{len(pending)}")
     return mails
 
 
@@ -159,17 +154,6 @@ async def _send_all(pending: list[tuple[User, str, OutboxMessage, str]], *, sett
                 log.exception("invitation %s could not be sent", message.id)
 
     await asyncio.gather(*(send(*each) for each in pending))
-
-
-@contextlib.asynccontextmanager
-async def sending(timeout: float = 30.0):
-    """For the app's lifespan: invitations on their way when the server stops still go out
-    (within `timeout`; what is left waits in the outbox, unsent, with its link)."""
-    try:
-        yield
-    finally:
-        if _sending:
-            await asyncio.wait(set(_sending), timeout=timeout)
 
 
 @dataclass(frozen=True)

@@ -158,13 +158,11 @@ async def send_notices(item: SafetyItem, notices: Sequence[SafetyNotice], *, now
         except Exception:  # the answer is stored; one person's mail must not stop the others'
             log.exception("safety notice %s could not be written to the outbox", notice.id)
     nudge(item)
-    if not wait and _watcher_running:
-        delivery = asyncio.create_task(_deliver_all([(message, settings) for message in made], now=now),
-                                       name=f"safety-notices-{item.id}")
-        _deliveries.add(delivery)
-        delivery.add_done_callback(_deliveries.discard)
+    batch = [(message, settings) for message in made]
+    if wait:
+        await _deliver_all(batch, now=now)
     else:
-        await _deliver_all([(message, settings) for message in made], now=now)
+        await mailer.beside(lambda: _deliver_all(batch, now=now), name=f"safety-notices-{item.id}")
     return len(made)
 
 
@@ -271,8 +269,6 @@ async def _remind(check: RiskCheck, *, now: datetime) -> list[SafetyNotice] | No
 # --------------------------------------------------------------------- in the server
 
 _changed_cohorts: set[int] = set()
-_deliveries: set[asyncio.Task] = set()  # SMTP deliveries running beside their requests
-_watcher_running = False
 _wake = asyncio.Event()
 
 
@@ -293,15 +289,10 @@ def sweep_interval(settings: Settings) -> float:
 @contextlib.asynccontextmanager
 async def watching(app, settings: Settings):  # noqa: ANN001 (Starlette app)
     """The periodic sweep, for the app's lifespan; also refreshes live boards on a nudge."""
-    global _watcher_running
     task = asyncio.create_task(_watch(app, settings), name="safety-watch")
-    _watcher_running = True
     try:
         yield
     finally:
-        _watcher_running = False
-        if _deliveries:  # what is on its way still goes out before the process ends
-            await asyncio.gather(*_deliveries, return_exceptions=True)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

@@ -1,4 +1,6 @@
-"""E-mail about schedule changes that calendar feeds may deliver too late.
+"""E-mail: `deliver` sends any outbox message, `beside` sends slowly-answered ones after the
+request that made them; and the messages about schedule changes that calendar feeds may
+deliver too late.
 
 Google refreshes subscribed calendars every 12-24 hours (tech-notes §3.4), so a change to a
 meeting in the next 48 hours is also mailed to each person it affects. Every message is kept
@@ -10,10 +12,12 @@ date, time, place. Nothing about what the group is for, and no other member's na
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import smtplib
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -140,6 +144,43 @@ async def deliver(message: OutboxMessage, *, settings: Settings, now: datetime) 
         return
     message.sent_at = now
     await message.save(update_fields=["sent_at"])
+
+
+# --- beside the request ------------------------------------------------------------------------
+# A mail server may take seconds per message, or 15 s to time out: inside a running server,
+# messages that a page must not wait for are sent beside it (`beside`), and the server waits
+# for them when it stops (`sending_beside`, in the app's lifespan). What is still on its way
+# after SHUTDOWN_WAIT stays in the outbox, unsent, for the coordinator.
+SHUTDOWN_WAIT = 60.0
+_beside: set[asyncio.Task[None]] = set()
+_serving = False
+
+
+async def beside(work: Callable[[], Awaitable[None]], *, name: str) -> None:
+    """Run `work` (sending, and what follows it) after the caller answers, inside a running
+    server; outside one (the command line), at once, and return when it is done."""
+    if not _serving:
+        await work()
+        return
+    task = asyncio.get_running_loop().create_task(work(), name=name)
+    _beside.add(task)  # kept until done (the loop holds tasks weakly)
+    task.add_done_callback(_beside.discard)
+
+
+@contextlib.asynccontextmanager
+async def sending_beside(timeout: float = SHUTDOWN_WAIT) -> AsyncIterator[None]:
+    """For the app's lifespan: messages on their way still go out before the process ends."""
+    global _serving
+    _serving = True
+    try:
+        yield
+    finally:
+        _serving = False
+        if _beside:
+            _, late = await asyncio.wait(set(_beside), timeout=timeout)
+            if late:
+                log.warning("%d mail deliveries still running at shutdown; their messages stay in the outbox",
+                            len(late))
 
 
 def _send(email: EmailMessage, settings: Settings) -> None:

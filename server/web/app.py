@@ -27,11 +27,10 @@ from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
 from server import accounts, reminders
-from server.accounts import link_mail
 from server.board.hub import Hub
 from server.errors import TRANSLATIONS, NotAuthenticated, PlatformError, refusal
 from server.measures import safety, safety_alerts
-from server.platform import sqlite_engine
+from server.platform import mailer, sqlite_engine
 from server.platform.settings import PROJECT_ROOT, Settings
 from server.records import retention
 from server.web import auth
@@ -55,7 +54,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     safety_alerts.watching(app, settings), \
                     retention.daily_purges(settings), \
                     reminders.sweeping(settings), \
-                    link_mail.sending():  # escalations, follow-ups; retention; reminders; invitations on their way
+                    mailer.sending_beside():  # escalations, follow-ups; retention; reminders; mail after its answer
                 yield
 
     routes = [
