@@ -53,10 +53,12 @@ def _migrate_into(database_url: str) -> None:
     env = {**os.environ, "GROUPIPT_DATABASE_URL": database_url, "GROUPIPT_VAR_DIR": scratch,
            "GROUPIPT_SECRET_KEY": "template-" + uuid.uuid4().hex}
     try:
-        subprocess.run([sys.executable, "-m", "server.cli", "migrate"], cwd=ROOT, env=env, check=True,
-                       capture_output=True, text=True, timeout=300)
+        done = subprocess.run([sys.executable, "-m", "server.cli", "migrate"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=300)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"migrating the test template failed:\n{done.stderr[-4000:]}")
 
 
 def migrated_sqlite(path: Path) -> Path:
